@@ -1,0 +1,37 @@
+/**
+ * Derived trace and span ids. A span's id is a function of its session and its key, so replaying
+ * the journal after a crash, or a late event, always names the same span.
+ */
+import { createHash } from 'node:crypto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const INVALID_TRACE = '0'.repeat(32);
+const INVALID_SPAN = '0'.repeat(16);
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The session's trace id: its UUID digits when it is a UUID (so a session id finds its trace). */
+export function traceIdFor(sessionId: string): string {
+  const id = UUID.test(sessionId) ? sessionId.replace(/-/g, '').toLowerCase() : sha256Hex(sessionId).slice(0, 32);
+  return id === INVALID_TRACE ? sha256Hex(`trace:${sessionId}`).slice(0, 32) : id;
+}
+
+export function spanIdFor(sessionId: string, key: string): string {
+  const id = sha256Hex(`${sessionId}/${key}`).slice(0, 16);
+  return id === INVALID_SPAN ? sha256Hex(`span:${sessionId}/${key}`).slice(0, 16) : id;
+}
+
+export const spanKeys = {
+  root: () => 'root',
+  turn: (promptId: string) => `turn/${promptId}`,
+  tool: (toolUseId: string) => `tool/${toolUseId}`,
+  agent: (agentId: string) => `agent/${agentId}`,
+  compaction: (n: number) => `compact/${n}`,
+  resume: (n: number) => `resume/${n}`,
+  gapTurn: (n: number) => `gap-turn/${n}`,
+};
+
+/** Ids that may reach the file system (session ids in file names). */
+export const SAFE_ID = /^[A-Za-z0-9_-]{1,200}$/;

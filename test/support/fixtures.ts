@@ -1,0 +1,16 @@
+/** Real payloads captured from Claude Code (read-only, shared with the team). */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const FIXTURE_DIR = join(here, '../../../shared/fixtures/claude-code-2.1.328/hooks');
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json'));
+}
+
+export function fixture(name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const file = name.endsWith('.json') ? name : `${name}.json`;
+  return { ...(JSON.parse(readFileSync(join(FIXTURE_DIR, file), 'utf8')) as Record<string, unknown>), ...overrides };
+}
