@@ -1,0 +1,188 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** Events a webhook destination can subscribe to. */
+export const WEBHOOK_EVENT_TYPES = [
+  'tool_failure',
+  'slow_tool',
+  'permission_denied',
+  'session_end',
+  'turn_failure',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+const secretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'secret must look like whsec_<base64>');
+
+const destinationSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'name must match ^[A-Za-z0-9_-]+$'),
+  url: z.url({ protocol: /^https?$/ }),
+  secret: secretSchema,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1),
+  format: z.enum(['standard', 'slack']).default('standard'),
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+const postgresSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  url: z.string().min(1),
+  poolSize: z.number().int().positive().default(10),
+  /** Days of partitions kept; older partitions are dropped. */
+  retentionDays: z.number().int().positive().default(14),
+  /** Daily partitions created ahead of today. */
+  partitionsAhead: z.number().int().min(0).default(2),
+  statementTimeoutMs: z.number().int().positive().default(10_000),
+});
+
+const redisSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  url: z.string().min(1),
+  globalMaxLen: z.number().int().positive().default(100_000),
+  sessionMaxLen: z.number().int().positive().default(10_000),
+  sessionTtlSeconds: z.number().int().positive().default(86_400),
+  commandTimeoutMs: z.number().int().positive().default(5_000),
+});
+
+const webhooksSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  destinations: z.array(destinationSchema).default([]),
+  /** IPs or CIDRs that may be private/loopback/link-local (SSRF guard exceptions). */
+  allowPrivateAddresses: z.array(z.string()).default([]),
+  maxAttempts: z.number().int().positive().default(8),
+  backoffBaseMs: z.number().int().positive().default(1_000),
+  backoffMaxMs: z.number().int().positive().default(3_600_000),
+  pollIntervalMs: z.number().int().positive().default(1_000),
+  /** Outbox rows claimed per poll. */
+  batchSize: z.number().int().positive().default(20),
+});
+
+export const sinkConfigSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(4400),
+      })
+      .default({ host: '127.0.0.1', port: 4400 }),
+    maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),
+    /** A destination slower than this answers 503 so the collector retries. */
+    writeTimeoutMs: z.number().int().positive().default(5_000),
+    /** Concurrent requests beyond this answer 429. */
+    maxInFlight: z.number().int().positive().default(64),
+    postgres: postgresSchema.optional(),
+    redis: redisSchema.optional(),
+    webhooks: webhooksSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    const hooks = c.webhooks?.enabled && (c.webhooks.destinations.length ?? 0) > 0;
+    if (hooks && !c.postgres?.enabled) {
+      ctx.addIssue({ code: 'custom', path: ['webhooks'], message: 'webhooks need postgres (durable outbox)' });
+    }
+    const names = new Set<string>();
+    for (const d of c.webhooks?.destinations ?? []) {
+      if (names.has(d.name)) {
+        ctx.addIssue({ code: 'custom', path: ['webhooks', 'destinations'], message: `duplicate name ${d.name}` });
+      }
+      names.add(d.name);
+    }
+  });
+
+export type SinkConfig = z.output<typeof sinkConfigSchema>;
+export type SinkConfigInput = z.input<typeof sinkConfigSchema>;
+export type WebhookDestinationConfig = z.output<typeof destinationSchema>;
+export type WebhooksConfig = z.output<typeof webhooksSchema>;
+export type PostgresConfig = z.output<typeof postgresSchema>;
+export type RedisConfig = z.output<typeof redisSchema>;
+
+export class SinkConfigError extends Error {
+  override name = 'SinkConfigError';
+}
+
+/** Every environment variable the sink reads. */
+export const SINK_ENV = {
+  config: 'CLAUDE_OTEL_SINK_CONFIG',
+  host: 'CLAUDE_OTEL_SINK_HOST',
+  port: 'CLAUDE_OTEL_SINK_PORT',
+  postgresUrl: 'CLAUDE_OTEL_SINK_POSTGRES_URL',
+  redisUrl: 'CLAUDE_OTEL_SINK_REDIS_URL',
+  retentionDays: 'CLAUDE_OTEL_SINK_RETENTION_DAYS',
+  webhookAllow: 'CLAUDE_OTEL_SINK_WEBHOOK_ALLOW',
+} as const;
+
+type Env = Record<string, string | undefined>;
+type Obj = Record<string, unknown>;
+
+function section(o: Obj, key: string): Obj {
+  const v = o[key];
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Obj;
+  const fresh: Obj = {};
+  o[key] = fresh;
+  return fresh;
+}
+
+function intFromEnv(name: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new SinkConfigError(`${name} must be an integer, got "${value}"`);
+  return Number(value);
+}
+
+/** Layers env over the raw file object. Precedence: env > file > defaults. */
+export function applyEnv(raw: Obj, env: Env): Obj {
+  const out = structuredClone(raw);
+  const v = (k: keyof typeof SINK_ENV): string | undefined => env[SINK_ENV[k]] || undefined;
+  if (v('host')) section(out, 'listen').host = v('host');
+  if (v('port')) section(out, 'listen').port = intFromEnv(SINK_ENV.port, v('port')!);
+  if (v('postgresUrl')) section(out, 'postgres').url = v('postgresUrl');
+  if (v('retentionDays')) {
+    section(out, 'postgres').retentionDays = intFromEnv(SINK_ENV.retentionDays, v('retentionDays')!);
+  }
+  if (v('redisUrl')) section(out, 'redis').url = v('redisUrl');
+  if (v('webhookAllow')) {
+    section(out, 'webhooks').allowPrivateAddresses = v('webhookAllow')!.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  return out;
+}
+
+export function parseSinkConfig(raw: unknown): SinkConfig {
+  const result = sinkConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new SinkConfigError(`invalid sink config:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+function parseText(text: string, file: string): Obj {
+  let data: unknown;
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new SinkConfigError(`cannot parse ${file}: ${(err as Error).message}`);
+  }
+  if (data == null) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new SinkConfigError(`${file}: top level must be an object`);
+  return data as Obj;
+}
+
+export interface LoadSinkConfigOptions {
+  file?: string | undefined;
+  env?: Env;
+}
+
+/** Reads the file (JSON or YAML), layers CLAUDE_OTEL_SINK_* env vars, validates once. */
+export async function loadSinkConfig(options: LoadSinkConfigOptions = {}): Promise<SinkConfig> {
+  const env = options.env ?? process.env;
+  const file = options.file ?? env[SINK_ENV.config];
+  let raw: Obj = {};
+  if (file) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new SinkConfigError(`cannot read config ${file}: ${(err as Error).message}`);
+    }
+    raw = parseText(text, file);
+  }
+  return parseSinkConfig(applyEnv(raw, env));
+}

@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+
+/** The sink's own counters. Every method is cheap and never throws. */
+export interface SinkMetrics {
+  received(signal: 'traces' | 'logs', records: number): void;
+  written(destination: string, records: number): void;
+  rejected(reason: string, records: number): void;
+  retried(destination: string, count?: number): void;
+  deadLettered(destination: string, count?: number): void;
+  writeLatency(destination: string, seconds: number, outcome: 'ok' | 'retryable' | 'permanent'): void;
+  /** Serves the Prometheus text format. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  shutdown(): Promise<void>;
+}
+
+export function createSinkMetrics(): SinkMetrics {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter('claude-otel-sink');
+  const received = meter.createCounter('claude_otel_sink_received', { description: 'Records received (spans, log records)' });
+  const written = meter.createCounter('claude_otel_sink_written', { description: 'Records written per destination' });
+  const rejected = meter.createCounter('claude_otel_sink_rejected', { description: 'Records rejected (malformed, unsupported)' });
+  const retried = meter.createCounter('claude_otel_sink_retried', {
+    description: 'Writes answered retryable (503/429) or webhook attempts rescheduled, per destination',
+  });
+  const dead = meter.createCounter('claude_otel_sink_dead_lettered', { description: 'Webhook deliveries dead-lettered' });
+  const latency = meter.createHistogram('claude_otel_sink_write_duration_seconds', {
+    description: 'Write latency per destination',
+    unit: 's',
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+  });
+  let stopped = false;
+  return {
+    received: (signal, n) => received.add(n, { signal }),
+    written: (destination, n) => written.add(n, { destination }),
+    rejected: (reason, n) => rejected.add(n, { reason }),
+    retried: (destination, n = 1) => retried.add(n, { destination }),
+    deadLettered: (destination, n = 1) => dead.add(n, { destination }),
+    writeLatency: (destination, s, outcome) => latency.record(s, { destination, outcome }),
+    handle: (req, res) => exporter.getMetricsRequestHandler(req, res),
+    async shutdown() {
+      if (stopped) return;
+      stopped = true;
+      await provider.shutdown().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type pg from 'pg';
+import type { PostgresConfig } from '../config.js';
+import { type Batch, type Destination, type Logger, safeJson } from '../destination.js';
+import { DestinationError, classifyError } from '../failures.js';
+import type { LogRecordRow, SpanRecord } from '../records.js';
+import { migrate } from './migrate.js';
+import { createPgPool } from './pool.js';
+
+export interface PostgresSink extends Destination {
+  /** The pool (available after start); the webhook outbox shares it. */
+  readonly pool: pg.Pool;
+  /** Creates partitions ahead and drops those past retention. */
+  maintain(now?: Date): Promise<{ dropped: number }>;
+}
+
+export interface PostgresSinkOptions {
+  log: Logger;
+  migrationsDir?: string | undefined;
+  now?: () => Date;
+  /** Retry interval for migrations while the database is unreachable at start. */
+  readyRetryMs?: number;
+}
+
+const SPAN_COLUMNS = `trace_id text, span_id text, parent_span_id text, session_id text, name text, kind text,
+  otel_kind smallint, start_time timestamptz, end_time timestamptz, duration_ms double precision, status text,
+  status_message text, error_type text, tool_name text, operation text, agent_type text, prompt_id text,
+  performance_category text, scope text, attributes jsonb, resource jsonb, events jsonb`;
+const SPAN_NAMES = SPAN_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
+const INSERT_SPANS = `INSERT INTO spans (${SPAN_NAMES})
+  SELECT ${SPAN_NAMES} FROM json_to_recordset($1::json) AS r(${SPAN_COLUMNS})
+  ON CONFLICT DO NOTHING`;
+
+const LOG_COLUMNS = `record_id text, time timestamptz, observed_time timestamptz, trace_id text, span_id text,
+  session_id text, event_name text, severity_text text, severity_number smallint, body jsonb, attributes jsonb,
+  resource jsonb`;
+const LOG_NAMES = LOG_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
+const INSERT_LOGS = `INSERT INTO log_records (${LOG_NAMES})
+  SELECT ${LOG_NAMES} FROM json_to_recordset($1::json) AS r(${LOG_COLUMNS})
+  ON CONFLICT DO NOTHING`;
+
+export function spanRow(s: SpanRecord): Record<string, unknown> {
+  return {
+    trace_id: s.traceId, span_id: s.spanId, parent_span_id: s.parentSpanId, session_id: s.sessionId,
+    name: s.name, kind: s.kind, otel_kind: s.otelKind, start_time: s.startTime, end_time: s.endTime,
+    duration_ms: s.durationMs, status: s.status, status_message: s.statusMessage, error_type: s.errorType,
+    tool_name: s.toolName, operation: s.operation, agent_type: s.agentType, prompt_id: s.promptId,
+    performance_category: s.performanceCategory, scope: s.scope, attributes: s.attributes,
+    resource: s.resource, events: s.events,
+  };
+}
+
+function logRow(l: LogRecordRow): Record<string, unknown> {
+  return {
+    record_id: l.recordId, time: l.time, observed_time: l.observedTime, trace_id: l.traceId,
+    span_id: l.spanId, session_id: l.sessionId, event_name: l.eventName, severity_text: l.severityText,
+    severity_number: l.severityNumber, body: l.body, attributes: l.attributes, resource: l.resource,
+  };
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+export function createPostgresSink(config: PostgresConfig, options: PostgresSinkOptions): PostgresSink {
+  const { log } = options;
+  const now = options.now ?? (() => new Date());
+  let pool: pg.Pool | undefined;
+  let ready = false;
+  let stopped = false;
+  let readyTimer: NodeJS.Timeout | undefined;
+  let maintainTimer: NodeJS.Timeout | undefined;
+  const partitions = new Set<string>();
+
+  async function ensurePartitions(table: string, days: Iterable<string>): Promise<void> {
+    for (const d of days) {
+      const key = `${table}:${d}`;
+      if (partitions.has(key)) continue;
+      await pool!.query('SELECT claude_otel_ensure_partition($1, $2::date)', [table, d]);
+      partitions.add(key);
+    }
+  }
+
+  async function maintain(at: Date = now()): Promise<{ dropped: number }> {
+    const days: string[] = [];
+    for (let i = 0; i <= config.partitionsAhead; i++) days.push(day(new Date(at.getTime() + i * 86_400_000).toISOString()));
+    await ensurePartitions('spans', days);
+    await ensurePartitions('log_records', days);
+    const cutoff = day(new Date(at.getTime() - config.retentionDays * 86_400_000).toISOString());
+    let dropped = 0;
+    for (const table of ['spans', 'log_records']) {
+      const r = await pool!.query<{ n: number }>('SELECT claude_otel_drop_partitions_before($1, $2::date) AS n', [table, cutoff]);
+      dropped += r.rows[0]?.n ?? 0;
+    }
+    if (dropped > 0) {
+      partitions.clear();
+      log.info('dropped partitions past retention', { dropped, cutoff });
+    }
+    return { dropped };
+  }
+
+  async function becomeReady(): Promise<void> {
+    const result = await migrate(pool!, options.migrationsDir);
+    if (result.applied.length) log.info('postgres migrations applied', { applied: result.applied });
+    await maintain();
+    ready = true;
+  }
+
+  function retryReady(): void {
+    readyTimer = setTimeout(() => {
+      becomeReady().catch((err) => {
+        if (!stopped) {
+          log.warn('postgres not ready, retrying', { error: (err as Error).message });
+          retryReady();
+        }
+      });
+    }, options.readyRetryMs ?? 2_000);
+    readyTimer.unref();
+  }
+
+  async function insert(table: string, sql: string, rows: Record<string, unknown>[], days: Set<string>) {
+    await ensurePartitions(table, days);
+    try {
+      await pool!.query(sql, [safeJson(rows)]);
+    } catch (err) {
+      // 23514: no partition for a row (dropped behind our back): forget the cache, retry once.
+      if ((err as { code?: string }).code !== '23514') throw err;
+      partitions.clear();
+      await ensurePartitions(table, days);
+      await pool!.query(sql, [safeJson(rows)]);
+    }
+  }
+
+  return {
+    name: 'postgres',
+    get pool(): pg.Pool {
+      if (!pool) throw new Error('postgres sink not started');
+      return pool;
+    },
+    maintain,
+    async start() {
+      if (pool) return;
+      pool = createPgPool({ url: config.url, max: config.poolSize, statementTimeoutMs: config.statementTimeoutMs, log });
+      try {
+        await becomeReady();
+      } catch (err) {
+        if (classifyError(err).kind === 'permanent' || /checksum|migration/.test((err as Error).message)) throw err;
+        log.warn('postgres unreachable at start; will retry', { error: (err as Error).message });
+        retryReady();
+      }
+      maintainTimer = setInterval(() => {
+        if (ready) maintain().catch((err) => log.warn('partition maintenance failed', { error: (err as Error).message }));
+      }, 3_600_000);
+      maintainTimer.unref();
+    },
+    async consume(batch: Batch) {
+      if (!pool || !ready) throw new DestinationError('postgres not ready', { kind: 'retryable', reason: 'postgres not ready' });
+      if (batch.spans.length) {
+        await insert('spans', INSERT_SPANS, batch.spans.map(spanRow), new Set(batch.spans.map((s) => day(s.startTime))));
+      }
+      if (batch.logs.length) {
+        await insert('log_records', INSERT_LOGS, batch.logs.map(logRow), new Set(batch.logs.map((l) => day(l.time))));
+      }
+    },
+    async shutdown() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(readyTimer);
+      clearInterval(maintainTimer);
+      const p = pool;
+      if (p) await p.end().catch(() => {});
+    },
+  };
+}

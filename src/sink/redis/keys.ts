@@ -1,0 +1,6 @@
+/** Versioned key names: a change of entry layout bumps the version, old consumers keep working. */
+export const REDIS_KEY_PREFIX = 'claude-otel:v1';
+export const globalSpansKey = (prefix = REDIS_KEY_PREFIX) => `${prefix}:spans`;
+export const globalLogsKey = (prefix = REDIS_KEY_PREFIX) => `${prefix}:logs`;
+export const sessionKey = (sessionId: string, prefix = REDIS_KEY_PREFIX) => `${prefix}:session:${sessionId}`;
+export const batchMarkerKey = (hash: string, prefix = REDIS_KEY_PREFIX) => `${prefix}:batch:${hash}`;

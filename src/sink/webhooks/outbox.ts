@@ -1,0 +1,123 @@
+import type pg from 'pg';
+
+/** SQL for the durable outbox (migrations/0004_webhooks.sql). */
+export interface OutboxRow {
+  id: string;
+  webhook_id: string;
+  destination: string;
+  event_type: string;
+  body: string;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  next_attempt_at: Date;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewOutboxRow {
+  webhookId: string;
+  destination: string;
+  eventType: string;
+  body: string;
+}
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/** Inserts in one statement; an event already enqueued (same webhook_id) is ignored. */
+export async function enqueue(db: Queryable, rows: NewOutboxRow[]): Promise<number> {
+  if (!rows.length) return 0;
+  const r = await db.query(
+    `INSERT INTO webhook_outbox (webhook_id, destination, event_type, body)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     ON CONFLICT (webhook_id) DO NOTHING`,
+    [rows.map((x) => x.webhookId), rows.map((x) => x.destination), rows.map((x) => x.eventType), rows.map((x) => x.body)],
+  );
+  return r.rowCount ?? 0;
+}
+
+/**
+ * Claims due rows with a lease (next_attempt_at pushed ahead), so concurrent dispatchers in
+ * other processes skip them; a crashed dispatcher's rows become due again when the lease ends.
+ */
+export async function claimDue(db: Queryable, limit: number, leaseMs: number, ids?: string[]): Promise<OutboxRow[]> {
+  const r = await db.query<OutboxRow>(
+    `UPDATE webhook_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now()
+     WHERE o.id IN (
+       SELECT id FROM webhook_outbox
+       WHERE state = 'pending' AND next_attempt_at <= now() AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))
+       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING o.*`,
+    [limit, leaseMs, ids ?? null],
+  );
+  return r.rows;
+}
+
+export async function markDelivered(db: Queryable, id: string, status: number): Promise<void> {
+  await db.query(
+    `UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
+       delivered_at = now(), updated_at = now() WHERE id = $1`,
+    [id, status],
+  );
+}
+
+export async function markRetry(db: Queryable, id: string, delayMs: number, status: number | null, error: string): Promise<void> {
+  await db.query(
+    `UPDATE webhook_outbox SET attempts = attempts + 1, last_status = $3, last_error = $4,
+       next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now() WHERE id = $1`,
+    [id, delayMs, status, error],
+  );
+}
+
+export async function markDead(db: Queryable, id: string, status: number | null, error: string, countAttempt = true): Promise<void> {
+  await db.query(
+    `UPDATE webhook_outbox SET state = 'dead', attempts = attempts + $4::int, last_status = $2, last_error = $3,
+       updated_at = now() WHERE id = $1`,
+    [id, status, error, countAttempt ? 1 : 0],
+  );
+}
+
+/** 410 Gone: disable the destination and dead-letter what is still pending for it. */
+export async function disableDestination(db: Queryable, destination: string, reason: string): Promise<number> {
+  await db.query(
+    `INSERT INTO webhook_destination_state (destination, reason) VALUES ($1, $2)
+     ON CONFLICT (destination) DO UPDATE SET reason = EXCLUDED.reason, disabled_at = now()`,
+    [destination, reason],
+  );
+  const r = await db.query(
+    `UPDATE webhook_outbox SET state = 'dead', last_error = $2, updated_at = now()
+     WHERE destination = $1 AND state = 'pending'`,
+    [destination, `destination disabled: ${reason}`],
+  );
+  return r.rowCount ?? 0;
+}
+
+export async function disabledDestinations(db: Queryable): Promise<Map<string, string>> {
+  const r = await db.query<{ destination: string; reason: string }>('SELECT destination, reason FROM webhook_destination_state');
+  return new Map(r.rows.map((x) => [x.destination, x.reason]));
+}
+
+export async function enableDestination(db: Queryable, destination: string): Promise<void> {
+  await db.query('DELETE FROM webhook_destination_state WHERE destination = $1', [destination]);
+}
+
+export async function listDead(db: Queryable, limit = 100): Promise<OutboxRow[]> {
+  const r = await db.query<OutboxRow>(
+    `SELECT * FROM webhook_outbox WHERE state = 'dead' ORDER BY updated_at DESC, id DESC LIMIT $1`,
+    [limit],
+  );
+  return r.rows;
+}
+
+/** Puts a dead-lettered row (by numeric id or webhook-id) back in the queue, due now. */
+export async function requeueDead(db: Queryable, idOrWebhookId: string): Promise<OutboxRow | undefined> {
+  const byId = /^\d+$/.test(idOrWebhookId);
+  const r = await db.query<OutboxRow>(
+    `UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL,
+       updated_at = now()
+     WHERE state = 'dead' AND ${byId ? 'id = $1::bigint' : 'webhook_id = $1'} RETURNING *`,
+    [idOrWebhookId],
+  );
+  return r.rows[0];
+}
