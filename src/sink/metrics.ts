@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 /** The sink's own counters. Every method is cheap and never throws. */
@@ -17,7 +18,10 @@ export interface SinkMetrics {
 
 export function createSinkMetrics(): SinkMetrics {
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ readers: [exporter] });
+  const provider = new MeterProvider({
+    readers: [exporter],
+    resource: resourceFromAttributes({ 'service.name': 'claude-otel-sink' }),
+  });
   const meter = provider.getMeter('claude-otel-sink');
   const received = meter.createCounter('claude_otel_sink_received', { description: 'Records received (spans, log records)' });
   const written = meter.createCounter('claude_otel_sink_written', { description: 'Records written per destination' });

@@ -122,7 +122,7 @@ describe('sink ingest: a realistic session', () => {
     expect(h.status).toBe(200);
     const m = await (await fetch(`${sink.url}/metrics`)).text();
     expect(m).toMatch(/claude_otel_sink_received_total\{signal="traces"[^}]*\} 26/);
-    expect(m).toMatch(/claude_otel_sink_written_total\{destination="postgres"\}/);
+    expect(m).toMatch(/claude_otel_sink_written_total\{destination="postgres"[^}]*\} 28/);
     expect(m).toMatch(/claude_otel_sink_written_total\{destination="webhook:ops"[^}]*\} 6/);
     expect(m).toMatch(/claude_otel_sink_write_duration_seconds_bucket/);
   });
