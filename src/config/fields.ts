@@ -1,0 +1,123 @@
+/**
+ * The settable leaves of the config: how a string from env or a flag is parsed, which env
+ * variables set it, and what a valid value looks like (used in error messages).
+ */
+
+export type FieldKind = 'string' | 'int' | 'number' | 'bool' | 'kvlist' | 'list';
+
+export interface FieldSpec {
+  path: string;
+  kind: FieldKind;
+  /** Env variables that set this field, lowest precedence first (standard OTEL_* before ours). */
+  env: readonly string[];
+  /** What a valid value looks like, for the "fix" part of an error. */
+  expect: string;
+  /** Values are secrets: masked by `claude-otel config`. */
+  secret?: boolean;
+}
+
+const f = (path: string, kind: FieldKind, env: readonly string[], expect: string, secret = false): FieldSpec => ({
+  path,
+  kind,
+  env,
+  expect,
+  ...(secret ? { secret } : {}),
+});
+
+export const FIELDS: readonly FieldSpec[] = [
+  f('profile', 'string', ['CLAUDE_OTEL_PROFILE'], 'one of production, development, testing'),
+  f('home', 'string', ['CLAUDE_OTEL_HOME'], 'a directory path such as ~/.claude-otel'),
+  f('agent.host', 'string', ['CLAUDE_OTEL_HOST'], 'a loopback address: 127.0.0.1, ::1 or localhost'),
+  f('agent.port', 'int', ['CLAUDE_OTEL_PORT'], 'a free TCP port from 1 to 65535, e.g. 4319'),
+  f('agent.idleExitSeconds', 'int', ['CLAUDE_OTEL_IDLE_EXIT_SECONDS'], 'whole seconds, 0 (never exit) to 604800'),
+  f(
+    'agent.sessionIdleCloseSeconds',
+    'int',
+    ['CLAUDE_OTEL_SESSION_IDLE_CLOSE_SECONDS'],
+    'whole seconds from 60 to 2592000',
+  ),
+  f('agent.reaperIntervalSeconds', 'int', ['CLAUDE_OTEL_REAPER_INTERVAL_SECONDS'], 'whole seconds from 1 to 3600'),
+  f('transport.mode', 'string', ['CLAUDE_OTEL_TRANSPORT'], 'http or durable'),
+  f(
+    'export.otlpEndpoint',
+    'string',
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'CLAUDE_OTEL_OTLP_ENDPOINT'],
+    'an http(s) base URL such as http://localhost:4318',
+    true,
+  ),
+  f(
+    'export.otlpTracesEndpoint',
+    'string',
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'CLAUDE_OTEL_OTLP_TRACES_ENDPOINT'],
+    'an http(s) URL such as http://localhost:4318/v1/traces',
+    true,
+  ),
+  f(
+    'export.otlpHeaders',
+    'kvlist',
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'CLAUDE_OTEL_OTLP_HEADERS'],
+    'comma-separated key=value pairs (env) or an object of strings (config.json)',
+    true,
+  ),
+  f('export.serviceName', 'string', ['OTEL_SERVICE_NAME', 'CLAUDE_OTEL_SERVICE_NAME'], 'a non-empty name'),
+  f(
+    'export.resourceAttributes',
+    'kvlist',
+    ['OTEL_RESOURCE_ATTRIBUTES', 'CLAUDE_OTEL_RESOURCE_ATTRIBUTES'],
+    'comma-separated key=value pairs (env) or an object of strings (config.json)',
+  ),
+  f('export.flushDelayMs', 'int', ['OTEL_BSP_SCHEDULE_DELAY', 'CLAUDE_OTEL_FLUSH_DELAY_MS'], 'milliseconds, 0 to 600000'),
+  f(
+    'export.maxExportBatchSize',
+    'int',
+    ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'CLAUDE_OTEL_MAX_EXPORT_BATCH_SIZE'],
+    'a span count from 1 to export.maxQueueSize',
+  ),
+  f('export.maxQueueSize', 'int', ['OTEL_BSP_MAX_QUEUE_SIZE', 'CLAUDE_OTEL_MAX_QUEUE_SIZE'], 'a span count from 1 to 1000000'),
+  f('export.exportTimeoutMs', 'int', ['OTEL_BSP_EXPORT_TIMEOUT', 'CLAUDE_OTEL_EXPORT_TIMEOUT_MS'], 'milliseconds, 100 to 600000'),
+  f('capture.prompts', 'bool', ['CLAUDE_OTEL_CAPTURE_PROMPTS'], 'true or false'),
+  f('capture.toolInputs', 'bool', ['CLAUDE_OTEL_CAPTURE_TOOL_INPUTS'], 'true or false'),
+  f('capture.toolOutputs', 'bool', ['CLAUDE_OTEL_CAPTURE_TOOL_OUTPUTS'], 'true or false'),
+  f('capture.maxValueBytes', 'int', ['CLAUDE_OTEL_CAPTURE_MAX_BYTES'], 'bytes from 64 to 1048576'),
+  f(
+    'redaction.extraPatterns',
+    'list',
+    ['CLAUDE_OTEL_REDACT_PATTERNS'],
+    'a list of JavaScript regular expressions (env: a JSON array of strings)',
+  ),
+  f('thresholds.default.fastMs', 'int', [], 'milliseconds below slowMs'),
+  f('thresholds.default.slowMs', 'int', [], 'milliseconds between fastMs and verySlowMs'),
+  f('thresholds.default.verySlowMs', 'int', [], 'milliseconds above slowMs'),
+  f('store.maxBytes', 'int', ['CLAUDE_OTEL_STORE_MAX_BYTES'], 'bytes, 0 or more'),
+  f('store.maxAgeHours', 'number', ['CLAUDE_OTEL_STORE_MAX_AGE_HOURS'], 'hours, more than 0'),
+  f('log.level', 'string', ['CLAUDE_OTEL_LOG_LEVEL'], 'one of debug, info, warn, error, silent'),
+];
+
+const BY_PATH = new Map(FIELDS.map((spec) => [spec.path, spec]));
+
+const PER_TOOL = /^thresholds\.perTool\.([^.]+)\.(fastMs|slowMs|verySlowMs)$/;
+
+/** Leaves that are replaced as a whole by a higher layer rather than merged key by key. */
+export const ATOMIC_PATHS = new Set(['export.otlpHeaders', 'export.resourceAttributes', 'redaction.extraPatterns']);
+
+/** Paths holding secrets (masked in output). */
+export const SECRET_PATHS = new Set(FIELDS.filter((spec) => spec.secret).map((spec) => spec.path));
+
+export function fieldSpec(path: string): FieldSpec | undefined {
+  const known = BY_PATH.get(path);
+  if (known) return known;
+  const m = PER_TOOL.exec(path);
+  if (m) return f(path, 'int', [], `milliseconds; fastMs < slowMs < verySlowMs for ${m[1]}`);
+  return undefined;
+}
+
+/** Short flag names accepted besides dotted paths. */
+export const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  port: 'agent.port',
+  host: 'agent.host',
+  transport: 'transport.mode',
+  'log-level': 'log.level',
+  logLevel: 'log.level',
+  endpoint: 'export.otlpEndpoint',
+  'service-name': 'export.serviceName',
+};
