@@ -1,5 +1,5 @@
 import type { SessionSummary } from '../store/session-summary.js';
-import { fitPath, formatDuration, padEnd, padStart, painter, sanitize, textWidth } from './format.js';
+import { formatDuration, padEnd, padStart, painter, sanitize, textWidth, truncateEnd } from './format.js';
 
 export interface SessionsTableOptions {
   /** Columns available (default 80). */
@@ -7,11 +7,17 @@ export interface SessionsTableOptions {
   color?: boolean;
 }
 
-/** 2025-06-01 09:14Z */
+/** 06-01 09:14Z (UTC; the store keeps days, not years) */
 function formatStart(iso: string): string {
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) return '?';
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+  return new Date(ms).toISOString().slice(5, 16).replace('T', ' ') + 'Z';
+}
+
+/** The project directory's name: the last path segment. */
+function projectOf(cwd: string): string {
+  const parts = sanitize(cwd).split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? cwd;
 }
 
 /**
@@ -51,11 +57,11 @@ export function renderSessionsTable(sessions: readonly SessionSummary[], options
   const fixed = widths.reduce((a, b) => a + b, 0) + 2 * columns.length;
   const cwdWidth = width - fixed;
   const showCwd = cwdWidth >= 8;
-  const cwdCells = sessions.map((s) => (s.cwd ? fitPath(sanitize(s.cwd), Math.max(0, cwdWidth)) : ''));
+  const cwdCells = sessions.map((s) => (s.cwd ? truncateEnd(projectOf(s.cwd), Math.max(0, cwdWidth)) : ''));
 
   const cell = (text: string, w: number, align: Align): string => (align === 'left' ? padEnd(text, w) : padStart(text, w));
   const lines: string[] = [];
-  const head = columns.map((c, i) => cell(c.title, widths[i]!, c.align)).join('  ') + (showCwd ? '  CWD' : '');
+  const head = columns.map((c, i) => cell(c.title, widths[i]!, c.align)).join('  ') + (showCwd ? '  PROJECT' : '');
   lines.push(paint('bold', head.trimEnd()));
   sessions.forEach((s, row) => {
     const parts = columns.map((c, i) => {
