@@ -86,6 +86,7 @@ export function formatTimestamp(ms: number): string {
 /** "3m ago" style age; "just now" under 5 s. */
 export function formatAge(ms: number): string {
   if (ms < 5_000) return 'just now';
+  if (ms >= 48 * 3_600_000) return `${Math.floor(ms / 86_400_000)}d ago`;
   return `${formatDuration(ms).replace(/\.\d(?=s$)/, '')} ago`;
 }
 

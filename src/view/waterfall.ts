@@ -102,8 +102,6 @@ function header(spans: readonly StoredSpan[], startNs: bigint, totalNs: bigint, 
   const startMs = nsToMs(startNs);
   const endMs = startMs + nsToMs(totalNs);
   const first = [`session ${sessionId ?? '?'}`, formatTimestamp(startMs), formatDuration(endMs - startMs)];
-  const state = root ? undefined : `open, last span ${formatAge(Math.max(0, now - endMs))}`;
-  if (state) first.push(state);
   const unique = new Map(spans.map((s) => [s.spanId, s]));
   let turns = 0;
   let tools = 0;
@@ -115,6 +113,7 @@ function header(spans: readonly StoredSpan[], startNs: bigint, totalNs: bigint, 
     if (s.status.code === 'error') errors += 1;
   }
   const counts = [plural(turns, 'turn'), plural(tools, 'tool'), plural(errors, 'error'), plural(unique.size, 'span')];
+  if (!root) counts.push(`open, last span ${formatAge(Math.max(0, now - endMs))}`);
   let third = `trace ${any.traceId}`;
   const cwd = root?.attributes['claude_code.cwd'];
   if (typeof cwd === 'string') {

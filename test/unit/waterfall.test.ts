@@ -92,7 +92,7 @@ describe('renderWaterfall', () => {
   it('keeps orphans under a "(missing parent)" marker and says the session is open', () => {
     const spans = [turn, tool('x', 't', 'Bash', 2000, 3000), tool('y', 'gone', 'Read', 4000, 4500)];
     const text = renderWaterfall(spans, { width: 80, now: Date.UTC(2025, 0, 1, 0, 5) });
-    expect(text.split('\n')[0]).toContain('open, last span 4m51s ago');
+    expect(text.split('\n')[1]).toContain('open, last span 4m51s ago');
     const rows = text.split('\n').slice(5).filter(Boolean);
     expect(rows.map((r) => r.replace(/\s+█.*$/, '').trimEnd())).toEqual([
       '(missing parent)',
