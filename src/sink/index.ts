@@ -1,0 +1,137 @@
+import { type SinkConfig, SinkConfigError, loadSinkConfig } from './config.js';
+import { createConsoleLogger } from './destination.js';
+import { migrate } from './postgres/migrate.js';
+import { createPgPool } from './postgres/pool.js';
+import { createSinkService } from './service.js';
+import { createWebhookDispatcher } from './webhooks/dispatcher.js';
+import { listDead, requeueDead } from './webhooks/outbox.js';
+
+export { loadSinkConfig, parseSinkConfig, sinkConfigSchema, SINK_ENV } from './config.js';
+export type { SinkConfig, SinkConfigInput } from './config.js';
+export { createSinkService } from './service.js';
+export type { SinkService, SinkServiceOptions } from './service.js';
+
+const USAGE = `usage: claude-otel sink [--config FILE]              run the sink (OTLP/HTTP JSON on 127.0.0.1:4400)
+       claude-otel sink migrate [--config FILE]      apply Postgres migrations
+       claude-otel sink dead-letters list [--config FILE] [--limit N]
+       claude-otel sink dead-letters replay ID [--config FILE]   ID: outbox id or webhook-id`;
+
+export interface SinkCommandIo {
+  env?: Record<string, string | undefined>;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** Resolves when the running sink should stop (default: SIGINT/SIGTERM). */
+  stopSignal?: Promise<unknown>;
+}
+
+interface Parsed {
+  positional: string[];
+  config?: string | undefined;
+  limit: number;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const out: Parsed = { positional: [], limit: 50 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') out.config = argv[++i];
+    else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else if (a === '--limit') out.limit = Number(argv[++i]);
+    else if (a === '--help' || a === '-h') out.positional.unshift('help');
+    else if (a.startsWith('-')) throw new SinkConfigError(`unknown option ${a}`);
+    else out.positional.push(a);
+  }
+  if (argv.includes('--config') && !out.config) throw new SinkConfigError('--config needs a file');
+  if (!Number.isInteger(out.limit) || out.limit <= 0) throw new SinkConfigError('--limit must be a positive integer');
+  return out;
+}
+
+function requirePostgres(config: SinkConfig) {
+  if (!config.postgres?.enabled) throw new SinkConfigError('postgres is not configured (postgres.url or CLAUDE_OTEL_SINK_POSTGRES_URL)');
+  return config.postgres;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(s);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+/** `claude-otel sink ...` (argv after "sink"). Returns the exit code. */
+export async function runSinkCommand(argv: string[], io: SinkCommandIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const log = createConsoleLogger(stderr);
+  try {
+    const args = parseArgs(argv);
+    const [cmd, sub, id] = args.positional;
+    if (cmd === 'help') {
+      stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const config = await loadSinkConfig({ file: args.config, env: io.env ?? process.env });
+    if (cmd === undefined) {
+      const service = createSinkService(config, { log });
+      await service.start();
+      await (io.stopSignal ?? waitForSignal());
+      await service.shutdown();
+      return 0;
+    }
+    if (cmd === 'migrate') {
+      const pg = requirePostgres(config);
+      const pool = createPgPool({ url: pg.url, max: 1, log });
+      try {
+        const r = await migrate(pool);
+        stdout.write(r.applied.length ? `applied: ${r.applied.join(', ')}\n` : `up to date (version ${r.current})\n`);
+      } finally {
+        await pool.end();
+      }
+      return 0;
+    }
+    if (cmd === 'dead-letters' && (sub === 'list' || sub === 'replay')) {
+      const pg = requirePostgres(config);
+      const pool = createPgPool({ url: pg.url, max: 2, log });
+      try {
+        if (sub === 'list') {
+          const rows = await listDead(pool, args.limit);
+          for (const r of rows) {
+            stdout.write(`${r.id}\t${r.webhook_id}\t${r.destination}\t${r.event_type}\tattempts=${r.attempts}\t${r.updated_at.toISOString()}\t${r.last_error ?? ''}\n`);
+          }
+          if (!rows.length) stderr.write('no dead letters\n');
+          return 0;
+        }
+        if (!id) throw new SinkConfigError('dead-letters replay needs an ID');
+        const row = await requeueDead(pool, id);
+        if (!row) {
+          stderr.write(`no dead letter with id ${id}\n`);
+          return 1;
+        }
+        if (!config.webhooks?.destinations.some((d) => d.name === row.destination)) {
+          stderr.write(`requeued ${row.webhook_id}; destination ${row.destination} is not in this config, a running sink must deliver it\n`);
+          return 0;
+        }
+        const dispatcher = createWebhookDispatcher(config.webhooks, { pool: () => pool, log, poll: false });
+        await dispatcher.start();
+        await dispatcher.runOnce([row.id]);
+        await dispatcher.shutdown();
+        const state = await pool.query<{ state: string; last_error: string | null }>('SELECT state, last_error FROM webhook_outbox WHERE id = $1', [row.id]);
+        const s = state.rows[0];
+        stdout.write(`${row.webhook_id}: ${s?.state}${s?.last_error ? ` (${s.last_error})` : ''}\n`);
+        return s?.state === 'delivered' ? 0 : 1;
+      } finally {
+        await pool.end();
+      }
+    }
+    stderr.write(`${USAGE}\n`);
+    return 2;
+  } catch (err) {
+    stderr.write(`claude-otel sink: ${(err as Error).message}\n`);
+    return err instanceof SinkConfigError ? 2 : 1;
+  }
+}

@@ -1,0 +1,55 @@
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson, waitUntil } from './support/http.js';
+import { buildSyntheticSession, chunkedBodies } from './support/session.js';
+import { type TestSink, startTestSink } from './support/sink.js';
+import { type FaultProxy, startFaultProxy } from './support/tcp-proxy.js';
+
+describe('Redis outage', () => {
+  let proxy: FaultProxy;
+  let sink: TestSink;
+  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
+  const session = buildSyntheticSession({ extraTools: 100 });
+  const bodies = chunkedBodies(session.spans, 10);
+
+  beforeAll(async () => {
+    await redis.connect();
+    proxy = await startFaultProxy(6379);
+    sink = await startTestSink({ redis: { url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 1_000 }, writeTimeoutMs: 2_000 });
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[0])).status === 200, 10_000, 'redis connected');
+  });
+  afterAll(async () => {
+    await sink?.service.shutdown();
+    await proxy?.close();
+    for (const key of await redis.keys(`${sink.prefix}:*`)) await redis.del(key);
+    await redis.close();
+  });
+
+  it('answers 503 while Redis is down, recovers, and replays do not duplicate entries', async () => {
+    for (const b of bodies.slice(0, 4)) expect((await postJson(`${sink.url}/v1/traces`, b)).status).toBe(200);
+    await proxy.down();
+    const down = await postJson(`${sink.url}/v1/traces`, bodies[4]);
+    expect(down.status).toBe(503);
+    expect(String(down.body.message)).toMatch(/redis/);
+    expect(sink.log.lines.some((l) => l.msg === 'redis connection error')).toBe(true);
+    await proxy.up();
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[4])).status === 200, 20_000, 'redis back');
+    for (const b of bodies) expect((await postJson(`${sink.url}/v1/traces`, b)).status).toBe(200);
+    expect(await redis.xLen(`${sink.prefix}:spans`)).toBe(session.spans.length);
+    expect(await redis.xLen(`${sink.prefix}:session:${session.sessionId}`)).toBe(session.spans.length);
+  });
+
+  it('starts while Redis is unreachable and connects when it is back', async () => {
+    const proxy2 = await startFaultProxy(6379);
+    await proxy2.down();
+    const late = await startTestSink({ redis: { url: `redis://127.0.0.1:${proxy2.port}` } }, `${sink.prefix}:late`);
+    try {
+      expect((await postJson(`${late.url}/v1/traces`, bodies[0])).status).toBe(503);
+      await proxy2.up();
+      await waitUntil(async () => (await postJson(`${late.url}/v1/traces`, bodies[0])).status === 200, 20_000, 'redis connected late');
+    } finally {
+      await late.service.shutdown();
+      await proxy2.close();
+    }
+  });
+});
