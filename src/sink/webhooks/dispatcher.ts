@@ -124,9 +124,16 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     const rows = await outbox.claimDue(pool, config.batchSize, LEASE_MS, ids);
     if (!rows.length) return 0;
     const disabled = await outbox.disabledDestinations(pool);
-    await Promise.all(rows.map((row) => deliver(pool, row, disabled).catch((err) => {
-      log.warn('webhook bookkeeping failed; the lease will expire and the row be retried', { error: (err as Error).message });
-    })));
+    // In order within a destination (a 410 stops the rest), destinations in parallel.
+    const groups = new Map<string, outbox.OutboxRow[]>();
+    for (const row of rows) groups.set(row.destination, [...(groups.get(row.destination) ?? []), row]);
+    await Promise.all([...groups.values()].map(async (group) => {
+      for (const row of group) {
+        await deliver(pool, row, disabled).catch((err) => {
+          log.warn('webhook bookkeeping failed; the lease will expire and the row be retried', { error: (err as Error).message });
+        });
+      }
+    }));
     return rows.length;
   }
 
