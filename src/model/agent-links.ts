@@ -9,7 +9,7 @@ import { spanIdFor, spanKeys } from './ids.js';
 import type { OpenAgent, SessionState } from './open-span.js';
 
 export function resolveAgentParent(s: SessionState, agent: OpenAgent, agentType: string | undefined, fallback: () => string) {
-  const candidates = [...s.tools.values()].filter((t) => t.toolName === 'Agent' && !t.agentLinked && !t.background);
+  const candidates = [...s.tools.values()].filter((t) => t.toolName === 'Agent' && !t.agentLinked);
   const sameType = candidates.filter((t) => (t.subagentType ?? 'general-purpose') === (agentType || 'general-purpose'));
   const pick = (sameType.length ? sameType : candidates).sort((a, b) => a.startMs - b.startMs)[0];
   if (pick) {

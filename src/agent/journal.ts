@@ -1,0 +1,66 @@
+/**
+ * The journal: every accepted event, appended before the agent answers. After a crash the agent
+ * replays it to rebuild open spans with their original ids and start times. Compaction drops the
+ * events of sessions that have ended and whose spans were all exported.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import type { BridgeEvent } from '../model/types.js';
+
+export interface Journal {
+  append(event: BridgeEvent): void;
+  readAll(): { events: BridgeEvent[]; corrupt: number };
+  /** Rewrites the journal with only the events `keep` accepts. */
+  compact(keep: (event: BridgeEvent) => boolean): { kept: number; dropped: number };
+  sizeBytes(): number;
+  close(): void;
+}
+
+export function createJournal(file: string, options: { fsync?: boolean } = {}): Journal {
+  let fd = openSync(file, 'a', 0o600);
+
+  const readAll = () => {
+    const events: BridgeEvent[] = [];
+    let corrupt = 0;
+    if (!existsSync(file)) return { events, corrupt };
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        events.push(JSON.parse(line) as BridgeEvent);
+      } catch {
+        corrupt++; // a line cut short by a crash
+      }
+    }
+    return { events, corrupt };
+  };
+
+  return {
+    append(event) {
+      writeSync(fd, `${JSON.stringify(event)}\n`);
+      if (options.fsync) fsyncSync(fd);
+    },
+    readAll,
+    compact(keep) {
+      const { events } = readAll();
+      const kept = events.filter(keep);
+      const tmp = `${file}.tmp`;
+      const out = openSync(tmp, 'w', 0o600);
+      writeSync(out, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      fsyncSync(out);
+      closeSync(out);
+      closeSync(fd);
+      renameSync(tmp, file);
+      fd = openSync(file, 'a', 0o600);
+      return { kept: kept.length, dropped: events.length - kept.length };
+    },
+    sizeBytes() {
+      try {
+        return statSync(file).size;
+      } catch {
+        return 0;
+      }
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}

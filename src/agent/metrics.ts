@@ -1,0 +1,43 @@
+/** The agent's own metrics, served at /metrics on its port (Prometheus text format). */
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+
+export interface AgentMetrics {
+  events: Counter;
+  rejected: Counter;
+  exported: Counter;
+  exportFailures: Counter;
+  dropped: Counter;
+  gaps: Counter;
+  handling: Histogram;
+}
+
+export interface GaugeSources {
+  openSpans(): number;
+  openSessions(): number;
+  spoolBacklog(): number;
+  exportPending(): number;
+  journalBytes(): number;
+}
+
+export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMetrics {
+  const gauge = (name: string, description: string, read: () => number) =>
+    meter.createObservableGauge(name, { description }).addCallback((r) => r.observe(read()));
+  gauge('claude_otel.open_spans', 'Spans opened by a hook event and not yet closed', gauges.openSpans);
+  gauge('claude_otel.open_sessions', 'Claude Code sessions with an open root or segment span', gauges.openSessions);
+  gauge('claude_otel.spool_backlog', 'Spooled hook events not yet ingested', gauges.spoolBacklog);
+  gauge('claude_otel.export_pending', 'Closed spans not yet confirmed exported', gauges.exportPending);
+  gauge('claude_otel.journal_bytes', 'Size of the event journal', gauges.journalBytes);
+  return {
+    events: meter.createCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' }),
+    rejected: meter.createCounter('claude_otel.events_rejected', { description: 'Hook events rejected, by reason' }),
+    exported: meter.createCounter('claude_otel.spans_exported', { description: 'Spans confirmed exported' }),
+    exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Spans whose export failed (retried; nothing is dropped)' }),
+    dropped: meter.createCounter('claude_otel.spans_dropped', { description: 'Spans beyond the in-memory retry bound (kept in the journal until restart)' }),
+    gaps: meter.createCounter('claude_otel.gaps', { description: 'Spans closed or opened without their hook event (event lost while the agent was down)' }),
+    handling: meter.createHistogram('claude_otel.handling_duration', {
+      description: 'Time from receipt to journaled and applied, per event',
+      unit: 'ms',
+      advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100] },
+    }),
+  };
+}

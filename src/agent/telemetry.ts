@@ -1,0 +1,118 @@
+/**
+ * The OTel SDK, owned by the agent alone: a tracer provider with our span processors (OTLP/HTTP
+ * when an endpoint is configured, and always the embedded local store), a logger provider (OTLP
+ * logs) and a meter provider read by the Prometheus exporter on the agent's own port. Providers are
+ * used directly, not registered globally, so that an agent can be started and stopped in-process.
+ * Standard OTEL_* variables are read by the exporters and the env resource detector.
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes as OtelAttributes, type HrTime, type Meter, type Tracer } from '@opentelemetry/api';
+import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { LogRecordOut, SpanRecord } from '../model/types.js';
+import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
+import { PresetIdGenerator } from './preset-ids.js';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  resourceAttributes: Record<string, string>;
+  otlpHeaders: Record<string, string>;
+  exportTimeoutMs: number;
+  /** Send OTLP/HTTP (endpoint from OTEL_EXPORTER_OTLP_* or this value); false keeps spans local only. */
+  otlp: boolean;
+  otlpTracesEndpoint?: string | undefined;
+  otlpLogsEndpoint?: string | undefined;
+  localStore: SpanExporter;
+  flushDelayMs: number;
+  maxExportBatchSize: number;
+  maxQueueSize: number;
+  initialWatermark: number;
+  hooks: ExportTrackerHooks;
+}
+
+export interface Telemetry {
+  emitSpan(record: SpanRecord, seq: number): void;
+  emitLog(record: LogRecordOut): void;
+  tracker: TrackingExporter;
+  prometheus: PrometheusExporter;
+  meter: Meter;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const hr = (ms: number): HrTime => {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+};
+
+function exporterConfig(options: TelemetryOptions, url: string | undefined) {
+  const headers = Object.keys(options.otlpHeaders).length ? { headers: options.otlpHeaders } : {};
+  return { ...(url ? { url } : {}), ...headers, timeoutMillis: options.exportTimeoutMs };
+}
+
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const ids = new PresetIdGenerator();
+  const primary: SpanExporter = options.otlp
+    ? new OTLPTraceExporter(exporterConfig(options, options.otlpTracesEndpoint))
+    : options.localStore;
+  const tracker = createTrackingExporter(primary, options.hooks, { initialWatermark: options.initialWatermark });
+  const batch = { scheduledDelayMillis: options.flushDelayMs, maxExportBatchSize: options.maxExportBatchSize, maxQueueSize: options.maxQueueSize };
+  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(tracker, batch)];
+  if (options.otlp) spanProcessors.push(new BatchSpanProcessor(options.localStore, batch));
+  const logRecordProcessors: LogRecordProcessor[] = options.otlp
+    ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(exporterConfig(options, options.otlpLogsEndpoint)), ...batch })]
+    : [];
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (env detector) win over our defaults.
+  const resource = resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName })
+    .merge(detectResources({ detectors: [envDetector] }));
+  const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
+  const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
+  const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');
+
+  return {
+    tracker,
+    prometheus,
+    meter: meterProvider.getMeter('claude-otel-bridge'),
+    emitSpan(record, seq) {
+      tracker.track(record.spanId, seq);
+      ids.preset(record.traceId, record.spanId);
+      const parent = record.parentSpanId
+        ? trace.setSpanContext(ROOT_CONTEXT, { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED })
+        : ROOT_CONTEXT;
+      const span = tracer.startSpan(record.name, { kind: SpanKind.INTERNAL, startTime: hr(record.startMs), attributes: record.attributes as OtelAttributes }, parent);
+      for (const event of record.events) span.addEvent(event.name, event.attributes as OtelAttributes, hr(event.timeMs));
+      if (record.status.code === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: record.status.message ?? '' });
+      span.end(hr(record.endMs));
+    },
+    emitLog(record) {
+      logger.emit({
+        timestamp: hr(record.timeMs),
+        eventName: record.eventName,
+        severityText: record.severity,
+        severityNumber: record.severity === 'WARN' ? SeverityNumber.WARN : SeverityNumber.INFO,
+        body: record.body,
+        attributes: { ...record.attributes, 'event.name': record.eventName },
+        context: trace.setSpanContext(ROOT_CONTEXT, { traceId: record.traceId, spanId: record.spanId, traceFlags: TraceFlags.SAMPLED }),
+      });
+    },
+    async forceFlush() {
+      for (const p of spanProcessors) await p.forceFlush();
+      for (const p of logRecordProcessors) await p.forceFlush();
+      await tracker.forceFlush?.();
+    },
+    async shutdown() {
+      await this.forceFlush();
+      await tracerProvider.shutdown();
+      await loggerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}

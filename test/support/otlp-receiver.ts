@@ -1,0 +1,103 @@
+/** A minimal OTLP/HTTP JSON receiver for tests: records spans and log records as flat objects. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startMs: number;
+  endMs: number;
+  attributes: Record<string, unknown>;
+  events: { name: string; attributes: Record<string, unknown> }[];
+  status: { code?: number; message?: string };
+  resource: Record<string, unknown>;
+}
+
+export interface ReceivedLog {
+  traceId?: string;
+  spanId?: string;
+  eventName?: string;
+  attributes: Record<string, unknown>;
+  body?: unknown;
+}
+
+type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
+type KeyValue = { key: string; value: AnyValue };
+
+function value(v: AnyValue): unknown {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map(value);
+  return undefined;
+}
+
+export const attrs = (list: KeyValue[] | undefined): Record<string, unknown> => Object.fromEntries((list ?? []).map((kv) => [kv.key, value(kv.value)]));
+
+const toHex = (id: string | undefined) => (id && /^[0-9a-f]+$/i.test(id) ? id.toLowerCase() : id ? Buffer.from(id, 'base64').toString('hex') : undefined);
+
+export async function startOtlpReceiver(options: { failWith?: () => number | undefined } = {}) {
+  const spans: ReceivedSpan[] = [];
+  const logs: ReceivedLog[] = [];
+  let requests = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      requests++;
+      const status = options.failWith?.();
+      if (status) {
+        res.writeHead(status).end();
+        return;
+      }
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown[]>;
+      if (req.url?.startsWith('/v1/traces')) {
+        for (const rs of (body.resourceSpans ?? []) as { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[]) {
+          const resource = attrs(rs.resource?.attributes);
+          for (const ss of rs.scopeSpans ?? []) {
+            for (const s of ss.spans ?? []) {
+              const parent = toHex(s.parentSpanId as string | undefined);
+              spans.push({
+                traceId: toHex(s.traceId as string)!, spanId: toHex(s.spanId as string)!, ...(parent ? { parentSpanId: parent } : {}),
+                name: s.name as string,
+                startMs: Number(BigInt(s.startTimeUnixNano as string) / 1000n) / 1000,
+                endMs: Number(BigInt(s.endTimeUnixNano as string) / 1000n) / 1000,
+                attributes: attrs(s.attributes as KeyValue[]),
+                events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
+                status: (s.status ?? {}) as ReceivedSpan['status'],
+                resource,
+              });
+            }
+          }
+        }
+      } else if (req.url?.startsWith('/v1/logs')) {
+        for (const rl of (body.resourceLogs ?? []) as { scopeLogs?: { logRecords?: Record<string, unknown>[] }[] }[]) {
+          for (const sl of rl.scopeLogs ?? []) {
+            for (const l of sl.logRecords ?? []) {
+              const traceId = toHex(l.traceId as string | undefined);
+              const spanId = toHex(l.spanId as string | undefined);
+              logs.push({
+                ...(traceId ? { traceId } : {}), ...(spanId ? { spanId } : {}),
+                ...(l.eventName ? { eventName: l.eventName as string } : {}),
+                attributes: attrs(l.attributes as KeyValue[]), body: l.body,
+              });
+            }
+          }
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    logs,
+    requests: () => requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
