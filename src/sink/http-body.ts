@@ -30,20 +30,26 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
     }
     source = req.pipe(make());
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of source) {
-      size += (chunk as Buffer).length;
+  // Event-based rather than for-await: leaving a for-await loop destroys the socket, and the
+  // client should get its 413 rather than a reset.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    source.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
       if (size > maxBytes) {
-        req.resume();
-        throw new HttpError(413, `body larger than ${maxBytes} bytes`);
+        tooLarge = true;
+        chunks.length = 0;
+        return;
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(400, `cannot read body: ${(err as Error).message}`);
-  }
-  return Buffer.concat(chunks);
+      chunks.push(chunk);
+    });
+    source.on('end', () => {
+      if (tooLarge) reject(new HttpError(413, `body larger than ${maxBytes} bytes`));
+      else resolve(Buffer.concat(chunks));
+    });
+    source.on('error', (err: Error) => reject(new HttpError(400, `cannot read body: ${err.message}`)));
+  });
 }

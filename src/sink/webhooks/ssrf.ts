@@ -8,7 +8,7 @@ const BLOCKED: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['169.254.0.0', 16, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.0.0.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'],
   ['198.18.0.0', 15, 'ipv4'], ['224.0.0.0', 4, 'ipv4'], ['240.0.0.0', 4, 'ipv4'],
   ['::', 128, 'ipv6'], ['::1', 128, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
-  ['64:ff9b::', 96, 'ipv6'], ['::ffff:0:0', 96, 'ipv6'],
+  ['64:ff9b::', 96, 'ipv6'], // ::ffff:a.b.c.d is unwrapped in isPrivateAddress
 ];
 const blocked = new BlockList();
 for (const [net, prefix, type] of BLOCKED) blocked.addSubnet(net, prefix, type);
