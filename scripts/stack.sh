@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Local observability stack for claude-otel-bridge, without Docker:
+#   Jaeger (built from Go modules), the OpenTelemetry Collector (built with ocb),
+#   Prometheus and Alertmanager (Debian packages), and the sink service
+#   (`node dist/cli.js sink`, only if dist/cli.js exists).
+#
+#   bash scripts/stack.sh up       # build/locate, start what is not running, health-check, print URLs
+#   bash scripts/stack.sh status   # what runs, and whether it is healthy
+#   bash scripts/stack.sh down     # stop what `up` started (pid files), nothing else
+#
+# State (pid files, logs, rendered configs, queues, TSDB) lives in
+#   CLAUDE_OTEL_STACK_DIR (default /tmp/claude-otel-stack).
+# Ports come from otel-collector/ports.env (the same file docker-compose.yml uses);
+# any of them can be overridden from the environment (the tests use free ports).
+# Other knobs:
+#   CLAUDE_OTEL_STACK_SERVICES   which services, default "jaeger otelcol prometheus alertmanager sink"
+#   OTELCOL_BIN / JAEGER_BIN     use these binaries instead of scripts/build-*.sh
+#   PROMETHEUS_BIN / ALERTMANAGER_BIN   default: prometheus / prometheus-alertmanager on PATH
+#   CLAUDE_OTEL_STACK_RULES      alert rule file for Prometheus (default prometheus/alerts.yml)
+#   PROMETHEUS_SCRAPE_INTERVAL / PROMETHEUS_EVAL_INTERVAL   default 15s
+#   ALERT_WEBHOOK_URL            replaces the placeholder URL in alertmanager/alertmanager.yml
+#   ALERTMANAGER_GROUP_WAIT      overrides route.group_wait (tests use 1s)
+#   CLAUDE_OTEL_STACK_TIMEOUT    seconds to wait for each health check (default 60)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${CLAUDE_OTEL_STACK_DIR:-/tmp/claude-otel-stack}"
+SERVICES="${CLAUDE_OTEL_STACK_SERVICES:-jaeger otelcol prometheus alertmanager sink}"
+TIMEOUT="${CLAUDE_OTEL_STACK_TIMEOUT:-60}"
+
+# Ports: environment wins over otel-collector/ports.env.
+while IFS='=' read -r key value; do
+  [[ -z "$key" || "$key" == \#* ]] && continue
+  if [[ -z "${!key:-}" ]]; then export "$key=$value"; else export "$key=${!key}"; fi
+done <"$ROOT/otel-collector/ports.env"
+
+log() { echo "stack: $*" >&2; }
+
+wanted() { [[ " $SERVICES " == *" $1 "* ]]; }
+
+pidfile() { echo "$STATE/pids/$1.pid"; }
+
+# Running = pid file present, process alive, and its command line still mentions our
+# state dir or binary (guards against a recycled pid).
+running() {
+  local f; f="$(pidfile "$1")"
+  [[ -s "$f" ]] || return 1
+  local pid; pid="$(cat "$f")"
+  [[ -r /proc/$pid/cmdline ]] || return 1
+  local marker; marker="$(cat "$f.marker" 2>/dev/null || true)"
+  [[ -z "$marker" ]] || tr '\0' ' ' </proc/"$pid"/cmdline | grep -qF -- "$marker"
+}
+
+health_url() {
+  case "$1" in
+    jaeger) echo "http://127.0.0.1:$JAEGER_HEALTH_PORT/status" ;;
+    otelcol) echo "http://127.0.0.1:$OTELCOL_HEALTH_PORT/" ;;
+    prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" ;;
+    alertmanager) echo "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" ;;
+    sink) echo "http://127.0.0.1:$SINK_PORT/healthz" ;;
+  esac
+}
+
+healthy() { curl -fsS -o /dev/null --max-time 2 "$(health_url "$1")" 2>/dev/null; }
+
+wait_healthy() {
+  local name="$1" deadline=$((SECONDS + TIMEOUT))
+  until healthy "$name"; do
+    if ! running "$name"; then
+      log "$name exited; last log lines ($STATE/logs/$name.log):"
+      tail -n 30 "$STATE/logs/$name.log" >&2 || true
+      return 1
+    fi
+    if ((SECONDS >= deadline)); then
+      log "$name not healthy after ${TIMEOUT}s at $(health_url "$name"); last log lines:"
+      tail -n 30 "$STATE/logs/$name.log" >&2 || true
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+# start NAME MARKER CMD... : runs CMD in its own session, logs to $STATE/logs/NAME.log
+start() {
+  local name="$1" marker="$2"; shift 2
+  if running "$name"; then log "$name already running (pid $(cat "$(pidfile "$name")"))"; return 0; fi
+  mkdir -p "$STATE/logs" "$STATE/pids"
+  setsid "$@" >>"$STATE/logs/$name.log" 2>&1 </dev/null &
+  echo $! >"$(pidfile "$name")"
+  echo "$marker" >"$(pidfile "$name").marker"
+  log "$name started (pid $!)"
+}
+
+need_bin() {
+  command -v "$1" >/dev/null 2>&1 || {
+    log "$1 not found: run 'bash scripts/install-deps.sh' (Debian packages prometheus, prometheus-alertmanager)"
+    exit 1
+  }
+}
+
+render_prometheus() {
+  local rules="${CLAUDE_OTEL_STACK_RULES:-$ROOT/prometheus/alerts.yml}"
+  mkdir -p "$STATE/prometheus"
+  cp "$rules" "$STATE/prometheus/alerts.yml"
+  sed -e "s#\"127.0.0.1:9093\"#\"127.0.0.1:$ALERTMANAGER_PORT\"#" \
+      -e "s#\"127.0.0.1:8889\"#\"127.0.0.1:$OTELCOL_PROMETHEUS_PORT\"#" \
+      -e "s#\"127.0.0.1:8888\"#\"127.0.0.1:$OTELCOL_METRICS_PORT\"#" \
+      -e "s#\"127.0.0.1:4319\"#\"127.0.0.1:$AGENT_METRICS_PORT\"#" \
+      -e "s#\"127.0.0.1:4400\"#\"127.0.0.1:$SINK_PORT\"#" \
+      -e "s#^\(  scrape_interval:\).*#\1 ${PROMETHEUS_SCRAPE_INTERVAL:-15s}#" \
+      -e "s#^\(  evaluation_interval:\).*#\1 ${PROMETHEUS_EVAL_INTERVAL:-15s}#" \
+      "$ROOT/prometheus/prometheus.yml" >"$STATE/prometheus/prometheus.yml"
+}
+
+render_alertmanager() {
+  mkdir -p "$STATE/alertmanager"
+  local url="${ALERT_WEBHOOK_URL:-http://127.0.0.1:5001/claude-otel-alerts}"
+  sed -e "s#http://127.0.0.1:5001/claude-otel-alerts#$url#" \
+      ${ALERTMANAGER_GROUP_WAIT:+-e "s#^\(  group_wait:\).*#\1 $ALERTMANAGER_GROUP_WAIT#"} \
+      "$ROOT/alertmanager/alertmanager.yml" >"$STATE/alertmanager/alertmanager.yml"
+}
+
+up() {
+  mkdir -p "$STATE"
+  local started=()
+  if wanted jaeger; then
+    local jbin="${JAEGER_BIN:-$(bash "$ROOT/scripts/build-jaeger.sh")}"
+    [[ -x "$jbin" ]] || { log "jaeger binary missing: $jbin"; exit 1; }
+    start jaeger "$ROOT/jaeger/config.yaml" env JAEGER_LISTEN_HOST=127.0.0.1 \
+      "$jbin" --config "$ROOT/jaeger/config.yaml"
+    started+=(jaeger)
+  fi
+  if wanted otelcol; then
+    local obin="${OTELCOL_BIN:-$(bash "$ROOT/scripts/build-collector.sh")}"
+    [[ -x "$obin" ]] || { log "collector binary missing: $obin"; exit 1; }
+    mkdir -p "$STATE/otelcol/storage"
+    start otelcol "$ROOT/otel-collector/config.yaml" env \
+      OTELCOL_LISTEN_HOST=127.0.0.1 \
+      OTELCOL_STORAGE_DIR="$STATE/otelcol/storage" \
+      OTELCOL_JAEGER_ENDPOINT="127.0.0.1:$JAEGER_OTLP_GRPC_PORT" \
+      OTELCOL_SINK_ENDPOINT="http://127.0.0.1:$SINK_PORT" \
+      "$obin" --config "$ROOT/otel-collector/config.yaml"
+    started+=(otelcol)
+  fi
+  if wanted prometheus; then
+    local pbin="${PROMETHEUS_BIN:-prometheus}"; need_bin "$pbin"
+    running prometheus || render_prometheus
+    start prometheus "$STATE/prometheus/prometheus.yml" "$pbin" \
+      --config.file="$STATE/prometheus/prometheus.yml" \
+      --storage.tsdb.path="$STATE/prometheus/data" \
+      --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+      --web.enable-lifecycle
+    started+=(prometheus)
+  fi
+  if wanted alertmanager; then
+    local abin="${ALERTMANAGER_BIN:-prometheus-alertmanager}"; need_bin "$abin"
+    running alertmanager || render_alertmanager
+    start alertmanager "$STATE/alertmanager/alertmanager.yml" "$abin" \
+      --config.file="$STATE/alertmanager/alertmanager.yml" \
+      --storage.path="$STATE/alertmanager/data" \
+      --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" \
+      --cluster.listen-address=
+    started+=(alertmanager)
+  fi
+  if wanted sink; then
+    if [[ -f "$ROOT/dist/cli.js" ]]; then
+      start sink "$ROOT/dist/cli.js" env CLAUDE_OTEL_SINK_HOST=127.0.0.1 CLAUDE_OTEL_SINK_PORT="$SINK_PORT" \
+        node "$ROOT/dist/cli.js" sink
+      started+=(sink)
+    else
+      log "sink skipped: $ROOT/dist/cli.js not built (npm run build)"
+    fi
+  fi
+  local s
+  for s in "${started[@]}"; do wait_healthy "$s"; done
+  summary
+}
+
+summary() {
+  cat <<EOF
+claude-otel-bridge stack (state: $STATE)
+  collector   OTLP gRPC 127.0.0.1:$OTELCOL_OTLP_GRPC_PORT  OTLP HTTP http://127.0.0.1:$OTELCOL_OTLP_HTTP_PORT
+              health http://127.0.0.1:$OTELCOL_HEALTH_PORT/  span metrics http://127.0.0.1:$OTELCOL_PROMETHEUS_PORT/metrics  own metrics http://127.0.0.1:$OTELCOL_METRICS_PORT/metrics
+  jaeger      query http://127.0.0.1:$JAEGER_QUERY_HTTP_PORT/api/services  OTLP in 127.0.0.1:$JAEGER_OTLP_GRPC_PORT (gRPC) / $JAEGER_OTLP_HTTP_PORT (HTTP)
+  prometheus  http://127.0.0.1:$PROMETHEUS_PORT/  (alerts: /alerts)
+  alertmanager http://127.0.0.1:$ALERTMANAGER_PORT/
+  sink        http://127.0.0.1:$SINK_PORT/healthz
+  logs        $STATE/logs/
+EOF
+}
+
+status() {
+  local s rc=0
+  for s in jaeger otelcol prometheus alertmanager sink; do
+    if running "$s"; then
+      if healthy "$s"; then echo "$s: running, healthy (pid $(cat "$(pidfile "$s")"))"
+      else echo "$s: running, NOT healthy (pid $(cat "$(pidfile "$s")"))"; rc=1; fi
+    else
+      echo "$s: stopped"
+    fi
+  done
+  return $rc
+}
+
+down() {
+  local s pid
+  for s in sink alertmanager prometheus otelcol jaeger; do
+    if running "$s"; then
+      pid="$(cat "$(pidfile "$s")")"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+      log "$s stopped (pid $pid)"
+    fi
+    rm -f "$(pidfile "$s")" "$(pidfile "$s").marker"
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
