@@ -1,18 +1,8 @@
 /** `claude-otel config`: prints the effective configuration and where each value came from. */
 import { parseArgs } from 'node:util';
 import { formatEffectiveConfig, maskConfig } from './format.js';
-import { ConfigError, loadConfig, type EnvLike } from './load.js';
-
-/** What a CLI subcommand may touch; everything has a process default. */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env?: EnvLike;
-  cwd?: string;
-  /** The user's home directory (default os.homedir()). */
-  homeDir?: string;
-  now?: () => Date;
-}
+import type { CommandIo } from '../cli/io.js';
+import { ConfigError, loadConfig } from './load.js';
 
 export const CONFIG_USAGE = `Usage: claude-otel config [--json] [--profile NAME] [--config FILE]
 
@@ -44,9 +34,9 @@ export function runConfigCommand(argv: readonly string[], io: CommandIo): number
   }
   try {
     const result = loadConfig({
-      env: io.env ?? process.env,
+      env: io.env,
       flags: { profile: values.profile, config: values.config },
-      ...(io.homeDir ? { home: io.homeDir } : {}),
+      ...(io.homedir ? { home: io.homedir() } : {}),
     });
     if (values.json) {
       io.stdout(`${JSON.stringify({ config: maskConfig(result.config), sources: result.sources, origins: result.origins }, null, 2)}\n`);

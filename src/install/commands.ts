@@ -1,0 +1,155 @@
+/** CLI glue for `claude-otel install` and `claude-otel uninstall`; returns exit codes. */
+import { homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { CommandIo } from '../cli/io.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { TRANSPORT_MODES, type TransportMode } from '../config/schema.js';
+import { HOOK_SCRIPT_NAME } from './hook-entries.js';
+import {
+  InstallError,
+  applyInstall,
+  applyUninstall,
+  formatPlan,
+  planInstall,
+  planUninstall,
+  type InstallPlan,
+  type InstallScope,
+} from './plan.js';
+
+const SCOPES: readonly InstallScope[] = ['user', 'project', 'local'];
+
+/** The CLI's io, plus the working directory (default process.cwd()) used when --project-dir is absent. */
+export type InstallIo = CommandIo & { cwd?: string };
+
+export const INSTALL_USAGE = `Usage: claude-otel install [--scope user|project|local] [--transport http|durable]
+                          [--project-dir DIR] [--port N] [--hook-script PATH] [--dry-run]
+       claude-otel uninstall [--scope user|project|local] [--project-dir DIR] [--dry-run]
+
+  --scope        user: ~/.claude/settings.json (default); project: .claude/settings.json
+                 (token in .claude/settings.local.json); local: .claude/settings.local.json
+  --transport    http (default from config): tool events go straight to the agent over HTTP;
+                 durable: every event goes through the hook script and its on-disk spool
+  --dry-run      print the changes as a diff and change nothing
+`;
+
+/** bin/claude-otel-hook of this package: src/install/ and dist/install/ are both two levels below the root. */
+export function defaultHookScript(): string {
+  return fileURLToPath(new URL(`../../bin/${HOOK_SCRIPT_NAME}`, import.meta.url));
+}
+
+interface ParsedArgs {
+  scope: InstallScope;
+  transport?: TransportMode;
+  projectDir: string;
+  port?: number;
+  hookScript?: string;
+  dryRun: boolean;
+}
+
+function parse(argv: readonly string[], io: InstallIo, install: boolean): ParsedArgs | string {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        scope: { type: 'string' },
+        transport: { type: 'string' },
+        'project-dir': { type: 'string' },
+        port: { type: 'string' },
+        'hook-script': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (values.help) return 'help';
+  const scope = (values.scope ?? 'user') as string;
+  if (!(SCOPES as readonly string[]).includes(scope)) return `--scope must be user, project or local, got "${scope}"`;
+  const transport = values.transport as string | undefined;
+  if (transport !== undefined && !(TRANSPORT_MODES as readonly string[]).includes(transport)) {
+    return `--transport must be http or durable, got "${transport}"`;
+  }
+  if (!install && (transport !== undefined || values['hook-script'] !== undefined)) {
+    return 'uninstall takes no --transport or --hook-script: it removes our hooks of either kind';
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return `--port must be a port number, got "${String(values.port)}"`;
+  }
+  return {
+    scope: scope as InstallScope,
+    ...(transport ? { transport: transport as TransportMode } : {}),
+    projectDir: (values['project-dir'] as string | undefined) ?? io.cwd ?? process.cwd(),
+    ...(port !== undefined ? { port } : {}),
+    ...(typeof values['hook-script'] === 'string' ? { hookScript: values['hook-script'] } : {}),
+    dryRun: values['dry-run'] === true,
+  };
+}
+
+function report(plan: InstallPlan, io: InstallIo, dryRun: boolean): number {
+  io.stdout(formatPlan(plan));
+  if (dryRun) {
+    io.stdout('Dry run: nothing was changed.\n');
+    return 0;
+  }
+  const clock = io.now;
+  const applyOptions = clock ? { now: () => new Date(clock()) } : {};
+  const result = plan.action === 'install' ? applyInstall(plan, applyOptions) : applyUninstall(plan, applyOptions);
+  for (const backup of result.backups) io.stdout(`Backup: ${backup}\n`);
+  if (result.tokenCreated) io.stdout(`Created token: ${result.tokenCreated}\n`);
+  io.stdout(
+    result.written.length === 0
+      ? `Nothing to change: claude-otel is already ${plan.action === 'install' ? 'installed' : 'uninstalled'} (scope ${plan.scope}).\n`
+      : `${plan.action === 'install' ? 'Installed' : 'Uninstalled'} (scope ${plan.scope}): ${result.written.join(', ')}\n`,
+  );
+  return 0;
+}
+
+function run(argv: readonly string[], io: InstallIo, install: boolean): number {
+  const args = parse(argv, io, install);
+  if (args === 'help') {
+    io.stdout(INSTALL_USAGE);
+    return 0;
+  }
+  if (typeof args === 'string') {
+    io.stderr(`claude-otel ${install ? 'install' : 'uninstall'}: ${args}\n${INSTALL_USAGE}`);
+    return 2;
+  }
+  const home = io.homedir ? io.homedir() : homedir();
+  try {
+    const { config } = loadConfig({ env: io.env, home });
+    const port = args.port ?? config.agent.port;
+    const plan = install
+      ? planInstall({
+          scope: args.scope,
+          transport: args.transport ?? config.transport.mode,
+          projectDir: args.projectDir,
+          home,
+          hookScript: args.hookScript ?? defaultHookScript(),
+          port,
+          stateDir: config.home,
+        })
+      : planUninstall({ scope: args.scope, projectDir: args.projectDir, home, port });
+    return report(plan, io, args.dryRun);
+  } catch (err) {
+    if (err instanceof InstallError || err instanceof ConfigError) {
+      io.stderr(`claude-otel ${install ? 'install' : 'uninstall'}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export function runInstallCommand(argv: readonly string[], io: InstallIo): number {
+  return run(argv, io, true);
+}
+
+export function runUninstallCommand(argv: readonly string[], io: InstallIo): number {
+  return run(argv, io, false);
+}

@@ -1,0 +1,141 @@
+/**
+ * The hook entries we put into Claude Code settings (and the plugin's hooks.json), and how we
+ * recognize them again so uninstall removes exactly ours.
+ */
+import type { TransportMode } from '../config/schema.js';
+
+/** Events we subscribe to, in the order they are written. */
+export const HOOK_EVENTS = [
+  'SessionStart',
+  'SessionEnd',
+  'UserPromptSubmit',
+  'Stop',
+  'StopFailure',
+  'PreToolUse',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'PostToolBatch',
+  'SubagentStart',
+  'SubagentStop',
+  'PreCompact',
+  'PostCompact',
+  'Notification',
+  'PermissionRequest',
+  'PermissionDenied',
+] as const;
+export type HookEventName = (typeof HOOK_EVENTS)[number];
+
+/** Events whose matcher is a tool name: we match every tool with "*". The others take no matcher (= all). */
+export const TOOL_MATCHER_EVENTS: ReadonlySet<string> = new Set([
+  'PreToolUse',
+  'PostToolUse',
+  'PostToolUseFailure',
+  'PermissionRequest',
+  'PermissionDenied',
+]);
+
+/** With transport `http` these go straight to the agent; the rest stay command hooks (http hooks don't run for SessionStart). */
+export const HTTP_EVENTS: ReadonlySet<string> = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
+
+export const HOOK_SCRIPT_NAME = 'claude-otel-hook';
+/** The plugin's hook command: the plugin dir is plugin/ of this package, the script is in bin/. */
+export const PLUGIN_HOOK_COMMAND = `"\${CLAUDE_PLUGIN_ROOT}/../bin/${HOOK_SCRIPT_NAME}"`;
+export const TOKEN_ENV = 'CLAUDE_OTEL_TOKEN';
+export const HOOKS_URL_PATH = '/v1/hooks';
+export const COMMAND_HOOK_TIMEOUT_SECONDS = 10;
+export const HTTP_HOOK_TIMEOUT_SECONDS = 2;
+
+/** Authentication of http hooks: the one place that knows Claude Code's header interpolation syntax. */
+export const HTTP_HOOK_AUTH = {
+  headers: { Authorization: `Bearer $${TOKEN_ENV}` },
+  allowedEnvVars: [TOKEN_ENV],
+} as const;
+
+export interface CommandHook {
+  type: 'command';
+  command: string;
+  timeout: number;
+}
+
+export interface HttpHook {
+  type: 'http';
+  url: string;
+  timeout: number;
+  headers: Record<string, string>;
+  allowedEnvVars: string[];
+}
+
+export type OurHook = CommandHook | HttpHook;
+
+export interface MatcherGroup {
+  matcher?: string;
+  hooks: OurHook[];
+}
+
+export type HookEntries = Record<HookEventName, MatcherGroup[]>;
+
+export interface HookEntryOptions {
+  /** The shell command that runs our hook script (already quoted if needed). */
+  hookCommand: string;
+  /** Agent port; required for transport `http`. */
+  port?: number;
+  host?: string;
+}
+
+/** Quotes a path for `/bin/sh -c` when it holds anything but safe characters. */
+export function shellQuote(path: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(path)) return path;
+  return `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+export function hookUrl(port: number, host = '127.0.0.1'): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${h}:${port}${HOOKS_URL_PATH}`;
+}
+
+/** The `hooks` object for a transport: one matcher group per event holding only our hook. */
+export function hookEntries(transport: TransportMode, options: HookEntryOptions): HookEntries {
+  if (transport === 'http' && options.port === undefined) throw new Error('hookEntries: transport http needs a port');
+  const entries = {} as HookEntries;
+  for (const event of HOOK_EVENTS) {
+    const hook: OurHook =
+      transport === 'http' && HTTP_EVENTS.has(event)
+        ? {
+            type: 'http',
+            url: hookUrl(options.port as number, options.host),
+            timeout: HTTP_HOOK_TIMEOUT_SECONDS,
+            headers: { ...HTTP_HOOK_AUTH.headers },
+            allowedEnvVars: [...HTTP_HOOK_AUTH.allowedEnvVars],
+          }
+        : { type: 'command', command: options.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_SECONDS };
+    entries[event] = [TOOL_MATCHER_EVENTS.has(event) ? { matcher: '*', hooks: [hook] } : { hooks: [hook] }];
+  }
+  return entries;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * True for a hook we wrote: a command running a script named claude-otel-hook (from any install
+ * path, so a moved install is still replaced), or an http hook to /v1/hooks on a loopback address
+ * that is either on our port or authenticates with CLAUDE_OTEL_TOKEN.
+ */
+export function isOurHook(hook: unknown, port?: number): boolean {
+  if (typeof hook !== 'object' || hook === null) return false;
+  const h = hook as Record<string, unknown>;
+  if (h.type === 'command' && typeof h.command === 'string') {
+    return new RegExp(`(^|[/\\\\'"\\s])${HOOK_SCRIPT_NAME}(['"\\s]|$)`).test(h.command);
+  }
+  if (h.type === 'http' && typeof h.url === 'string') {
+    let url: URL;
+    try {
+      url = new URL(h.url);
+    } catch {
+      return false;
+    }
+    if (!LOOPBACK.has(url.hostname) || url.pathname !== HOOKS_URL_PATH) return false;
+    const usesOurToken = Array.isArray(h.allowedEnvVars) && h.allowedEnvVars.includes(TOKEN_ENV);
+    return usesOurToken || (port !== undefined && url.port === String(port));
+  }
+  return false;
+}
