@@ -78,6 +78,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const tracesUrl = otlpSignalUrl(config, 'traces') ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
   const logsUrl = otlpSignalUrl(config, 'logs') ?? env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base}/v1/logs` : undefined);
 
+  const failures: { atMs: number; count: number }[] = [];
   let metricsRef: ReturnType<typeof createAgentMetrics> | undefined;
   const initialWatermark = readNumber(paths.watermark) ?? 0;
   const telemetry = startTelemetry({
@@ -97,6 +98,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onExported: (n) => metricsRef?.exported.add(n),
       onFailed: (n, error) => {
         metricsRef?.exportFailures.add(n);
+        failures.push({ atMs: Date.now(), count: n });
+        if (failures.length > 1000) failures.splice(0, failures.length - 1000);
         log(`export of ${n} spans failed (will retry): ${String((error as Error | undefined)?.message ?? error)}`);
       },
       onDropped: (n) => metricsRef?.dropped.add(n),
@@ -156,6 +159,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       watermark: telemetry.tracker.watermark(),
       lastSeq: ingestor.lastSeq(),
       gaps: builder.counters.gaps,
+      exportFailuresLastHour: failures.filter((f) => f.atMs > Date.now() - 3_600_000).reduce((n, f) => n + f.count, 0),
       otlp: tracesUrl ?? null,
       sessions: [...builder.sessions().values()].filter((s) => s.root || s.segment).map((s) => ({
         sessionId: s.sessionId, traceId: s.traceId, pid: s.pid ?? null, openTurns: s.turns.size, openTools: s.tools.size,

@@ -1,0 +1,136 @@
+/** The checks behind `claude-otel doctor`: each returns a verdict and, when it fails, the fix. */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
+import { homePaths, tokenFileMode } from '../agent/paths.js';
+import { fetchAgentJson, readAgentInfo } from './agent-client.js';
+
+export type Verdict = 'pass' | 'warn' | 'fail';
+export interface CheckResult {
+  name: string;
+  verdict: Verdict;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorContext {
+  env: Record<string, string | undefined>;
+  projectDir: string;
+  userHome: string;
+  claudeBinary?: string;
+}
+
+const OURS = /claude-otel-hook|\/v1\/hooks/;
+
+export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?: LoadedConfig } {
+  try {
+    const loaded = loadConfig({ env: ctx.env, home: ctx.userHome });
+    return { loaded, result: { name: 'config', verdict: 'pass', detail: `valid (profile ${loaded.config.profile}: ${loaded.profileReason})` } };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      return { result: { name: 'config', verdict: 'fail', detail: err.issues.map((i) => `${i.path}: ${i.problem}`).join('; '), fix: err.issues.map((i) => i.fix).join('; ') } };
+    }
+    throw err;
+  }
+}
+
+export function checkHooks(ctx: DoctorContext): CheckResult {
+  const files = {
+    user: join(ctx.userHome, '.claude', 'settings.json'),
+    project: join(ctx.projectDir, '.claude', 'settings.json'),
+    local: join(ctx.projectDir, '.claude', 'settings.local.json'),
+  };
+  const found: string[] = [];
+  for (const [scope, file] of Object.entries(files)) {
+    try {
+      const hooks = (JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown }).hooks;
+      if (hooks && OURS.test(JSON.stringify(hooks))) found.push(scope);
+    } catch {
+      /* absent or unreadable: not installed there */
+    }
+  }
+  return found.length
+    ? { name: 'hooks', verdict: 'pass', detail: `installed in scope ${found.join(', ')}` }
+    : { name: 'hooks', verdict: 'fail', detail: 'no claude-otel hooks in user, project or local settings', fix: 'run `claude-otel install --scope user` (or --scope project)' };
+}
+
+export function checkClaudeVersion(ctx: DoctorContext): Promise<CheckResult> {
+  return new Promise((resolve) => {
+    execFile(ctx.claudeBinary ?? 'claude', ['--version'], { timeout: 10_000, env: { ...process.env, ...ctx.env } as NodeJS.ProcessEnv }, (err, stdout) => {
+      if (err) resolve({ name: 'claude code', verdict: 'warn', detail: 'the `claude` command was not found on PATH', fix: 'install Claude Code (npm i -g @anthropic-ai/claude-code) or ignore if it runs elsewhere' });
+      else resolve({ name: 'claude code', verdict: 'pass', detail: stdout.trim() });
+    });
+  });
+}
+
+export function checkToken(home: string): CheckResult {
+  const paths = homePaths(home);
+  const mode = tokenFileMode(paths);
+  if (mode === undefined) return { name: 'token', verdict: 'warn', detail: `no token at ${paths.token} yet`, fix: 'start the agent or run `claude-otel install` (both create it)' };
+  if ((mode & 0o077) !== 0) return { name: 'token', verdict: 'fail', detail: `${paths.token} has mode ${mode.toString(8)}: other users can read it`, fix: `chmod 600 ${paths.token}` };
+  return { name: 'token', verdict: 'pass', detail: `${paths.token} (mode 600)` };
+}
+
+export interface AgentStatus {
+  spoolBacklog: number;
+  exportPending: number;
+  exportFailuresLastHour: number;
+  otlp: string | null;
+}
+
+export async function checkAgent(ctx: DoctorContext): Promise<{ result: CheckResult; status?: AgentStatus }> {
+  const { info, token } = readAgentInfo(ctx.env);
+  if (!info) return { result: { name: 'agent', verdict: 'fail', detail: 'not running', fix: 'it starts with the next Claude Code session; or run `claude-otel agent`' } };
+  try {
+    const status = (await fetchAgentJson(info.url, '/v1/status', token)) as AgentStatus;
+    return { status, result: { name: 'agent', verdict: 'pass', detail: `pid ${info.pid} at ${info.url}, version ${info.version}` } };
+  } catch (err) {
+    return { result: { name: 'agent', verdict: 'fail', detail: `agent.json names ${info.url} but it does not answer (${(err as Error).message})`, fix: 'run `claude-otel agent` to start it again (a stale agent.json is replaced)' } };
+  }
+}
+
+export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Record<string, string | undefined>): Promise<CheckResult> {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
+  const url = (loaded && otlpSignalUrl(loaded.config, 'traces')) ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
+  if (!url) return { name: 'otlp endpoint', verdict: 'pass', detail: 'none configured: spans stay in the local store (claude-otel sessions / trace)' };
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000) });
+    if (res.status >= 500) return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} answered ${res.status}`, fix: 'check the collector logs' };
+    return { name: 'otlp endpoint', verdict: 'pass', detail: `${url} answered ${res.status}` };
+  } catch (err) {
+    return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${(err as Error).message})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
+  }
+}
+
+export function checkBacklog(home: string, status: AgentStatus | undefined): CheckResult {
+  const paths = homePaths(home);
+  const count = (dir: string) => {
+    try {
+      return readdirSync(dir).length;
+    } catch {
+      return 0;
+    }
+  };
+  const spooled = count(paths.spoolNew);
+  const rejected = count(paths.spoolRejected);
+  let journal = 0;
+  try {
+    journal = statSync(paths.journal).size;
+  } catch {
+    /* none yet */
+  }
+  const pending = status?.exportPending ?? 0;
+  const detail = `spool ${spooled} waiting, ${rejected} rejected; journal ${Math.round(journal / 1024)} KiB; ${pending} spans awaiting export`;
+  if (spooled > 0 && !status) return { name: 'backlog', verdict: 'fail', detail, fix: 'start the agent: `claude-otel agent` ingests the spool' };
+  if (rejected > 0) return { name: 'backlog', verdict: 'warn', detail, fix: `inspect ${paths.spoolRejected} (events that could not be parsed)` };
+  return { name: 'backlog', verdict: 'pass', detail };
+}
+
+export function checkExportFailures(status: AgentStatus | undefined): CheckResult {
+  if (!status) return { name: 'export failures', verdict: 'warn', detail: 'unknown (agent not running)' };
+  const n = status.exportFailuresLastHour;
+  return n > 0
+    ? { name: 'export failures', verdict: 'fail', detail: `${n} span exports failed in the last hour (being retried; nothing dropped)`, fix: 'check that the OTLP endpoint is up (see above)' }
+    : { name: 'export failures', verdict: 'pass', detail: 'none in the last hour' };
+}
