@@ -8,5 +8,6 @@ export default defineConfig({
     // End-to-end files start real processes (Claude Code, the agent, the collector);
     // two cores do not profit from running them side by side.
     fileParallelism: false,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -35,12 +35,19 @@ export interface RunningAgent {
 
 export class AgentAlreadyRunning extends Error {}
 
+/** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc here: kill(0) is all we know
   }
 }
 

@@ -51,6 +51,11 @@ function scalarDetails(event: Record<string, unknown>, allowMessage: boolean): A
   return any ? details : undefined;
 }
 
+function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end < 0 ? text : text.slice(0, end);
+}
+
 function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
@@ -110,7 +115,9 @@ function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOption
       if (e.hook_event_name === 'PreToolUse') break;
       if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
       if (e.hook_event_name === 'PostToolUseFailure') {
-        if (e.error !== undefined) ev.error = e.error;
+        // The error text can quote the tool's output (stderr): only its first line is kept unless
+        // tool outputs are captured, and it is redacted either way.
+        if (e.error !== undefined) ev.error = capture.toolOutputs ? captureValue(e.error) : captureValue(firstLine(e.error)).slice(0, MAX_DETAIL);
         if (e.is_interrupt !== undefined) ev.isInterrupt = e.is_interrupt;
         break;
       }

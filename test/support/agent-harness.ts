@@ -30,7 +30,7 @@ export async function startTestAgent(options: { home?: string; env?: Record<stri
     token,
     url: agent.url,
     post: (body, headers = {}) =>
-      fetch(`${agent.url}/v1/hooks`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers } }),
+      fetch(`${agent.url}/v1/hooks`, { method: "POST", body: typeof body === "string" ? body : new Uint8Array(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers } }),
     metrics: async () => (await fetch(`${agent.url}/metrics`)).text(),
     async stop() {
       await agent.shutdown('test');
