@@ -38,12 +38,13 @@ export function byteSize(value: unknown): number {
   return Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value) ?? '', 'utf8');
 }
 
-function scalarDetails(event: Record<string, unknown>, allowMessage: boolean): Attributes | undefined {
+/** Scalar fields of point and unknown events; strings are redacted (they can quote anything). */
+function scalarDetails(event: Record<string, unknown>, allowMessage: boolean, redact: (text: string) => string): Attributes | undefined {
   const details: Attributes = {};
   let any = false;
   for (const [key, value] of Object.entries(event)) {
     if (COMMON_KEYS.has(key) || (CONTENT_KEYS.has(key) && !(allowMessage && key === 'message'))) continue;
-    if (typeof value === 'string') details[`claude_code.${key}`] = value.slice(0, MAX_DETAIL);
+    if (typeof value === 'string') details[`claude_code.${key}`] = redact(value).slice(0, MAX_DETAIL);
     else if (typeof value === 'number' || typeof value === 'boolean') details[`claude_code.${key}`] = value;
     else continue;
     any = true;
@@ -71,7 +72,7 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   if (e.cwd) ev.cwd = e.cwd;
   if (e.permission_mode) ev.permissionMode = e.permission_mode;
   if (!parsed.known) {
-    const details = scalarDetails(e, false);
+    const details = scalarDetails(e, false, options.captureValue);
     if (details) ev.details = details;
     return ev;
   }
@@ -96,7 +97,7 @@ function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOption
       }
       break;
     case 'StopFailure':
-      if (e.error) ev.error = e.error.slice(0, MAX_DETAIL);
+      if (e.error) ev.error = captureValue(e.error).slice(0, MAX_DETAIL);
       break;
     case 'PreToolUse':
     case 'PostToolUse':
@@ -144,18 +145,18 @@ function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOption
     case 'PermissionDenied':
       if (e.tool_name) ev.toolName = e.tool_name;
       if (e.tool_use_id) ev.toolUseId = e.tool_use_id;
-      if (e.reason) ev.reason = e.reason.slice(0, MAX_DETAIL);
+      if (e.reason) ev.reason = captureValue(e.reason).slice(0, MAX_DETAIL);
       break;
     case 'PermissionRequest':
       if (e.tool_name) ev.toolName = e.tool_name;
       break;
     case 'Notification': {
-      const details = scalarDetails(e, true);
+      const details = scalarDetails(e, true, captureValue);
       if (details) ev.details = details;
       break;
     }
     default: {
-      const details = scalarDetails(e, false);
+      const details = scalarDetails(e, false, captureValue);
       if (details) ev.details = details;
     }
   }

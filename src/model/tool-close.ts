@@ -49,6 +49,7 @@ export function closeTool(tool: OpenTool, endMs: number, result: ToolResult, cat
   if (result.output !== undefined) attrs['claude_code.tool.output'] = result.output;
   const type = errorType(result);
   if (type) attrs['error.type'] = type;
+  if (result.kind === 'not_completed') attrs['claude_code.gap'] = 'missing_end'; // no Post event came
   if (result.kind === 'denied' && result.error) attrs['claude_code.tool.denied_reason'] = result.error.slice(0, MAX_MESSAGE);
   const measured = result.durationMs ?? spanMs;
   const category = categorize?.(tool.toolName, measured, { timedOut: type === 'timeout' });

@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+const require = createRequire(import.meta.url);
 // The product end to end with the real Claude Code CLI: hooks installed by `claude-otel install`,
 // the agent started on demand by the hook, spans exported over OTLP/HTTP to a receiver in the test.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -162,5 +164,26 @@ describe('claude-otel with the real Claude Code CLI', () => {
     const killer = mine.find((s) => s.name === 'execute_tool Bash' && s.attributes['claude_code.tool.outcome'] === 'success');
     expect(killer).toBeDefined();
     expect(mine.filter((s) => s.name === 'execute_tool Bash')).toHaveLength(2);
+  });
+});
+
+describe('claude-otel when the agent dies in the default (http) transport', () => {
+  it('leaves a well-formed trace with the lost PostToolUse marked as a gap and counted', async () => {
+    const b = await bridge(
+      scenario({ main: (req) => [tools(bash('kill -9 "$(cat "$CLAUDE_OTEL_HOME/agent.pid")"; sleep 0.3; echo killed')), tools(bash('echo after')), text('ok')][req.step] ?? text('ok') }),
+      { allowedTools: ['Bash'] },
+    );
+    expect((await b.run('crash the agent')).exitCode).toBe(0);
+    const pid = await waitFor(() => b.agentPid(), 10_000, 'a restarted agent');
+    const info = JSON.parse(require('node:fs').readFileSync(`${b.otelHome}/agent.json`, 'utf8')) as { url: string };
+    const metrics = await (await fetch(`${info.url}/metrics`)).text();
+    expect(pid).toBeGreaterThan(0);
+    expect(metrics).toMatch(/claude_otel_gaps_total\S* [1-9]/);
+    await b.stopAgent();
+    const payloads = b.payloads();
+    const mine = spansOf(b.receiver.spans, payloads[0]!.session_id);
+    expect(traceProblems(b.receiver.spans, payloads, b.ms.issuedToolUseIds())).toEqual([]);
+    const killer = mine.find((s) => s.attributes['claude_code.gap'] === 'missing_end' && s.name === 'execute_tool Bash');
+    expect(killer?.attributes['claude_code.tool.outcome']).toBe('not_completed');
   });
 });

@@ -110,7 +110,7 @@ export function traceProblems(spans: ReceivedSpan[], payloads: HookPayload[], is
     const id = s.attributes['gen_ai.tool.call.id'] as string;
     if (!issuedToolIds.includes(id)) problems.push(`span for tool_use_id ${id} the model never issued`);
     const post = payloads.find((p) => (p.hook_event_name === 'PostToolUse' || p.hook_event_name === 'PostToolUseFailure') && p.tool_use_id === id);
-    if (post && s.attributes['claude_code.tool.duration_ms'] !== (post as { duration_ms?: number }).duration_ms) {
+    if (post && s.attributes['claude_code.gap'] === undefined && s.attributes['claude_code.tool.duration_ms'] !== (post as { duration_ms?: number }).duration_ms) {
       problems.push(`tool ${id}: duration_ms ${String(s.attributes['claude_code.tool.duration_ms'])} != payload ${String((post as { duration_ms?: number }).duration_ms)}`);
     }
   }
