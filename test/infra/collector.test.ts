@@ -212,7 +212,10 @@ function sessionTrace(traceId: string) {
     { ...span('claude_code.turn', root, 50_000, 40_000, [attr('claude_code.span.kind', 'turn'), attr('claude_code.turn.number', 1)]), spanId: turn },
     span('execute_tool Bash', turn, 45_000, 1_200, tool('Bash', 'success', 'normal')),
     span('execute_tool Bash', turn, 40_000, 3_000, tool('Bash', 'error', 'slow', 'exit_code_1'), 'exit code 1'),
-    span('execute_tool Read', turn, 35_000, 20, tool('Read', 'success', 'fast')),
+    span('execute_tool Read', turn, 35_000, 20, [
+      ...tool('Read', 'success', 'fast'),
+      attr('claude_code.tool.output', 'aws_access_key_id = AKIAABCDEFGHIJKLMNOP'),
+    ]),
     span('execute_tool Edit', turn, 30_000, 5, tool('Edit', 'denied', 'fast', 'permission_denied'), 'denied'),
   ];
   return {
@@ -305,6 +308,34 @@ describe('live pipeline: collector -> span metrics, Jaeger, sink', () => {
     const bash = trace.spans.filter((s) => s.operationName === 'execute_tool Bash');
     expect(bash).toHaveLength(2);
     expect(bash.some((s) => s.tags.some((t) => t.key === 'error.type' && t.value === 'exit_code_1'))).toBe(true);
+  });
+
+  it('masks secret-looking values (redaction processor)', async () => {
+    const base = `http://127.0.0.1:${env.JAEGER_QUERY_HTTP_PORT}`;
+    const body = (await (await fetch(`${base}/api/traces/${traceId}`)).json()) as {
+      data: { spans: { operationName: string; tags: { key: string; value: unknown }[] }[] }[];
+    };
+    const read = body.data[0]!.spans.find((x) => x.operationName === 'execute_tool Read')!;
+    const output = read.tags.find((t) => t.key === 'claude_code.tool.output')?.value;
+    expect(String(output)).not.toContain('AKIAABCDEFGHIJKLMNOP');
+    expect(String(output)).toContain('****');
+  });
+
+  it('routes resources with claude_otel.tap=file to the local archive too', async () => {
+    const tapped = randomBytes(16).toString('hex');
+    const trace = sessionTrace(tapped);
+    trace.resourceSpans[0]!.resource.attributes.push(attr('claude_otel.tap', 'file'));
+    const res = await fetch(`http://127.0.0.1:${env.OTELCOL_OTLP_HTTP_PORT}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(trace),
+    });
+    expect(res.status).toBe(200);
+    const file = join(state, 'otelcol/storage/tap/traces.jsonl');
+    await waitFor('tap archive', 20_000, async () =>
+      existsSync(file) && readFileSync(file, 'utf8').includes(tapped) ? true : undefined,
+    );
+    expect(readFileSync(file, 'utf8')).not.toContain(traceId);
   });
 
   it('queues for the sink while it is down and delivers OTLP JSON once it is up', async () => {
