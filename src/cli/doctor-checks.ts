@@ -31,7 +31,9 @@ export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?:
     if (err instanceof ConfigError) {
       return { result: { name: 'config', verdict: 'fail', detail: err.issues.map((i) => `${i.path}: ${i.problem}`).join('; '), fix: err.issues.map((i) => i.fix).join('; ') } };
     }
-    throw err;
+    // An unreadable config file (a directory, no permission, ...) is a failed check, not a crash of doctor.
+    const file = ctx.env.CLAUDE_OTEL_CONFIG || 'config.json in CLAUDE_OTEL_HOME';
+    return { result: { name: 'config', verdict: 'fail', detail: `cannot read the config file (${(err as Error).message})`, fix: `make ${file} a readable JSON file, or remove it` } };
   }
 }
 
