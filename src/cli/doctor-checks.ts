@@ -88,6 +88,9 @@ export async function checkAgent(ctx: DoctorContext): Promise<{ result: CheckRes
     const status = (await fetchAgentJson(info.url, '/v1/status', token)) as AgentStatus;
     return { status, result: { name: 'agent', verdict: 'pass', detail: `pid ${info.pid} at ${info.url}, version ${info.version}` } };
   } catch (err) {
+    if (/answered 401/.test((err as Error).message)) {
+      return { result: { name: 'agent', verdict: 'fail', detail: `the agent at ${info.url} refused the token in CLAUDE_OTEL_HOME`, fix: 'restart the agent so it reads the current token file (kill its pid; a hook starts it again)' } };
+    }
     return { result: { name: 'agent', verdict: 'fail', detail: `agent.json names ${info.url} but it does not answer (${(err as Error).message})`, fix: 'run `claude-otel agent` to start it again (a stale agent.json is replaced)' } };
   }
 }
@@ -97,8 +100,12 @@ export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Recor
   const url = (loaded && otlpSignalUrl(loaded.config, 'traces')) ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
   if (!url) return { name: 'otlp endpoint', verdict: 'pass', detail: 'none configured: spans stay in the local store (claude-otel sessions / trace)' };
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000) });
+    const headers = { 'content-type': 'application/json', ...(loaded?.config.export.otlpHeaders ?? {}) };
+    const res = await fetch(url, { method: 'POST', headers, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000) });
     if (res.status >= 500) return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} answered ${res.status}`, fix: 'check the collector logs' };
+    if (res.status === 401 || res.status === 403) {
+      return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} refused our credentials (${res.status})`, fix: 'set export.otlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) to what the endpoint expects' };
+    }
     return { name: 'otlp endpoint', verdict: 'pass', detail: `${url} answered ${res.status}` };
   } catch (err) {
     return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${(err as Error).message})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
