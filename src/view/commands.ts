@@ -5,19 +5,9 @@ import { renderSessionsTable } from './sessions.js';
 import { withSlowNotice } from './slow-notice.js';
 import { toTraceTree } from './trace-tree.js';
 import { renderWaterfall } from './waterfall.js';
+import type { CommandIo } from '../cli/io.js';
 
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
-  stdoutIsTTY?: boolean;
-  stderrIsTTY?: boolean;
-  /** Terminal width; 80 when absent. */
-  columns?: number;
-  /** Epoch ms; injected in tests. */
-  now?: () => number;
-  homedir?: () => string;
-}
+export type { CommandIo } from '../cli/io.js';
 
 /** 0 ok · 1 session not found (or prefix ambiguous) · 2 usage error */
 export type ExitCode = 0 | 1 | 2;
