@@ -63,4 +63,16 @@ describe('agent lifecycle', () => {
     expect(root.attributes['claude_code.gap']).toBe('missing_end');
     expect(spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'orphaned')!.attributes['claude_code.tool.outcome']).toBe('not_completed');
   });
+
+  it('exits when idle with no open session, and stays while a session is open', async () => {
+    const env = { CLAUDE_OTEL_IDLE_EXIT_SECONDS: '1', CLAUDE_OTEL_REAPER_INTERVAL_SECONDS: '1' };
+    const busy = await startTestAgent({ env });
+    cleanups.push(() => removeHome(busy.home), () => busy.stop());
+    await busy.post(body('SessionStart'));
+    const idle = await startTestAgent({ env });
+    cleanups.push(() => removeHome(idle.home));
+    const exited = await Promise.race([idle.agent.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 8000))]);
+    expect(exited).toBe(true);
+    expect((await fetch(`${busy.url}/healthz`)).status).toBe(200); // its session is still open
+  });
 });
