@@ -27,6 +27,8 @@ async function finish(b: Bridge) {
   const payloads = b.payloads();
   const problems = traceProblems(b.receiver.spans, payloads, b.ms.issuedToolUseIds());
   expect(problems).toEqual([]);
+  // Every event arrived (http hooks and spool alike): nothing had to be marked as a gap.
+  expect(b.receiver.spans.filter((s) => s.attributes['claude_code.gap'] !== undefined).map((s) => s.name)).toEqual([]);
   return { spans: b.receiver.spans, payloads };
 }
 
