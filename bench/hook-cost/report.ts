@@ -164,7 +164,7 @@ if (load.profiled?.profile) {
 
 p('## How to run');
 p();
-p('`bash scripts/bench.sh` (≈ 6 min; `--quick` ≈ 2 min for a smoke run). It builds `dist/`, compiles `bench/` with');
+p('`bash scripts/bench.sh` (≈ 3–4 min on 2 cores; `--quick` ≈ 1.5 min for a smoke run). It builds `dist/`, compiles `bench/` with');
 p('`bench/hook-cost/tsconfig.json` into `.tmp/build/`, runs `bench/hook-cost/run.ts` and `bench/agent-load/run.ts`');
 p('(see their headers for options) and renders this page with `bench/hook-cost/report.ts`. Only loopback addresses are used.');
 p();
