@@ -23,7 +23,9 @@ function post(url: string, token: string, body: Buffer, pid: string | undefined)
     const req = request(`${url}/v1/hooks`, {
       method: 'POST',
       timeout: TIMEOUT_MS,
+      agent: false, // no keep-alive socket holding the process open after the answer
       headers: {
+        connection: 'close',
         authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length,
         'x-claude-otel-via': 'command', ...(pid ? { 'x-claude-pid': pid } : {}),
       },
