@@ -133,15 +133,24 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   if (replayed.events) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable), watermark ${initialWatermark}`);
 
   let lastActivity = Date.now();
+  // Spooled events go to the journal (one write), then their files are removed.
+  let spoolDirty = true;
   const drainSpool = () => {
-    for (const name of spool.list()) {
+    spoolDirty = false;
+    const names = spool.list();
+    if (names.length === 0) return;
+    const consumed: string[] = [];
+    const rejected: string[] = [];
+    for (const name of names) {
       const item = spool.read(name);
       if (!item) continue;
       const result = ingestor.ingest(item.body, { timeMs: item.timeMs, via: 'spool', pid: item.pid });
-      if (result.ok) spool.consume(name);
-      else spool.reject(name);
-      lastActivity = Date.now();
+      (result.ok ? consumed : rejected).push(name);
     }
+    journal.flush();
+    for (const name of consumed) spool.consume(name);
+    for (const name of rejected) spool.reject(name);
+    lastActivity = Date.now();
   };
   drainSpool();
 
@@ -150,9 +159,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxBodyBytes: 64 * 1024 * 1024,
     onHook(body, meta) {
       const timeMs = performance.timeOrigin + performance.now();
-      drainSpool(); // command-hook events that happened before this one come first
+      if (spoolDirty || spool.mayHaveNew()) drainSpool(); // command-hook events that came before this one go first
       ingestor.ingest(body, { timeMs, via: meta.via, pid: meta.pid });
       lastActivity = Date.now();
+      return journal.flushSoon(); // answered once journaled
     },
     onRejected: (reason) => metrics.rejected.add(1, { reason }),
     health: () => ({ status: 'ok', pid: process.pid, version: options.version ?? 'dev' }),
@@ -196,7 +206,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(paths.spoolNew, () => setImmediate(drainSpool));
+    watcher = watch(paths.spoolNew, () => {
+      spoolDirty = true;
+      setImmediate(() => spoolDirty && drainSpool());
+    });
   } catch {
     /* polling below still drains */
   }
@@ -207,15 +220,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       const mark = telemetry.tracker.watermark();
       if (mark !== persisted) writeAtomic(paths.watermark, `${mark}\n`);
       persisted = mark;
-      if (journal.sizeBytes() > 4 * 1024 * 1024) compact();
+      if (journal.sizeBytes() > Math.max(4 * 1024 * 1024, 2 * compactedSize)) compact();
     }, 1000),
     setInterval(reap, config.agent.reaperIntervalSeconds * 1000),
   ];
 
+  // Compaction re-reads the journal: only when it has doubled since the last one (the export
+  // watermark can lag, so a journal above the floor may not shrink much).
+  let compactedSize = 0;
   function compact() {
     const mark = telemetry.tracker.watermark();
     const live = new Set([...builder.sessions().values()].filter((s) => s.root || s.segment).map((s) => s.sessionId));
     journal.compact((ev) => ev.seq > mark || live.has(ev.sessionId));
+    compactedSize = journal.sizeBytes();
   }
 
   function reap() {

@@ -77,10 +77,10 @@ export function createIngestor(options: IngestOptions) {
         return reject('invalid_event');
       }
       const event = normalizeEvent(parsed, { seq: seq + 1, timeMs: receipt.timeMs, via: receipt.via, pid: receipt.pid }, options.normalize);
-      journal.append(event); // before anything is answered: a crash after this point loses nothing
+      journal.append(event); // written before the answer (see journal.flushSoon): a crash after it loses nothing
       seq = event.seq;
       emit(builder.apply(event), -Infinity);
-      metrics.events.add(1, { event: parsed.known ? event.name : 'other', transport: receipt.via ?? 'unknown' });
+      metrics.countEvent(parsed.known ? event.name : 'other', receipt.via ?? 'unknown');
       metrics.handling.record(performance.now() - started);
       return { ok: true, event };
     },
@@ -88,6 +88,7 @@ export function createIngestor(options: IngestOptions) {
     closeSession(sessionId: string, reason: string, timeMs: number) {
       const event: BridgeEvent = { seq: seq + 1, timeMs, name: CLOSE_EVENT, known: false, sessionId, reason };
       journal.append(event);
+      journal.flush();
       seq = event.seq;
       emit(builder.closeSession(sessionId, reason, timeMs, event.seq), -Infinity);
     },

@@ -7,7 +7,13 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, s
 import type { BridgeEvent } from '../model/types.js';
 
 export interface Journal {
+  /** Buffers one event; `flush` (or `flushSoon`) writes the buffer with one write. */
   append(event: BridgeEvent): void;
+  /** Writes what is buffered, now. */
+  flush(): void;
+  /** Resolves once everything appended so far is written: at the end of this turn of the event
+   *  loop, so that the events of concurrent requests share one write. */
+  flushSoon(): Promise<void>;
   readAll(): { events: BridgeEvent[]; corrupt: number };
   /** Rewrites the journal with only the events `keep` accepts. */
   compact(keep: (event: BridgeEvent) => boolean): { kept: number; dropped: number };
@@ -17,6 +23,21 @@ export interface Journal {
 
 export function createJournal(file: string, options: { fsync?: boolean } = {}): Journal {
   let fd = openSync(file, 'a', 0o600);
+  let buffer: string[] = [];
+  let waiters: (() => void)[] = [];
+  let scheduled = false;
+
+  const flush = () => {
+    if (buffer.length) {
+      writeSync(fd, buffer.join(''));
+      if (options.fsync) fsyncSync(fd);
+      buffer = [];
+    }
+    const done = waiters;
+    waiters = [];
+    scheduled = false;
+    for (const w of done) w();
+  };
 
   const readAll = () => {
     const events: BridgeEvent[] = [];
@@ -35,11 +56,24 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
 
   return {
     append(event) {
-      writeSync(fd, `${JSON.stringify(event)}\n`);
-      if (options.fsync) fsyncSync(fd);
+      buffer.push(`${JSON.stringify(event)}\n`);
     },
-    readAll,
+    flush,
+    flushSoon() {
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+    readAll() {
+      flush();
+      return readAll();
+    },
     compact(keep) {
+      flush();
       const { events } = readAll();
       const kept = events.filter(keep);
       const tmp = `${file}.tmp`;
@@ -53,6 +87,7 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
       return { kept: kept.length, dropped: events.length - kept.length };
     },
     sizeBytes() {
+      flush();
       try {
         return statSync(file).size;
       } catch {
@@ -60,6 +95,7 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
       }
     },
     close() {
+      flush();
       closeSync(fd);
     },
   };

@@ -2,7 +2,8 @@
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 
 export interface AgentMetrics {
-  events: Counter;
+  /** Per-event counting without the SDK's per-call attribute hashing: a map read at collection. */
+  countEvent(event: string, transport: string): void;
   rejected: Counter;
   exported: Counter;
   exportFailures: Counter;
@@ -27,8 +28,18 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
   gauge('claude_otel.spool_backlog', 'Spooled hook events not yet ingested', gauges.spoolBacklog);
   gauge('claude_otel.export_pending', 'Closed spans not yet confirmed exported', gauges.exportPending);
   gauge('claude_otel.journal_bytes', 'Size of the event journal', gauges.journalBytes);
+  const eventCounts = new Map<string, { count: number; attributes: { event: string; transport: string } }>();
+  meter.createObservableCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' })
+    .addCallback((r) => {
+      for (const { count, attributes } of eventCounts.values()) r.observe(count, attributes);
+    });
   return {
-    events: meter.createCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' }),
+    countEvent(event, transport) {
+      const key = `${event}\u0000${transport}`;
+      const entry = eventCounts.get(key);
+      if (entry) entry.count++;
+      else eventCounts.set(key, { count: 1, attributes: { event, transport } });
+    },
     rejected: meter.createCounter('claude_otel.events_rejected', { description: 'Hook events rejected, by reason' }),
     exported: meter.createCounter('claude_otel.spans_exported', { description: 'Spans confirmed exported' }),
     exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Spans whose export failed (retried; nothing is dropped)' }),

@@ -9,7 +9,8 @@ import { timingSafeEqual } from 'node:crypto';
 export interface ServerHandlers {
   token: string;
   maxBodyBytes: number;
-  onHook(body: string, meta: { pid?: number | undefined; via: 'http' | 'command' }): void;
+  /** Takes one event; the answer waits for the returned promise (the journal write). */
+  onHook(body: string, meta: { pid?: number | undefined; via: 'http' | 'command' }): Promise<void> | void;
   onRejected(reason: string): void;
   status(): unknown;
   health(): unknown;
@@ -64,12 +65,17 @@ export function createAgentServer(handlers: ServerHandlers): Server {
       }
       const pid = Number(req.headers['x-claude-pid']) || undefined;
       const via = req.headers['x-claude-otel-via'] === 'command' ? 'command' : 'http';
+      let journaled: Promise<void> | void = undefined;
       try {
-        handlers.onHook(Buffer.concat(chunks).toString('utf8'), { pid, via });
+        journaled = handlers.onHook(Buffer.concat(chunks).toString('utf8'), { pid, via });
       } catch {
         handlers.onRejected('internal');
       }
-      reply(res, 200, EMPTY);
+      if (!journaled) return reply(res, 200, EMPTY);
+      journaled.then(() => reply(res, 200, EMPTY), () => {
+        handlers.onRejected('internal');
+        reply(res, 200, EMPTY);
+      });
     });
     req.on('error', () => handlers.onRejected('aborted'));
   }

@@ -34,8 +34,16 @@ export const TOOL_MATCHER_EVENTS: ReadonlySet<string> = new Set([
   'PermissionDenied',
 ]);
 
-/** With transport `http` these go straight to the agent; the rest stay command hooks (http hooks don't run for SessionStart). */
-export const HTTP_EVENTS: ReadonlySet<string> = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
+/**
+ * With transport `http` these go straight to the agent: every event that can fire many times per
+ * turn (one per tool call or model response), so no process starts for them. The rest stay command
+ * hooks: SessionStart must (http hooks do not run for it), and the once-per-turn events
+ * (UserPromptSubmit, Stop, SessionEnd, subagent and compaction events) start the agent again if it
+ * died, so a crash costs at most the events until the next of them (marked as gaps).
+ */
+export const HTTP_EVENTS: ReadonlySet<string> = new Set([
+  'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PostToolBatch', 'Notification', 'PermissionRequest', 'PermissionDenied',
+]);
 
 export const HOOK_SCRIPT_NAME = 'claude-otel-hook';
 /** The plugin's hook command: the plugin dir is plugin/ of this package, the script is in bin/. */

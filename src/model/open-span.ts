@@ -1,5 +1,6 @@
 /** Open spans: what the builder holds between an opening and a closing event. */
-import type { Attributes, SpanEventRecord, SpanRecord } from './types.js';
+import { spanIdFor, spanKeys } from './ids.js';
+import type { Attributes, BridgeEvent, SpanEventRecord, SpanRecord } from './types.js';
 
 export type SpanKind = 'session' | 'segment' | 'turn' | 'tool' | 'subagent' | 'compaction';
 
@@ -78,4 +79,35 @@ export function finish(
   };
   if (span.parentSpanId) record.parentSpanId = span.parentSpanId;
   return record;
+}
+
+export function openSpan(s: SessionState, kind: SpanKind, key: string, name: string, startMs: number, parentSpanId: string | undefined, attributes: Attributes): OpenSpan {
+  const span: OpenSpan = {
+    kind,
+    traceId: s.traceId,
+    spanId: key === 'root' ? s.rootSpanId : spanIdFor(s.sessionId, key),
+    name,
+    startMs,
+    attributes: { 'claude_code.span.kind': kind, 'session.id': s.sessionId, 'gen_ai.conversation.id': s.sessionId, ...attributes },
+    events: [],
+  };
+  if (parentSpanId) span.parentSpanId = parentSpanId;
+  return span;
+}
+
+/** The session's root span: `invoke_agent claude-code`. */
+export function openRoot(s: SessionState, ev: BridgeEvent, gap?: string) {
+  const attrs: Attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'claude-code' };
+  if (ev.source && ev.name === 'SessionStart') attrs['claude_code.session.source'] = ev.source;
+  if (ev.cwd) attrs['claude_code.cwd'] = ev.cwd;
+  if (ev.permissionMode) attrs['claude_code.permission_mode'] = ev.permissionMode;
+  if (gap) attrs['claude_code.gap'] = gap;
+  s.root = openSpan(s, 'session', spanKeys.root(), 'invoke_agent claude-code', ev.timeMs, undefined, attrs);
+}
+
+/** A resumed segment (`claude --resume`) under the root that an earlier run wrote. */
+export function openSegment(s: SessionState, ev: BridgeEvent) {
+  s.segment = openSpan(s, 'segment', spanKeys.resume(++s.segments), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
+    'claude_code.session.source': ev.source ?? 'unknown',
+  });
 }

@@ -6,7 +6,7 @@
  * subagent (agent_id). See docs/trace-model.md for the model and its attributes.
  */
 import { spanIdFor, spanKeys, traceIdFor } from './ids.js';
-import { finish, type OpenAgent, type OpenSpan, type OpenTool, type SessionState, type SpanKind } from './open-span.js';
+import { finish, openRoot, openSegment, openSpan, type OpenAgent, type OpenSpan, type OpenTool, type SessionState } from './open-span.js';
 import { closeTool, toolOutcomeFromBatch, type Categorize } from './tool-close.js';
 import { confirmAgentParent, resolveAgentParent } from './agent-links.js';
 import type { Attributes, BridgeEvent, BuilderOutput, SpanRecord } from './types.js';
@@ -30,20 +30,6 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     out.push({ type: 'span', span, seq });
   };
 
-  function open(s: SessionState, kind: SpanKind, key: string, name: string, startMs: number, parentSpanId: string | undefined, attributes: Attributes): OpenSpan {
-    const span: OpenSpan = {
-      kind,
-      traceId: s.traceId,
-      spanId: key === 'root' ? s.rootSpanId : spanIdFor(s.sessionId, key),
-      name,
-      startMs,
-      attributes: { 'claude_code.span.kind': kind, 'session.id': s.sessionId, 'gen_ai.conversation.id': s.sessionId, ...attributes },
-      events: [],
-    };
-    if (parentSpanId) span.parentSpanId = parentSpanId;
-    return span;
-  }
-
   function session(ev: BridgeEvent): SessionState {
     let s = sessions.get(ev.sessionId);
     if (!s) {
@@ -63,21 +49,6 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     return s;
   }
 
-  function openRoot(s: SessionState, ev: BridgeEvent, gap?: string) {
-    const attrs: Attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'claude-code' };
-    if (ev.source && ev.name === 'SessionStart') attrs['claude_code.session.source'] = ev.source;
-    if (ev.cwd) attrs['claude_code.cwd'] = ev.cwd;
-    if (ev.permissionMode) attrs['claude_code.permission_mode'] = ev.permissionMode;
-    if (gap) attrs['claude_code.gap'] = gap;
-    s.root = open(s, 'session', spanKeys.root(), 'invoke_agent claude-code', ev.timeMs, undefined, attrs);
-  }
-
-  function openSegment(s: SessionState, ev: BridgeEvent) {
-    s.segment = open(s, 'segment', spanKeys.resume(++s.segments), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
-      'claude_code.session.source': ev.source ?? 'unknown',
-    });
-  }
-
   const contextParent = (s: SessionState) => s.segment?.spanId ?? s.rootSpanId;
 
   function turnFor(s: SessionState, ev: BridgeEvent): OpenSpan {
@@ -88,7 +59,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       if (latest) return latest;
     }
     const key = ev.promptId ? spanKeys.turn(ev.promptId) : spanKeys.gapTurn(++s.gapTurns);
-    const turn = open(s, 'turn', key, 'claude_code.turn', ev.timeMs, contextParent(s), { 'claude_code.gap': 'missing_start' });
+    const turn = openSpan(s, 'turn', key, 'claude_code.turn', ev.timeMs, contextParent(s), { 'claude_code.gap': 'missing_start' });
     if (ev.promptId) turn.attributes['claude_code.prompt.id'] = ev.promptId;
     s.turns.set(ev.promptId ?? key, turn);
     return turn;
@@ -104,7 +75,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
 
   function openAgent(s: SessionState, ev: BridgeEvent, agentId: string): OpenAgent {
     const type = ev.agentType || 'subagent';
-    const base = open(s, 'subagent', spanKeys.agent(agentId), `invoke_agent ${type}`, ev.timeMs, undefined, {
+    const base = openSpan(s, 'subagent', spanKeys.agent(agentId), `invoke_agent ${type}`, ev.timeMs, undefined, {
       'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': type, 'gen_ai.agent.id': agentId, 'claude_code.agent.type': type,
     });
     const agent: OpenAgent = { ...base, agentId, parentConfirmed: false };
@@ -214,14 +185,24 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     },
     UserPromptSubmit(s, ev) {
       const key = ev.promptId ?? `gap-${ev.seq}`;
-      if (s.turns.has(key)) return;
-      for (const [oldKey, old] of [...s.turns]) closeTurn(s, old, oldKey, ev, { 'claude_code.turn.outcome': 'not_completed', 'claude_code.gap': 'missing_end' });
-      const attrs: Attributes = { 'claude_code.turn.number': ++s.turnCount };
+      const attrs: Attributes = {};
       if (ev.promptId) attrs['claude_code.prompt.id'] = ev.promptId;
       if (ev.promptSize !== undefined) attrs['claude_code.prompt.size'] = ev.promptSize;
       if (ev.promptKind) attrs['claude_code.prompt.kind'] = ev.promptKind;
       if (ev.prompt !== undefined) attrs['claude_code.prompt'] = ev.prompt;
-      s.turns.set(key, open(s, 'turn', ev.promptId ? spanKeys.turn(ev.promptId) : spanKeys.gapTurn(++s.gapTurns), 'claude_code.turn', ev.timeMs, contextParent(s), attrs));
+      const early = s.turns.get(key);
+      if (early) {
+        // A later event of this turn arrived first (two transports): the prompt completes the turn.
+        if (early.attributes['claude_code.gap'] === 'missing_start') {
+          delete early.attributes['claude_code.gap'];
+          Object.assign(early.attributes, attrs, { 'claude_code.turn.number': ++s.turnCount });
+          early.startMs = Math.min(early.startMs, ev.timeMs);
+        }
+        return;
+      }
+      for (const [oldKey, old] of [...s.turns]) closeTurn(s, old, oldKey, ev, { 'claude_code.turn.outcome': 'not_completed', 'claude_code.gap': 'missing_end' });
+      attrs['claude_code.turn.number'] = ++s.turnCount;
+      s.turns.set(key, openSpan(s, 'turn', ev.promptId ? spanKeys.turn(ev.promptId) : spanKeys.gapTurn(++s.gapTurns), 'claude_code.turn', ev.timeMs, contextParent(s), attrs));
     },
     Stop(s, ev) {
       const turn = turnFor(s, ev);
@@ -255,13 +236,13 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     PreCompact(s, ev) {
       if (s.compaction) return;
       const parent = turnOrRoot(s, ev);
-      s.compaction = open(s, 'compaction', spanKeys.compaction(++s.compactions), 'claude_code.compaction', ev.timeMs, parent?.spanId ?? s.rootSpanId, {
+      s.compaction = openSpan(s, 'compaction', spanKeys.compaction(++s.compactions), 'claude_code.compaction', ev.timeMs, parent?.spanId ?? s.rootSpanId, {
         'claude_code.compaction.trigger': ev.source ?? 'unknown',
       });
     },
     PostCompact(s, ev) {
       if (!s.compaction) {
-        s.compaction = open(s, 'compaction', spanKeys.compaction(++s.compactions), 'claude_code.compaction', ev.timeMs, contextParent(s), { 'claude_code.gap': 'missing_start' });
+        s.compaction = openSpan(s, 'compaction', spanKeys.compaction(++s.compactions), 'claude_code.compaction', ev.timeMs, contextParent(s), { 'claude_code.gap': 'missing_start' });
       }
       closeCompaction(s, ev.timeMs, {});
     },
@@ -307,7 +288,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     if (ev.input !== undefined) attrs['claude_code.tool.input'] = ev.input;
     if (ev.subagentType) attrs['claude_code.agent.type'] = ev.subagentType;
     if (ev.background !== undefined) attrs['claude_code.agent.background'] = ev.background;
-    const tool: OpenTool = { ...open(s, 'tool', spanKeys.tool(id), `execute_tool ${toolName}`, startMs, parent.spanId, attrs), toolUseId: id, toolName };
+    const tool: OpenTool = { ...openSpan(s, 'tool', spanKeys.tool(id), `execute_tool ${toolName}`, startMs, parent.spanId, attrs), toolUseId: id, toolName };
     if (ev.promptId) tool.promptId = ev.promptId;
     if (ev.agentId) tool.agentId = ev.agentId;
     if (ev.subagentType) tool.subagentType = ev.subagentType;

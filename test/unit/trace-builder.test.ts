@@ -194,4 +194,20 @@ describe('createTraceBuilder', () => {
     const root = spans.find((s) => !s.parentSpanId)!;
     for (const log of logs) expect(log.traceId).toBe(root.traceId);
   });
+
+  it('lets a prompt that arrives after its turn\'s first tool event complete the turn instead of a gap', () => {
+    const { spans, builder } = replay([
+      ev('SessionStart', 0),
+      ev('PreToolUse', 10, tool(1)),
+      ev('UserPromptSubmit', 11),
+      ev('PostToolUse', 20, { ...tool(1), duration_ms: 5 }),
+      ev('Stop', 30),
+      ev('SessionEnd', 31),
+    ]);
+    const turn = sole(spans.filter((s) => s.name === 'claude_code.turn'), 'turns');
+    expect(turn.attributes['claude_code.gap']).toBeUndefined();
+    expect(turn.attributes['claude_code.turn.number']).toBe(1);
+    expect(turn.startMs).toBe(1_700_000_000_010);
+    expect(builder.counters.gaps).toBe(0);
+  });
 });
