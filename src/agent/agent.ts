@@ -131,6 +131,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const replayed = ingestor.replay(initialWatermark);
   if (replayed.events) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable), watermark ${initialWatermark}`);
+  // The last run did not stop cleanly (crash, kill -9): what happened meanwhile may be missing.
+  if (!existsSync(paths.cleanStop) && replayed.events) {
+    const marked = ingestor.markOutage(Date.now());
+    if (marked) log(`previous agent stopped uncleanly: marked the outage on ${marked} open sessions`);
+  }
+  try {
+    unlinkSync(paths.cleanStop);
+  } catch {
+    /* first start, or after a crash */
+  }
 
   let lastActivity = Date.now();
   // Spooled events go to the journal (one write), then their files are removed.
@@ -267,6 +277,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       compact();
       await telemetry.shutdown();
       journal.close();
+      writeAtomic(paths.cleanStop, `${new Date().toISOString()}\n`);
       if (readNumber(paths.pidFile) === process.pid) {
         for (const f of [paths.pidFile, paths.agentInfo]) if (existsSync(f)) unlinkSync(f);
       }

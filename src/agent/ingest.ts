@@ -85,6 +85,14 @@ export function createIngestor(options: IngestOptions) {
       return { ok: true, event };
     },
 
+    /** After an unclean stop: marks the outage on the open sessions and counts it. */
+    markOutage(timeMs: number): number {
+      const marked = builder.markOutage(timeMs);
+      gapsSeen = builder.counters.gaps;
+      if (marked) metrics.gaps.add(marked);
+      return marked;
+    },
+
     closeSession(sessionId: string, reason: string, timeMs: number) {
       const event: BridgeEvent = { seq: seq + 1, timeMs, name: CLOSE_EVENT, known: false, sessionId, reason };
       journal.append(event);

@@ -11,6 +11,8 @@ export interface HomePaths {
   agentInfo: string;
   journal: string;
   watermark: string;
+  /** Written by a clean shutdown, removed at start: its absence means the last run crashed. */
+  cleanStop: string;
   spoolNew: string;
   spoolTmp: string;
   spoolRejected: string;
@@ -31,6 +33,7 @@ export function homePaths(home: string): HomePaths {
     agentInfo: join(home, 'agent.json'),
     journal: join(home, 'journal.jsonl'),
     watermark: join(home, 'exported-seq'),
+    cleanStop: join(home, 'clean-stop'),
     spoolNew: join(home, 'spool', 'new'),
     spoolTmp: join(home, 'spool', 'tmp'),
     spoolRejected: join(home, 'spool', 'rejected'),

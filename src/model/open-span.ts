@@ -57,6 +57,8 @@ export interface SessionState {
   compaction?: OpenSpan;
   compactions: number;
   lastEventMs: number;
+  /** Some of its events come over http hooks, which Claude Code does not retry when the agent is down. */
+  viaHttp?: boolean;
   pid?: number;
   endedAtMs?: number;
 }

@@ -46,6 +46,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     }
     s.lastEventMs = Math.max(s.lastEventMs, ev.timeMs);
     if (ev.pid) s.pid = ev.pid;
+    if (ev.via === 'http') s.viaHttp = true;
     return s;
   }
 
@@ -353,6 +354,24 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       const s = sessions.get(sessionId);
       if (s && (!s.rootEnded || s.segment)) endSession(s, atMs, { 'claude_code.session.end_reason': `bridge:${reason}` }, true);
       return out;
+    },
+    /**
+     * Marks, on every open session fed by http hooks, that the bridge was down from its last event
+     * until `atMs`: events of that window may be missing (Claude Code does not retry http hooks;
+     * spooled events are never lost, so durable sessions are not marked).
+     */
+    markOutage(atMs: number): number {
+      let marked = 0;
+      for (const s of sessions.values()) {
+        if (!s.viaHttp) continue;
+        const span = [...s.turns.values()].at(-1) ?? s.segment ?? s.root;
+        if (!span) continue;
+        span.events.push({ name: 'claude_code.bridge.gap', timeMs: atMs, attributes: { 'claude_code.gap': 'agent_down', 'claude_code.gap.since_ms': s.lastEventMs } });
+        span.attributes['claude_code.gap'] ??= 'agent_down';
+        counters.gaps++;
+        marked++;
+      }
+      return marked;
     },
     /** Forgets sessions that ended before `beforeMs` (late events then start a gap-marked span). */
     evictEnded(beforeMs: number) {
