@@ -35,6 +35,18 @@ export interface RunningAgent {
 
 export class AgentAlreadyRunning extends Error {}
 
+/** The hook script writes its event straight into spool/new: a young file that does not parse yet may still be being written. */
+const SPOOL_WRITE_GRACE_MS = 2000;
+
+function isCompleteJson(body: string): boolean {
+  try {
+    JSON.parse(body);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X). */
 export function isAlive(pid: number): boolean {
   try {
@@ -154,6 +166,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     for (const name of names) {
       const item = spool.read(name);
       if (!item) continue;
+      if (Date.now() - item.timeMs < SPOOL_WRITE_GRACE_MS && !isCompleteJson(item.body)) {
+        spoolDirty = true; // a hook may still be writing it: next time
+        continue;
+      }
       const result = ingestor.ingest(item.body, { timeMs: item.timeMs, via: 'spool', pid: item.pid });
       (result.ok ? consumed : rejected).push(name);
     }
