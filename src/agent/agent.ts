@@ -185,7 +185,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     maxBodyBytes: 64 * 1024 * 1024,
     onHook(body, meta) {
       const timeMs = performance.timeOrigin + performance.now();
-      if (spoolDirty || spool.mayHaveNew()) drainSpool(); // command-hook events that came before this one go first
+      // Command-hook events that came before this one go first. The spool is known to have changed
+      // from fs.watch (inotify), which fires as soon as the hook writes, well before Claude Code's
+      // next http hook; the trace builder also tolerates the rare reordering under load.
+      if (spoolDirty) drainSpool();
       ingestor.ingest(body, { timeMs, via: meta.via, pid: meta.pid });
       lastActivity = Date.now();
       return journal.flushSoon(); // answered once journaled

@@ -3,7 +3,7 @@
  * `<receipt µs since epoch>-<claude pid>-<hook pid>.json`, written to tmp/ and renamed into new/.
  * The agent ingests them in name (= receipt time) order and deletes each once journaled.
  */
-import { readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SpooledEvent {
@@ -23,28 +23,13 @@ export interface Spool {
   /** Moves a file that cannot be read as an event aside, so it is kept for inspection, not retried. */
   reject(name: string): void;
   backlog(): number;
-  /** Cheap test (one stat) for "files may have arrived since the last list()". */
-  mayHaveNew(): boolean;
 }
 
 export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): Spool {
-  let seenChange = -1;
-  let lastCount = 0;
-  const dirChange = () => {
-    try {
-      return statSync(dirs.spoolNew).mtimeMs;
-    } catch {
-      return -1;
-    }
-  };
   const list = () => {
-    seenChange = dirChange();
     try {
-      const names = readdirSync(dirs.spoolNew).filter((n) => n.endsWith('.json')).sort();
-      lastCount = names.length;
-      return names;
+      return readdirSync(dirs.spoolNew).filter((n) => n.endsWith('.json')).sort();
     } catch {
-      lastCount = 0;
       return [];
     }
   };
@@ -77,8 +62,5 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
       }
     },
     backlog: () => list().length,
-    // Files left by the last list(), or a directory changed since (mtime granularity is coarse, so
-    // the agent also drains on fs.watch notifications and a timer).
-    mayHaveNew: () => lastCount > 0 || dirChange() !== seenChange,
   };
 }

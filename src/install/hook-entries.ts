@@ -35,15 +35,22 @@ export const TOOL_MATCHER_EVENTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * With transport `http` these go straight to the agent: every event that can fire many times per
- * turn (one per tool call or model response), so no process starts for them. The rest stay command
+ * With transport `http` these go straight to the agent: the events that can fire many times per
+ * turn, so no process starts for them. The rest stay command
  * hooks: SessionStart must (http hooks do not run for it), and the once-per-turn events
  * (UserPromptSubmit, Stop, SessionEnd, subagent and compaction events) start the agent again if it
  * died, so a crash costs at most the events until the next of them (marked as gaps).
  */
 export const HTTP_EVENTS: ReadonlySet<string> = new Set([
-  'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PostToolBatch', 'Notification', 'PermissionRequest', 'PermissionDenied',
+  'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'PermissionRequest', 'PermissionDenied',
 ]);
+
+/**
+ * The http transport leaves out PostToolBatch (one per model response): it only closes tools that
+ * got no Post event a little earlier than the turn's end would, and it would add a hook call per
+ * model response. The durable transport (and the plugin) keep it.
+ */
+export const HTTP_TRANSPORT_EVENTS: ReadonlySet<string> = new Set(HOOK_EVENTS.filter((e) => e !== 'PostToolBatch'));
 
 export const HOOK_SCRIPT_NAME = 'claude-otel-hook';
 /** The plugin's hook command: the plugin dir is plugin/ of this package, the script is in bin/. */
@@ -80,7 +87,7 @@ export interface MatcherGroup {
   hooks: OurHook[];
 }
 
-export type HookEntries = Record<HookEventName, MatcherGroup[]>;
+export type HookEntries = Partial<Record<HookEventName, MatcherGroup[]>>;
 
 export interface HookEntryOptions {
   /** The shell command that runs our hook script (already quoted if needed). */
@@ -104,8 +111,9 @@ export function hookUrl(port: number, host = '127.0.0.1'): string {
 /** The `hooks` object for a transport: one matcher group per event holding only our hook. */
 export function hookEntries(transport: TransportMode, options: HookEntryOptions): HookEntries {
   if (transport === 'http' && options.port === undefined) throw new Error('hookEntries: transport http needs a port');
-  const entries = {} as HookEntries;
+  const entries: HookEntries = {};
   for (const event of HOOK_EVENTS) {
+    if (transport === 'http' && !HTTP_TRANSPORT_EVENTS.has(event)) continue;
     const hook: OurHook =
       transport === 'http' && HTTP_EVENTS.has(event)
         ? {

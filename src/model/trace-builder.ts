@@ -147,6 +147,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
     }
     s.rootEnded = true;
     s.endedAtMs = endMs;
+    s.launchedBy.clear(); // kept until eviction: ids, times and closed tool ids (late duplicates)
   }
 
   function pointEvent(s: SessionState, ev: BridgeEvent, target: OpenSpan | undefined) {

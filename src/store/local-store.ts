@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -114,21 +114,47 @@ export function createLocalStoreExporter(options: LocalStoreOptions): LocalStore
     dirReady = true;
   }
 
+  // Recently written session files stay open (append mode), so a busy agent does not pay an
+  // open and a close per session and export; pruning closes what it deletes.
+  const handles = new Map<string, FileHandle>();
+  const MAX_OPEN = 32;
+
+  async function handleFor(key: string): Promise<FileHandle> {
+    const cached = handles.get(key);
+    if (cached) {
+      handles.delete(key);
+      handles.set(key, cached);
+      return cached;
+    }
+    const handle = await open(join(dir, sessionFileName(key)), 'a', 0o600);
+    handles.set(key, handle);
+    if (handles.size > MAX_OPEN) await closeHandle(handles.keys().next().value!);
+    return handle;
+  }
+
+  async function closeHandle(key: string): Promise<void> {
+    const handle = handles.get(key);
+    handles.delete(key);
+    await handle?.close().catch(() => {});
+  }
+
   async function append(key: string, text: string): Promise<void> {
-    const path = join(dir, sessionFileName(key));
     try {
-      await appendFile(path, text, { flag: 'a', mode: 0o600 });
+      await (await handleFor(key)).appendFile(text);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
       dirReady = false; // the directory went away under us
       await ensureDir();
-      await appendFile(path, text, { flag: 'a', mode: 0o600 });
+      await (await handleFor(key)).appendFile(text);
     }
   }
 
   async function runPrune(keep: ReadonlySet<string>): Promise<PruneResult> {
     const result = await pruneStore({ dir, maxBytes, maxAgeHours, now: now(), keep });
-    for (const key of result.deleted) resourceWritten.delete(key);
+    for (const key of result.deleted) {
+      resourceWritten.delete(key);
+      await closeHandle(key);
+    }
     approxBytes = result.totalBytes;
     oldestMtimeMs = result.oldestMtimeMs;
     exportsSincePrune = 0;
@@ -196,7 +222,9 @@ export function createLocalStoreExporter(options: LocalStoreOptions): LocalStore
 
     async shutdown(): Promise<void> {
       stopped = true;
-      await enqueue(async () => {});
+      await enqueue(async () => {
+        for (const key of [...handles.keys()]) await closeHandle(key);
+      });
     },
   };
 }

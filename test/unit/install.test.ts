@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unifiedDiff } from '../../src/install/diff.js';
 import {
   HOOK_EVENTS,
+  HTTP_TRANSPORT_EVENTS,
   HTTP_HOOK_AUTH,
   PLUGIN_HOOK_COMMAND,
   hookEntries,
@@ -87,7 +88,8 @@ function ourHooks(settings: Record<string, any>, event: string): unknown[] {
 describe('hookEntries', () => {
   it('uses http for the tool events and command hooks for the rest (transport http)', () => {
     const entries = hookEntries('http', { hookCommand: '/x/bin/claude-otel-hook', port: 4319 });
-    expect(Object.keys(entries)).toEqual([...HOOK_EVENTS]);
+    expect(Object.keys(entries)).toEqual(HOOK_EVENTS.filter((e) => HTTP_TRANSPORT_EVENTS.has(e)));
+    expect(entries.PostToolBatch).toBeUndefined(); // one call per model response saved
     expect(entries.PreToolUse).toEqual([
       {
         matcher: '*',
@@ -103,12 +105,12 @@ describe('hookEntries', () => {
       },
     ]);
     expect(entries.SessionStart).toEqual([{ hooks: [{ type: 'command', command: '/x/bin/claude-otel-hook', timeout: 10 }] }]);
-    expect(entries.PermissionRequest[0]?.matcher).toBe('*');
+    expect(entries.PermissionRequest?.[0]?.matcher).toBe('*');
   });
 
   it('uses command hooks everywhere for transport durable', () => {
     const entries = hookEntries('durable', { hookCommand: 'h' });
-    for (const event of HOOK_EVENTS) expect(entries[event][0]?.hooks[0]?.type).toBe('command');
+    for (const event of HOOK_EVENTS) expect(entries[event]?.[0]?.hooks[0]?.type).toBe('command');
   });
 
   it('recognizes only our hooks', () => {
@@ -145,7 +147,7 @@ describe('install / uninstall (scope user, transport http)', () => {
     writeExisting(userSettings());
     const result = install();
     const after = readJson(userSettings());
-    for (const event of HOOK_EVENTS) expect(ourHooks(after, event), event).toHaveLength(1);
+    for (const event of HOOK_EVENTS) expect(ourHooks(after, event), event).toHaveLength(!HTTP_TRANSPORT_EVENTS.has(event) ? 0 : 1);
     // The user's own hooks, matcher groups and settings survive untouched.
     expect(after.hooks.PreToolUse.slice(0, 2)).toEqual(EXISTING.hooks.PreToolUse);
     expect(after.hooks.PostToolUse[0]).toEqual(EXISTING.hooks.PostToolUse[0]);
