@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // Sink throughput vs the raw tools, in the same run, on the same machine.
-//   npm run build && node bench/sinks/run.mjs [--spans N] [--batch N] [--out docs/benchmarks-sinks.md]
+//   npm run build && node bench/sinks/run.mjs [--spans N] [--batch N] [--rounds N] [--out docs/benchmarks-sinks.md]
+// Writes (replaces) the "throughput" section of --out, between its begin/end markers; the
+// freshness section (bench/sinks/freshness.mjs) is left alone.
 // Postgres: createPostgresSink().consume() (json_to_recordset bulk insert, ON CONFLICT DO NOTHING,
 //   partitioned table with its indexes) vs `psql \copy` of the same rows into the same table.
 // Redis: createRedisSink().consume() (MULTI of XADD global + per-session, MAXLEN ~) vs
 //   `redis-benchmark -c 1 -P <batch>` XADD of an entry with the same fields, one connection.
+//   --rounds rounds (default 3), each redis-benchmark then sink sequential then sink 4 in flight,
+//   so every ratio has its baseline from the same moment; the report gives the median ratio and
+//   the range (the machine is noisy: redis-benchmark alone varies by ±25 % between rounds).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,15 +31,19 @@ const arg = (name, dflt) => {
 };
 const TOTAL = Number(arg('spans', '50000'));
 const BATCH = Number(arg('batch', '1000'));
+const ROUNDS = Number(arg('rounds', '3'));
 const OUT = arg('out', new URL('../../docs/benchmarks-sinks.md', import.meta.url).pathname);
 const PG_ADMIN = process.env.CLAUDE_OTEL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.CLAUDE_OTEL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const log = { info() {}, warn: (m, f) => m.includes('idle client') || console.error('warn', m, f ?? ''), error: (m, f) => console.error('error', m, f ?? '') };
 
-// ---- data: realistic sessions, ~420 spans each, all in the last hour.
+// ---- data: realistic sessions, ~420 spans each, all in the last hour, but not before today (UTC):
+// COPY cannot create the daily partition that the sink creates on demand, and a fresh database only
+// has today's and the next days' partitions.
 const spans = [];
+const dayStart = new Date().setUTCHours(0, 0, 0, 0);
 while (spans.length < TOTAL) {
-  const s = buildSyntheticSession({ extraTools: 400, startMs: Date.now() - 3_600_000 });
+  const s = buildSyntheticSession({ extraTools: 400, startMs: Math.max(Date.now() - 3_600_000, dayStart + 1_000) });
   spans.push(...normalizeTraces(s.traces).records);
 }
 spans.length = TOTAL;
@@ -105,58 +114,77 @@ try {
   await admin.end();
 }
 
-// ---- Redis
+// ---- Redis: interleaved rounds (baseline, sink sequential, sink 4 in flight), each on fresh keys.
 const prefix = `claude-otel-bench:${process.pid}`;
 const redis = createClient({ url: REDIS_URL });
 await redis.connect();
-const redisResults = {};
+const rounds = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const config = parseSinkConfig({ redis: { url: REDIS_URL, globalMaxLen: 1_000_000, sessionMaxLen: 1_000_000 } }).redis;
-  const sink = createRedisSink(config, { log, keyPrefix: prefix });
-  await sink.start();
-  for (let i = 0; i < 50 && !(await redis.ping()); i++) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 200));
   const xadds = 2 * TOTAL; // global + per-session stream
-  const ms = await time(async () => { for (const b of batches) await sink.consume(b); });
-  if ((await redis.xLen(`${prefix}:spans`)) !== TOTAL) throw new Error('redis entry count mismatch');
-  redisResults.sinkXadds = rate(xadds, ms);
-  redisResults.sinkSpans = rate(TOTAL, ms);
-  // The same batches again through a second sink with its own key prefix (fresh batch markers).
-  const sink4 = createRedisSink(config, { log, keyPrefix: `${prefix}:p4` });
-  await sink4.start();
-  await new Promise((r) => setTimeout(r, 200));
-  const ms4 = await time(() => inParallel(batches, 4, (b) => sink4.consume(b)));
-  if ((await redis.xLen(`${prefix}:p4:spans`)) !== TOTAL) throw new Error('redis entry count mismatch (parallel)');
-  await sink4.shutdown();
-  redisResults.sinkXadds4 = rate(xadds, ms4);
-  redisResults.sinkSpans4 = rate(TOTAL, ms4);
-  await sink.shutdown();
-
-  const fields = Object.entries(spanFields(spans[Math.floor(TOTAL / 2)])).flat();
+  const fields = Object.entries(spanFields(spans[Math.floor(TOTAL / 2)])).flat().map(String);
   const u = new URL(REDIS_URL);
-  const out = execFileSync('redis-benchmark', [
-    '-h', u.hostname, '-p', u.port || '6379', '-c', '1', '-P', String(BATCH), '-n', String(xadds), '--csv',
-    'XADD', `${prefix}:rb`, 'MAXLEN', '~', '1000000', '*', ...fields,
-  ], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  // CSV: "test","rps",6 latency columns; the test name holds the (quoted) command, so match from the end.
-  const m = /"([\d.]+)"(?:,"[\d.]+"){6}\s*$/.exec(out.trim());
-  if (!m) throw new Error(`cannot parse redis-benchmark output: ${out.slice(-300)}`);
-  redisResults.benchmark = Math.round(Number(m[1]));
+  const clear = async () => {
+    for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
+  };
+  const sinkRun = async (p, concurrency) => {
+    const sink = createRedisSink(config, { log, keyPrefix: p });
+    await sink.start();
+    for (let i = 0; i < 100 && !(await redis.ping()); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+    const ms = await time(() => (concurrency === 1 ? (async () => { for (const b of batches) await sink.consume(b); })() : inParallel(batches, concurrency, (b) => sink.consume(b))));
+    if ((await redis.xLen(`${p}:spans`)) !== TOTAL) throw new Error('redis entry count mismatch');
+    await sink.shutdown();
+    return rate(xadds, ms);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    const out = execFileSync('redis-benchmark', [
+      '-h', u.hostname, '-p', u.port || '6379', '-c', '1', '-P', String(BATCH), '-n', String(xadds), '--csv',
+      'XADD', `${prefix}:rb`, 'MAXLEN', '~', '1000000', '*', ...fields,
+    ], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    // CSV: "test","rps",6 latency columns; the test name holds the (quoted) command, so match from the end.
+    const m = /"([\d.]+)"(?:,"[\d.]+"){6}\s*$/.exec(out.trim());
+    if (!m) throw new Error(`cannot parse redis-benchmark output: ${out.slice(-300)}`);
+    const benchmark = Math.round(Number(m[1]));
+    await clear();
+    const seq = await sinkRun(`${prefix}:r${round}s`, 1);
+    await clear();
+    const par = await sinkRun(`${prefix}:r${round}p`, 4);
+    await clear();
+    rounds.push({ benchmark, seq, par });
+    console.error(`redis round ${round}: redis-benchmark ${benchmark}, sink ${seq} (${(seq / benchmark).toFixed(2)}), 4 in flight ${par} (${(par / benchmark).toFixed(2)})`);
+  }
 } finally {
-  for (const key of await redis.keys(`${prefix}:*`)) await redis.del(key);
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
   await redis.close();
+}
+const redisResults = {
+  benchmark: median(rounds.map((r) => r.benchmark)),
+  sinkXadds: median(rounds.map((r) => r.seq)),
+  sinkXadds4: median(rounds.map((r) => r.par)),
+  ratioSeq: rounds.map((r) => r.seq / r.benchmark),
+  ratioPar: rounds.map((r) => r.par / r.benchmark),
+};
+const ratioCell = (xs) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+} catch {
+  /* not a checkout */
 }
 
 const ratio = (a, b) => (a / b).toFixed(2);
-const report = `# Sink benchmarks
+const section = `<!-- throughput:begin (bench/sinks/run.mjs) -->
+## Throughput
 
-Generated by \`node bench/sinks/run.mjs --spans ${TOTAL} --batch ${BATCH}\` (after \`npm run build\`) on
-${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.
+Generated by \`node bench/sinks/run.mjs --spans ${TOTAL} --batch ${BATCH} --rounds ${ROUNDS}\` (after \`npm run build\`) on
+${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, commit ${commit}.
 Spans come from the synthetic session generator (\`src/sink/synthetic.ts\`, ~420 spans per session,
 ~1.2 KB of JSON attributes each). Postgres and Redis are local; both sides of each comparison run
 in the same process run against the same server.
 
-## Postgres (spans/s into the partitioned \`spans\` table with its indexes)
+### Postgres (spans/s into the partitioned \`spans\` table with its indexes)
 | path | spans/s | vs COPY |
 | --- | ---: | ---: |
 | \`psql \\copy\` (CSV, one stream, rows pre-rendered) | ${pgResults.copy} | 1.00 |
@@ -167,19 +195,26 @@ in the same process run against the same server.
 Target: sink ≥ 0.5 × COPY. The sink's figure includes normalisation to rows, JSON encoding of the
 batch and \`json_to_recordset\` on the server; COPY's excludes rendering the CSV.
 
-## Redis (XADD/s, one connection)
-| path | XADD/s | spans/s | vs redis-benchmark |
+### Redis (XADD/s, one connection; ${ROUNDS} interleaved rounds)
+| path | XADD/s (median) | spans/s | vs redis-benchmark, median of per-round ratios (range) |
 | --- | ---: | ---: | ---: |
 | \`redis-benchmark -c 1 -P ${BATCH}\` XADD with the same fields, MAXLEN ~ | ${redisResults.benchmark} | – | 1.00 |
-| sink \`consume\`, batches of ${BATCH}, sequential | ${redisResults.sinkXadds} | ${redisResults.sinkSpans} | ${ratio(redisResults.sinkXadds, redisResults.benchmark)} |
-| sink \`consume\`, batches of ${BATCH}, 4 in flight (one connection) | ${redisResults.sinkXadds4} | ${redisResults.sinkSpans4} | ${ratio(redisResults.sinkXadds4, redisResults.benchmark)} |
+| sink \`consume\`, batches of ${BATCH}, sequential | ${redisResults.sinkXadds} | ${Math.round(redisResults.sinkXadds / 2)} | ${ratioCell(redisResults.ratioSeq)} |
+| sink \`consume\`, batches of ${BATCH}, 4 in flight (one connection) | ${redisResults.sinkXadds4} | ${Math.round(redisResults.sinkXadds4 / 2)} | ${ratioCell(redisResults.ratioPar)} |
 
 A sink batch is one pipelined round trip: EXISTS on the batch marker, then XADD to the global and
 the per-session stream per span (MAXLEN ~), EXPIRE per session and SET of the marker. The sink's
 figure includes building the entries (flat fields + compact JSON); redis-benchmark repeats one
-pre-encoded command, so the ratio mostly measures the client's encoding cost.
+pre-encoded command, so the ratio mostly measures the client's per-command cost.
 
 Target: sink ≥ 0.5 × redis-benchmark. Each span is two XADDs (global and session stream).
-`;
-writeFileSync(OUT, report);
-console.log(report);
+<!-- throughput:end -->`;
+writeSection(OUT, 'throughput', section);
+console.log(section);
+
+/** Replaces the `name` section (between its begin/end markers) of the file, or appends it. */
+function writeSection(file, name, text) {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Sink benchmarks\n';
+  const re = new RegExp(`<!-- ${name}:begin[^]*?<!-- ${name}:end -->`);
+  writeFileSync(file, re.test(old) ? old.replace(re, () => text) : `${old.trimEnd()}\n\n${text}\n`);
+}
