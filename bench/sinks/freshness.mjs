@@ -389,7 +389,7 @@ async function main() {
   } catch {
     /* not a checkout */
   }
-  return { runs, floor, batchTimeout: BATCH_TIMEOUT ?? '1s (otel-collector/config.yaml)', date: new Date().toISOString().slice(0, 10), commit };
+  return { runs, floor, batchTimeout: BATCH_TIMEOUT ?? 'the default of otel-collector/config.yaml (OTELCOL_BATCH_TIMEOUT, 200ms)', date: new Date().toISOString().slice(0, 10), commit };
 }
 
 /** A captured collector request with every session, trace and span id replaced by fresh ones. */
