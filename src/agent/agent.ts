@@ -108,6 +108,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     otlpLogsEndpoint: logsUrl,
     otlpHeaders: e.otlpHeaders,
     localStore: store,
+    keepLocalCopy: config.store.localCopy,
     flushDelayMs: e.flushDelayMs,
     maxExportBatchSize: e.maxExportBatchSize,
     maxQueueSize: e.maxQueueSize,

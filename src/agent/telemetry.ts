@@ -28,6 +28,8 @@ export interface TelemetryOptions {
   otlpTracesEndpoint?: string | undefined;
   otlpLogsEndpoint?: string | undefined;
   localStore: SpanExporter;
+  /** Also keep spans in the local store when exporting OTLP (always, without OTLP). */
+  keepLocalCopy: boolean;
   flushDelayMs: number;
   maxExportBatchSize: number;
   maxQueueSize: number;
@@ -63,7 +65,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const tracker = createTrackingExporter(primary, options.hooks, { initialWatermark: options.initialWatermark });
   const batch = { scheduledDelayMillis: options.flushDelayMs, maxExportBatchSize: options.maxExportBatchSize, maxQueueSize: options.maxQueueSize };
   const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(tracker, batch)];
-  if (options.otlp) spanProcessors.push(new BatchSpanProcessor(options.localStore, batch));
+  if (options.otlp && options.keepLocalCopy) spanProcessors.push(new BatchSpanProcessor(options.localStore, batch));
   const logRecordProcessors: LogRecordProcessor[] = options.otlp
     ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(exporterConfig(options, options.otlpLogsEndpoint)), ...batch })]
     : [];

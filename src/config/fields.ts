@@ -88,6 +88,7 @@ export const FIELDS: readonly FieldSpec[] = [
   f('thresholds.default.fastMs', 'int', [], 'milliseconds below slowMs'),
   f('thresholds.default.slowMs', 'int', [], 'milliseconds between fastMs and verySlowMs'),
   f('thresholds.default.verySlowMs', 'int', [], 'milliseconds above slowMs'),
+  f('store.localCopy', 'bool', ['CLAUDE_OTEL_STORE_LOCAL_COPY'], 'true or false'),
   f('store.maxBytes', 'int', ['CLAUDE_OTEL_STORE_MAX_BYTES'], 'bytes, 0 or more'),
   f('store.maxAgeHours', 'number', ['CLAUDE_OTEL_STORE_MAX_AGE_HOURS'], 'hours, more than 0'),
   f('log.level', 'string', ['CLAUDE_OTEL_LOG_LEVEL'], 'one of debug, info, warn, error, silent'),

@@ -65,14 +65,16 @@ export const BASE_DEFAULTS: ConfigDefaults = {
     default: t(500, 10_000, 60_000),
     perTool: PRODUCTION_TOOL_THRESHOLDS,
   },
-  store: { maxBytes: 200 * 1024 * 1024, maxAgeHours: 168 },
+  store: { localCopy: true, maxBytes: 200 * 1024 * 1024, maxAgeHours: 168 },
   log: { level: 'info' },
 };
 
 export const PROFILE_OVERRIDES: Record<Profile, ProfileOverrides> = {
-  // Throughput: large batches every 5 s, content capture off, strict thresholds.
+  // Throughput: large batches every 5 s, content capture off, strict thresholds; with a collector,
+  // no second (local) copy of every span: the backend is the trace view.
   production: {
     export: { flushDelayMs: 5_000, maxExportBatchSize: 512, maxQueueSize: 2_048 },
+    store: { localCopy: false },
     capture: { prompts: false, toolInputs: false, toolOutputs: false },
     log: { level: 'info' },
   },

@@ -87,6 +87,8 @@ export const configSchema = z.strictObject({
     perTool: z.record(z.string().min(1), thresholdSchema),
   }),
   store: z.strictObject({
+    /** Keep a local copy of the spans while exporting OTLP (without an endpoint the store is always used). */
+    localCopy: z.boolean(),
     maxBytes: int(0, Number.MAX_SAFE_INTEGER),
     maxAgeHours: z.number().positive().max(24 * 366),
   }),
