@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { AGENT_NODE_FLAGS } from '../../src/agent/node-flags.js';
 
 /** The repository root: the nearest directory above this file whose package.json is ours. */
 export function repoRoot(): string {
@@ -62,7 +63,8 @@ export async function startAgentProcess(opts: {
   const log = openSync(join(opts.home, 'agent.log'), 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_OTEL_HOME: opts.home };
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI(), 'agent'], { env, stdio: ['ignore', log, log] });
+  // The flags a hook starts the agent with (src/agent/node-flags.ts); the caller's come after and win.
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI(), 'agent'], { env, stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {

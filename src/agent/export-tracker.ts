@@ -35,7 +35,7 @@ export function createTrackingExporter(
   let retryTimer: NodeJS.Timeout | undefined;
   let retrying: Promise<void> | undefined;
   let stopped = false;
-  const maxRetry = options.maxRetrySpans ?? 100_000;
+  const maxRetry = options.maxRetrySpans ?? 20_000; // beyond: rebuilt from the journal at the next start
 
   const settle = (spans: ReadableSpan[]) => {
     for (const span of spans) {

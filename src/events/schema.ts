@@ -115,16 +115,22 @@ export type ParseResult =
   | { ok: true; event: z.infer<typeof otherHookEventSchema>; known: false }
   | { ok: false; reason: string };
 
-/** Validates one decoded JSON value. Never throws. */
+const SCHEMA_BY_NAME: ReadonlyMap<string, (typeof knownSchemas)[number]> = new Map(
+  knownSchemas.map((schema) => [schema.shape.hook_event_name.value, schema]),
+);
+
+/** Validates one decoded JSON value. Never throws. One schema runs per event (chosen by its name). */
 export function parseHookEvent(value: unknown): ParseResult {
+  const name = typeof value === 'object' && value !== null ? (value as { hook_event_name?: unknown }).hook_event_name : undefined;
+  const schema = typeof name === 'string' ? SCHEMA_BY_NAME.get(name) : undefined;
+  if (schema) {
+    const known = schema.safeParse(value);
+    if (!known.success) return { ok: false, reason: describe(known.error) };
+    return { ok: true, event: known.data as KnownHookEvent, known: true };
+  }
   const base = otherHookEventSchema.safeParse(value);
   if (!base.success) return { ok: false, reason: describe(base.error) };
-  if (!KNOWN_EVENT_NAMES.has(base.data.hook_event_name)) {
-    return { ok: true, event: base.data, known: false };
-  }
-  const known = knownHookEventSchema.safeParse(value);
-  if (!known.success) return { ok: false, reason: describe(known.error) };
-  return { ok: true, event: known.data, known: true };
+  return { ok: true, event: base.data, known: false };
 }
 
 function describe(error: z.ZodError): string {

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
+import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
 
 const TIMEOUT_MS = 1500;
 
@@ -50,7 +51,7 @@ function spool(home: string, body: Buffer, pid: string | undefined) {
 
 function startAgent(home: string) {
   const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'agent', '--detached'], { detached: true, stdio: 'ignore', env: { ...process.env, CLAUDE_OTEL_HOME: home } });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: 'ignore', env: { ...process.env, CLAUDE_OTEL_HOME: home } });
   child.unref();
 }
 
