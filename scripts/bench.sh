@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Hook-cost and agent-load benchmarks; writes docs/benchmarks-hooks.md.
-#   bash scripts/bench.sh            # full: 5 rounds × 6 configurations, 100k-event load ×2 + a profiled round
+#   bash scripts/bench.sh            # full: 9 rounds × 6 configurations, 100k-event load ×2 + a profiled round
 #   bash scripts/bench.sh --quick    # smoke: 1 round, 20k events, no profile (the doc says so)
-# Knobs (env): HOOK_TOOLS (20) HOOK_ROUNDS (5) LOAD_EVENTS (100000) LOAD_SECONDS (30) LOAD_CONCURRENCY (32)
+# Knobs (env): HOOK_TOOLS (30) HOOK_ROUNDS (9) LOAD_EVENTS (100000) LOAD_SECONDS (30) LOAD_CONCURRENCY (32)
 #              LOAD_ROUNDS (2) LOAD_PROFILE (production) BENCH_OUT (.tmp/bench) BENCH_DOC (docs/benchmarks-hooks.md)
 # Every figure is also a ratio to a baseline measured in the same run (the machine is shared and noisy).
 set -euo pipefail
@@ -27,7 +27,7 @@ if [ "$quick" = 1 ]; then
   hook_args=(--tools "${HOOK_TOOLS:-20}" --rounds 1 --samples 40 --cold 2)
   load_args=(--events 20000 --seconds 10 --rounds 1)
 else
-  hook_args=(--tools "${HOOK_TOOLS:-20}" --rounds "${HOOK_ROUNDS:-5}" --samples 300 --cold 5)
+  hook_args=(--tools "${HOOK_TOOLS:-30}" --rounds "${HOOK_ROUNDS:-9}" --samples 300 --cold 5)
   load_args=(--events "${LOAD_EVENTS:-100000}" --seconds "${LOAD_SECONDS:-30}" --rounds "${LOAD_ROUNDS:-2}" --cpu-prof)
 fi
 load_args+=(--concurrency "${LOAD_CONCURRENCY:-32}" --profile "${LOAD_PROFILE:-production}")
