@@ -5,11 +5,14 @@
 // freshness section (bench/sinks/freshness.mjs) is left alone.
 // Postgres: createPostgresSink().consume() (json_to_recordset bulk insert, ON CONFLICT DO NOTHING,
 //   partitioned table with its indexes) vs `psql \copy` of the same rows into the same table.
-// Redis: createRedisSink().consume() (MULTI of XADD global + per-session, MAXLEN ~) vs
-//   `redis-benchmark -c 1 -P <batch>` XADD of an entry with the same fields, one connection.
-//   --rounds rounds (default 3), each redis-benchmark then sink sequential then sink 4 in flight,
-//   so every ratio has its baseline from the same moment; the report gives the median ratio and
-//   the range (the machine is noisy: redis-benchmark alone varies by ±25 % between rounds).
+// Redis: createRedisSink().consume() (EVALSHA of the write script per ≤250 records: XADD global +
+//   per-session, MAXLEN ~) vs `redis-benchmark -c 1 -P <batch>` XADD of an entry with the same
+//   fields, one connection. --rounds rounds (default 3), each redis-benchmark, sink sequential,
+//   sink 4 in flight, then the sink's pipeline fallback (an ACL user without @scripting), so every
+//   ratio has its baseline from the same moment; the report gives the median ratio and the range
+//   (the machine is noisy: redis-benchmark alone varies by ±25 % between rounds). How long each
+//   script call holds Redis comes from the server: INFO commandstats and LATENCY HISTOGRAM evalsha,
+//   before/after deltas (nothing is reset).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -21,7 +24,7 @@ const dist = new URL('../../dist/sink/', import.meta.url);
 const load = (p) => import(new URL(p, dist).href);
 const { parseSinkConfig } = await load('config.js');
 const { createPostgresSink, spanRow } = await load('postgres/sink.js');
-const { createRedisSink, spanFields } = await load('redis/sink.js');
+const { createRedisSink, spanFields, SCRIPT_CHUNK_RECORDS } = await load('redis/sink.js');
 const { normalizeTraces } = await load('records.js');
 const { buildSyntheticSession } = await load('synthetic.js');
 
@@ -119,6 +122,17 @@ const prefix = `claude-otel-bench:${process.pid}`;
 const redis = createClient({ url: REDIS_URL });
 await redis.connect();
 const rounds = [];
+let evalBefore;
+let evalAfter;
+/** evalsha calls, total µs, and the cumulative LATENCY HISTOGRAM (bucket upper bound µs → calls). */
+async function evalshaStats() {
+  const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
+  const h = await redis.sendCommand(['LATENCY', 'HISTOGRAM', 'evalsha']);
+  const buckets = new Map();
+  const flat = h?.[1]?.[3] ?? [];
+  for (let i = 0; i < flat.length; i += 2) buckets.set(Number(flat[i]), Number(flat[i + 1]));
+  return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0), buckets };
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const config = parseSinkConfig({ redis: { url: REDIS_URL, globalMaxLen: 1_000_000, sessionMaxLen: 1_000_000 } }).redis;
@@ -128,8 +142,15 @@ try {
   const clear = async () => {
     for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
   };
-  const sinkRun = async (p, concurrency) => {
-    const sink = createRedisSink(config, { log, keyPrefix: p });
+  const noScriptUser = `claude-otel-bench-noscript-${process.pid}`;
+  await redis.sendCommand(['ACL', 'SETUSER', noScriptUser, 'reset', 'on', '>bench', '~*', '&*', '+@all', '-@scripting']);
+  const fallbackUrl = new URL(REDIS_URL);
+  fallbackUrl.username = noScriptUser;
+  fallbackUrl.password = 'bench';
+  const fallbackConfig = { ...config, url: fallbackUrl.toString() };
+  const quietLog = { ...log, warn: (m, f) => m.startsWith('redis refuses scripts') || log.warn(m, f) };
+  const sinkRun = async (p, concurrency, cfg = config) => {
+    const sink = createRedisSink(cfg, { log: quietLog, keyPrefix: p });
     await sink.start();
     for (let i = 0; i < 100 && !(await redis.ping()); i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 200));
@@ -138,6 +159,7 @@ try {
     await sink.shutdown();
     return rate(xadds, ms);
   };
+  evalBefore = await evalshaStats();
   for (let round = 0; round < ROUNDS; round++) {
     const out = execFileSync('redis-benchmark', [
       '-h', u.hostname, '-p', u.port || '6379', '-c', '1', '-P', String(BATCH), '-n', String(xadds), '--csv',
@@ -152,9 +174,13 @@ try {
     await clear();
     const par = await sinkRun(`${prefix}:r${round}p`, 4);
     await clear();
-    rounds.push({ benchmark, seq, par });
-    console.error(`redis round ${round}: redis-benchmark ${benchmark}, sink ${seq} (${(seq / benchmark).toFixed(2)}), 4 in flight ${par} (${(par / benchmark).toFixed(2)})`);
+    const fb = await sinkRun(`${prefix}:r${round}f`, 1, fallbackConfig);
+    await clear();
+    rounds.push({ benchmark, seq, par, fb });
+    console.error(`redis round ${round}: redis-benchmark ${benchmark}, sink ${seq} (${(seq / benchmark).toFixed(2)}), 4 in flight ${par} (${(par / benchmark).toFixed(2)}), pipeline fallback ${fb} (${(fb / benchmark).toFixed(2)})`);
   }
+  evalAfter = await evalshaStats();
+  await redis.sendCommand(['ACL', 'DELUSER', noScriptUser]);
 } finally {
   for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
   await redis.close();
@@ -165,7 +191,18 @@ const redisResults = {
   sinkXadds4: median(rounds.map((r) => r.par)),
   ratioSeq: rounds.map((r) => r.seq / r.benchmark),
   ratioPar: rounds.map((r) => r.par / r.benchmark),
+  fallback: median(rounds.map((r) => r.fb)),
+  ratioFb: rounds.map((r) => r.fb / r.benchmark),
 };
+// Script calls made during the rounds (other clients' EVALSHA would count too; none expected).
+const scriptCalls = evalAfter.calls - evalBefore.calls;
+const scriptMeanMs = (evalAfter.usec - evalBefore.usec) / scriptCalls / 1000;
+// Histogram buckets are cumulative counts of calls ≤ the bound: the smallest bound holding all new calls.
+let scriptMaxBound = Infinity;
+for (const [bound, n] of [...evalAfter.buckets].sort((a, b) => a[0] - b[0])) {
+  if (n - (evalBefore.buckets.get(bound) ?? 0) >= scriptCalls) { scriptMaxBound = bound; break; }
+}
+const callsPerBatch = Math.ceil(BATCH / SCRIPT_CHUNK_RECORDS);
 const ratioCell = (xs) => `${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 let commit = 'unknown';
 try {
@@ -201,11 +238,16 @@ batch and \`json_to_recordset\` on the server; COPY's excludes rendering the CSV
 | \`redis-benchmark -c 1 -P ${BATCH}\` XADD with the same fields, MAXLEN ~ | ${redisResults.benchmark} | – | 1.00 |
 | sink \`consume\`, batches of ${BATCH}, sequential | ${redisResults.sinkXadds} | ${Math.round(redisResults.sinkXadds / 2)} | ${ratioCell(redisResults.ratioSeq)} |
 | sink \`consume\`, batches of ${BATCH}, 4 in flight (one connection) | ${redisResults.sinkXadds4} | ${Math.round(redisResults.sinkXadds4 / 2)} | ${ratioCell(redisResults.ratioPar)} |
+| pipeline fallback (scripts refused by ACL), batches of ${BATCH}, sequential | ${redisResults.fallback} | ${Math.round(redisResults.fallback / 2)} | ${ratioCell(redisResults.ratioFb)} |
 
-A sink batch is one pipelined round trip: EXISTS on the batch marker, then XADD to the global and
-the per-session stream per span (MAXLEN ~), EXPIRE per session and SET of the marker. The sink's
-figure includes building the entries (flat fields + compact JSON); redis-benchmark repeats one
-pre-encoded command, so the ratio mostly measures the client's per-command cost.
+A sink batch is ${callsPerBatch} EVALSHA calls of the write script (≤ ${SCRIPT_CHUNK_RECORDS} records each) sent in one round trip,
+plus a SET of the batch marker: per record XADD to the global and the per-session stream
+(MAXLEN ~), EXPIRE per session. Each script call blocks Redis while it runs: over these rounds
+${scriptCalls} calls took **${scriptMeanMs.toFixed(2)} ms on average, none longer than ${scriptMaxBound >= 1000 ? `${(scriptMaxBound / 1000).toFixed(1)} ms` : `${scriptMaxBound} µs`}** (Redis's own
+\`INFO commandstats\` and \`LATENCY HISTOGRAM evalsha\`, power-of-two buckets; the machine is shared).
+The fallback is the previous path: EXISTS on the marker, then one pipeline of XADDs, EXPIREs and
+the SET. The sink's figures include building the entries (flat fields + compact JSON);
+redis-benchmark repeats one pre-encoded command.
 
 Target: sink ≥ 0.5 × redis-benchmark. Each span is two XADDs (global and session stream).
 <!-- throughput:end -->`;

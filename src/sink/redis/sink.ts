@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createClient } from 'redis';
+import { ErrorReply, createClient } from 'redis';
 import type { RedisConfig } from '../config.js';
 import type { Batch, Destination, Logger } from '../destination.js';
 import { DestinationError } from '../failures.js';
@@ -17,6 +17,39 @@ const MARKER_TTL_SECONDS = 3_600;
 const MARKER_TTL = String(MARKER_TTL_SECONDS);
 
 type Fields = Record<string, string>;
+
+/**
+ * Records per script call. A call is atomic, so Redis serves nobody else while it runs: 250 records
+ * (500 XADDs) keep that at ~3 ms (docs/benchmarks-sinks.md); larger batches take several calls.
+ */
+export const SCRIPT_CHUNK_RECORDS = 250;
+
+/**
+ * One chunk of a batch, the same commands the pipeline path sends, in the same order.
+ * KEYS: 1 batch marker, 2 spans stream, 3 logs stream, 4.. the chunk's session streams.
+ * ARGV: 1 global MAXLEN, 2 session MAXLEN, 3 session TTL, 4 marker TTL ('' = do not set the marker),
+ * then per record: its global stream (a KEYS index: 2 or 3), its session stream (a KEYS index, 0 =
+ * none), n, and its n field/value arguments, used for both entries.
+ * Returns 0 without writing anything if the marker exists (replay of a batch already written).
+ */
+export const WRITE_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local gmax, smax = ARGV[1], ARGV[2]
+local i, last = 5, #ARGV
+while i <= last do
+  local g, s, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local a, b = i + 3, i + 2 + n
+  redis.call('XADD', KEYS[g], 'MAXLEN', '~', gmax, '*', unpack(ARGV, a, b))
+  if s > 0 then redis.call('XADD', KEYS[s], 'MAXLEN', '~', smax, '*', unpack(ARGV, a, b)) end
+  i = b + 1
+end
+for k = 4, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[4]) end
+return 1`;
+
+/** EVAL/EVALSHA/SCRIPT LOAD refused by an ACL or a renamed/disabled command: scripts are not an option. */
+const isScriptDenied = (err: unknown) =>
+  err instanceof ErrorReply && /^NOPERM|unknown command|unknown subcommand/i.test(err.message);
+const isNoScript = (err: unknown) => err instanceof ErrorReply && err.message.startsWith('NOSCRIPT');
 
 /**
  * Field/value pairs of a stream entry, appended to `out` (a command's argument array). Everything
@@ -73,6 +106,18 @@ export function logFields(l: LogRecordRow): Fields {
   return pairs(out);
 }
 
+/** Appends record i's fields (the batch's spans, then its logs) to out; returns its session id. */
+function recordArgs(batch: Batch, i: number, out: string[]): string | null | undefined {
+  if (i < batch.spans.length) {
+    const s = batch.spans[i]!;
+    spanFieldArgs(out, s);
+    return s.sessionId;
+  }
+  const l = batch.logs[i - batch.spans.length]!;
+  logFieldArgs(out, l);
+  return l.sessionId;
+}
+
 function batchHash(batch: Batch): string {
   const h = createHash('sha256');
   for (const s of batch.spans) h.update(`${s.traceId}/${s.spanId}/${s.startTime}/${s.endTime ?? ''};`);
@@ -90,6 +135,11 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
     commandOptions: { timeout: config.commandTimeoutMs },
     socket: { connectTimeout: 3_000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000) },
   });
+  /** 'script': WRITE_SCRIPT is loaded as `sha`; 'pipeline': scripts are refused (for good); unknown before the first load. */
+  let mode: 'script' | 'pipeline' | undefined;
+  let sha = '';
+  let loading: Promise<void> | undefined;
+
   let lastError = '';
   client.on('error', (err: Error) => {
     if (err.message !== lastError) log.warn('redis connection error', { error: err.message });
@@ -98,6 +148,9 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   client.on('ready', () => {
     if (lastError) log.info('redis connection restored');
     lastError = '';
+    // (Re)load the write script on every connect (a restarted Redis has an empty script cache);
+    // a failure here is retried by the next batch.
+    if (mode !== 'pipeline') loadScript().catch(() => {});
   });
   let started = false;
   let stopped = false;
@@ -107,6 +160,146 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   const globalMaxLen = String(config.globalMaxLen);
   const sessionMaxLen = String(config.sessionMaxLen);
   const sessionTtl = String(config.sessionTtlSeconds);
+
+  const usePipeline = (err: unknown) => {
+    if (mode !== 'pipeline') {
+      log.warn('redis refuses scripts; writing batches as a pipeline of XADDs instead', { error: (err as Error).message });
+    }
+    mode = 'pipeline';
+  };
+  const loadScript = (): Promise<void> =>
+    (loading ??= (async () => {
+      try {
+        sha = String(await client.sendCommand(['SCRIPT', 'LOAD', WRITE_SCRIPT]));
+        mode = 'script';
+      } catch (err) {
+        if (!isScriptDenied(err)) throw err;
+        usePipeline(err);
+      }
+    })().finally(() => {
+      loading = undefined;
+    }));
+
+  /**
+   * The records of `ranges` (indexes into spans-then-logs) as one pipelined round trip: XADD to the
+   * global and the session stream per record, EXPIRE per session, SET of the marker. Not atomic: a
+   * connection lost mid-batch can leave part of it written, and the retry then repeats that part.
+   * Commands go in as pre-built argument arrays (XADD key MAXLEN ~ n * field value ...): the global
+   * and the session entry share one field list, nothing is parsed per command.
+   */
+  const pipelineWrite = async (batch: Batch, ranges: ReadonlyArray<readonly [number, number]>, marker: string) => {
+    const multi = client.multi();
+    const sessions = new Set<string>();
+    const add = (key: string, maxLen: string, fields: string[]) => {
+      const args = ['XADD', key, 'MAXLEN', '~', maxLen, '*'];
+      for (let i = 0; i < fields.length; i++) args.push(fields[i]!);
+      multi.addCommand(args);
+    };
+    const fields: string[] = [];
+    for (const [from, to] of ranges) {
+      for (let i = from; i < to; i++) {
+        fields.length = 0;
+        const sessionId = recordArgs(batch, i, fields);
+        add(i < batch.spans.length ? spansKey : logsKey, globalMaxLen, fields);
+        if (sessionId) {
+          add(sessionKey(sessionId, prefix), sessionMaxLen, fields);
+          sessions.add(sessionId);
+        }
+      }
+    }
+    for (const id of sessions) multi.addCommand(['EXPIRE', sessionKey(id, prefix), sessionTtl]);
+    multi.addCommand(['SET', marker, '1', 'EX', MARKER_TTL]);
+    await multi.execAsPipeline();
+  };
+
+  /** EVALSHA arguments for records [from, to); args[1] (the sha) is filled in when sent. */
+  const scriptChunk = (batch: Batch, from: number, to: number, marker: string, setMarker: boolean): string[] => {
+    const args = ['EVALSHA', '', '', marker, spansKey, logsKey];
+    const argv = [globalMaxLen, sessionMaxLen, sessionTtl, setMarker ? MARKER_TTL : ''];
+    const sessionIndex = new Map<string, string>();
+    for (let i = from; i < to; i++) {
+      const at = argv.length;
+      argv.push(i < batch.spans.length ? '2' : '3', '0', '');
+      const sessionId = recordArgs(batch, i, argv);
+      if (sessionId) {
+        let k = sessionIndex.get(sessionId);
+        if (k === undefined) {
+          args.push(sessionKey(sessionId, prefix));
+          k = String(args.length - 3); // its KEYS index (KEYS[1] is args[3])
+          sessionIndex.set(sessionId, k);
+        }
+        argv[at + 1] = k;
+      }
+      argv[at + 2] = String(argv.length - at - 3);
+    }
+    args[2] = String(args.length - 3);
+    for (let i = 0; i < argv.length; i++) args.push(argv[i]!);
+    return args;
+  };
+
+  /**
+   * The batch as EVALSHA calls of at most SCRIPT_CHUNK_RECORDS records, pipelined: each chunk is
+   * handed to the socket before the next is built, so Redis runs one while Node encodes the next.
+   * Each call is atomic and skips its chunk if the marker exists. A single chunk sets the marker
+   * itself; with several, it is set once all of them succeeded. As with the pipeline, a connection
+   * lost mid-batch can leave some chunks written; the retry repeats them.
+   */
+  const scriptWrite = async (batch: Batch, marker: string): Promise<void> => {
+    const n = batch.spans.length + batch.logs.length;
+    const single = n <= SCRIPT_CHUNK_RECORDS;
+    type Chunk = { from: number; to: number; args: string[] };
+    type Outcome = { ok: true; value: unknown } | { ok: false; reason: unknown };
+    // Settled at once: a rejection while the next chunk is being built is not left unhandled.
+    const send = (c: Chunk): Promise<Outcome> => {
+      c.args[1] = sha;
+      return client.sendCommand(c.args).then(
+        (value) => ({ ok: true, value }),
+        (reason: unknown) => ({ ok: false, reason }),
+      );
+    };
+    let pending: Chunk[] = [];
+    let sent: Array<Promise<Outcome>> = [];
+    for (let from = 0; from < n; from += SCRIPT_CHUNK_RECORDS) {
+      const to = Math.min(n, from + SCRIPT_CHUNK_RECORDS);
+      const chunk = { from, to, args: scriptChunk(batch, from, to, marker, single) };
+      pending.push(chunk);
+      sent.push(send(chunk));
+      // node-redis writes on setImmediate: let it write this chunk before building the next.
+      if (to < n) await new Promise((resolve) => setImmediate(resolve));
+    }
+    let wrote = false;
+    for (let attempt = 0; ; attempt++) {
+      const results = await Promise.all(sent);
+      const failed: Chunk[] = [];
+      let noScript: unknown;
+      let denied: unknown;
+      let other: unknown;
+      results.forEach((r, k) => {
+        if (r.ok) {
+          if (r.value === 1) wrote = true;
+          return;
+        }
+        failed.push(pending[k]!);
+        if (isNoScript(r.reason)) noScript ??= r.reason;
+        else if (isScriptDenied(r.reason)) denied ??= r.reason;
+        else other ??= r.reason;
+      });
+      if (other !== undefined) throw other; // connection lost, timeout, …: classified as before
+      if (!failed.length) break;
+      // NOSCRIPT / NOPERM: the chunk did not run. Reload and retry once (the cache was flushed, or
+      // Redis restarted), or write the chunks that were refused as a pipeline.
+      if (denied === undefined && attempt === 0) await loadScript();
+      else if (denied === undefined) throw noScript;
+      else usePipeline(denied);
+      if (mode === 'pipeline') {
+        await pipelineWrite(batch, failed.map((c) => [c.from, c.to] as const), marker);
+        return;
+      }
+      pending = failed;
+      sent = failed.map(send);
+    }
+    if (!single && wrote) await client.sendCommand(['SET', marker, '1', 'EX', MARKER_TTL]);
+  };
 
   return {
     name: 'redis',
@@ -118,43 +311,14 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
     },
     async consume(batch: Batch) {
       if (!client.isReady) throw new DestinationError('redis not connected', { kind: 'retryable', reason: 'redis not connected' });
-      if (!batch.spans.length && !batch.logs.length) return;
+      const n = batch.spans.length + batch.logs.length;
+      if (!n) return;
       const marker = batchMarkerKey(batchHash(batch), prefix);
+      if (mode === undefined) await loadScript();
+      if (mode === 'script') return scriptWrite(batch, marker);
+      // Fallback (EVALSHA not permitted): one pipelined round trip after the replay check.
       if ((await client.exists(marker)) === 1) return; // replay of a batch already written
-      // One pipelined round trip (MULTI/EXEC would make it all-or-nothing but costs ~25 % of the
-      // throughput): a connection lost mid-batch can leave part of it written, and the retry then
-      // repeats that part. Consumers de-duplicate on (trace_id, span_id) / record_id.
-      // Commands go in as pre-built argument arrays (XADD key MAXLEN ~ n * field value ...): the
-      // global and the session entry share one field list, nothing is parsed per command.
-      const multi = client.multi();
-      const sessions = new Set<string>();
-      const add = (key: string, maxLen: string, fields: string[]) => {
-        const args = ['XADD', key, 'MAXLEN', '~', maxLen, '*'];
-        for (let i = 0; i < fields.length; i++) args.push(fields[i]!);
-        multi.addCommand(args);
-      };
-      const fields: string[] = [];
-      for (const s of batch.spans) {
-        fields.length = 0;
-        spanFieldArgs(fields, s);
-        add(spansKey, globalMaxLen, fields);
-        if (s.sessionId) {
-          add(sessionKey(s.sessionId, prefix), sessionMaxLen, fields);
-          sessions.add(s.sessionId);
-        }
-      }
-      for (const l of batch.logs) {
-        fields.length = 0;
-        logFieldArgs(fields, l);
-        add(logsKey, globalMaxLen, fields);
-        if (l.sessionId) {
-          add(sessionKey(l.sessionId, prefix), sessionMaxLen, fields);
-          sessions.add(l.sessionId);
-        }
-      }
-      for (const id of sessions) multi.addCommand(['EXPIRE', sessionKey(id, prefix), sessionTtl]);
-      multi.addCommand(['SET', marker, '1', 'EX', MARKER_TTL]);
-      await multi.execAsPipeline();
+      await pipelineWrite(batch, [[0, n]], marker);
     },
     async shutdown() {
       if (stopped) return;
