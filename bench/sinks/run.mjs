@@ -240,8 +240,8 @@ batch and \`json_to_recordset\` on the server; COPY's excludes rendering the CSV
 | sink \`consume\`, batches of ${BATCH}, 4 in flight (one connection) | ${redisResults.sinkXadds4} | ${Math.round(redisResults.sinkXadds4 / 2)} | ${ratioCell(redisResults.ratioPar)} |
 | pipeline fallback (scripts refused by ACL), batches of ${BATCH}, sequential | ${redisResults.fallback} | ${Math.round(redisResults.fallback / 2)} | ${ratioCell(redisResults.ratioFb)} |
 
-A sink batch is ${callsPerBatch} EVALSHA calls of the write script (≤ ${SCRIPT_CHUNK_RECORDS} records each) sent in one round trip,
-plus a SET of the batch marker: per record XADD to the global and the per-session stream
+A sink batch is ${callsPerBatch} EVALSHA calls of the write script (≤ ${SCRIPT_CHUNK_RECORDS} records each), pipelined on the one
+connection, plus a SET of the batch marker: per record XADD to the global and the per-session stream
 (MAXLEN ~), EXPIRE per session. Each script call blocks Redis while it runs: over these rounds
 ${scriptCalls} calls took **${scriptMeanMs.toFixed(2)} ms on average, none longer than ${scriptMaxBound >= 1000 ? `${(scriptMaxBound / 1000).toFixed(1)} ms` : `${scriptMaxBound} µs`}** (Redis's own
 \`INFO commandstats\` and \`LATENCY HISTOGRAM evalsha\`, power-of-two buckets; the machine is shared).
