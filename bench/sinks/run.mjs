@@ -65,6 +65,8 @@ async function inParallel(items, concurrency, fn) {
   }));
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 // ---- Postgres
 const dbName = `bench_sinks_${process.pid}`;
 const admin = new pg.Client({ connectionString: PG_ADMIN });
@@ -91,22 +93,32 @@ try {
   const csv = spans.map((s) => { const r = spanRow(s); return cols.map((c) => csvField(r[c])).join(','); }).join('\n');
   const file = join(mkdtempSync(join(tmpdir(), 'sink-bench-')), 'spans.csv');
   writeFileSync(file, `${csv}\n`);
-  await reset();
-  const copyMs = await time(() => {
-    execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', dbUrl.toString(), '-c', `\\copy spans(${cols.join(',')}) FROM '${file}' WITH (FORMAT csv)`]);
-  });
-  if ((await count()) !== TOTAL) throw new Error('COPY row count mismatch');
-  pgResults.copy = rate(TOTAL, copyMs);
+  // Interleaved rounds (COPY, sink sequential, sink 4 in flight), each on an empty table; medians
+  // of the rates and of the per-round ratios.
+  const per = { copy: [], seq: [], par: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    await reset();
+    const copyMs = await time(() => {
+      execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', dbUrl.toString(), '-c', `\\copy spans(${cols.join(',')}) FROM '${file}' WITH (FORMAT csv)`]);
+    });
+    if ((await count()) !== TOTAL) throw new Error('COPY row count mismatch');
+    per.copy.push(rate(TOTAL, copyMs));
 
-  await reset();
-  const seqMs = await time(async () => { for (const b of batches) await sink.consume(b); });
-  if ((await count()) !== TOTAL) throw new Error('sink row count mismatch');
-  pgResults.sinkSequential = rate(TOTAL, seqMs);
+    await reset();
+    const seqMs = await time(async () => { for (const b of batches) await sink.consume(b); });
+    if ((await count()) !== TOTAL) throw new Error('sink row count mismatch');
+    per.seq.push(rate(TOTAL, seqMs));
 
-  await reset();
-  const parMs = await time(() => inParallel(batches, 4, (b) => sink.consume(b)));
-  if ((await count()) !== TOTAL) throw new Error('sink row count mismatch (parallel)');
-  pgResults.sinkParallel4 = rate(TOTAL, parMs);
+    await reset();
+    const parMs = await time(() => inParallel(batches, 4, (b) => sink.consume(b)));
+    if ((await count()) !== TOTAL) throw new Error('sink row count mismatch (parallel)');
+    per.par.push(rate(TOTAL, parMs));
+  }
+  pgResults.copy = median(per.copy);
+  pgResults.sinkSequential = median(per.seq);
+  pgResults.sinkParallel4 = median(per.par);
+  pgResults.ratioSeq = median(per.seq.map((v, i) => v / per.copy[i]));
+  pgResults.ratioPar = median(per.par.map((v, i) => v / per.copy[i]));
 
   const replayMs = await time(() => inParallel(batches, 4, (b) => sink.consume(b)));
   if ((await count()) !== TOTAL) throw new Error('replay duplicated rows');
@@ -133,7 +145,6 @@ async function evalshaStats() {
   for (let i = 0; i < flat.length; i += 2) buckets.set(Number(flat[i]), Number(flat[i + 1]));
   return { calls: Number(m?.[1] ?? 0), usec: Number(m?.[2] ?? 0), buckets };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   const config = parseSinkConfig({ redis: { url: REDIS_URL, globalMaxLen: 1_000_000, sessionMaxLen: 1_000_000 } }).redis;
   const xadds = 2 * TOTAL; // global + per-session stream
@@ -221,12 +232,12 @@ Spans come from the synthetic session generator (\`src/sink/synthetic.ts\`, ~420
 ~1.2 KB of JSON attributes each). Postgres and Redis are local; both sides of each comparison run
 in the same process run against the same server.
 
-### Postgres (spans/s into the partitioned \`spans\` table with its indexes)
+### Postgres (spans/s into the partitioned \`spans\` table with its indexes; ${ROUNDS} interleaved rounds: medians, ratio = median of the per-round ratios)
 | path | spans/s | vs COPY |
 | --- | ---: | ---: |
 | \`psql \\copy\` (CSV, one stream, rows pre-rendered) | ${pgResults.copy} | 1.00 |
-| sink \`consume\`, batches of ${BATCH}, sequential | ${pgResults.sinkSequential} | ${ratio(pgResults.sinkSequential, pgResults.copy)} |
-| sink \`consume\`, batches of ${BATCH}, 4 in flight | ${pgResults.sinkParallel4} | ${ratio(pgResults.sinkParallel4, pgResults.copy)} |
+| sink \`consume\`, batches of ${BATCH}, sequential | ${pgResults.sinkSequential} | ${pgResults.ratioSeq.toFixed(2)} |
+| sink \`consume\`, batches of ${BATCH}, 4 in flight | ${pgResults.sinkParallel4} | ${pgResults.ratioPar.toFixed(2)} |
 | replay of the same batches (all ON CONFLICT DO NOTHING) | ${pgResults.replay} | ${ratio(pgResults.replay, pgResults.copy)} |
 
 Target: sink ≥ 0.5 × COPY. The sink's figure includes normalisation to rows, JSON encoding of the
