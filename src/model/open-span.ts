@@ -57,6 +57,9 @@ export interface SessionState {
   compaction?: OpenSpan;
   compactions: number;
   lastEventMs: number;
+  /** The error of the last turn when it ended in StopFailure (an API error), cleared by a Stop. */
+  lastTurnError?: string | undefined;
+  toolErrors: number;
   /** Some of its events come over http hooks, which Claude Code does not retry when the agent is down. */
   viaHttp?: boolean;
   pid?: number;

@@ -9,6 +9,7 @@ import { spanIdFor, spanKeys, traceIdFor } from './ids.js';
 import { finish, openRoot, openSegment, openSpan, type OpenAgent, type OpenSpan, type OpenTool, type SessionState } from './open-span.js';
 import { closeTool, toolOutcomeFromBatch, type Categorize } from './tool-close.js';
 import { confirmAgentParent, resolveAgentParent } from './agent-links.js';
+import { markOutage } from './outage.js';
 import type { Attributes, BridgeEvent, BuilderOutput, SpanRecord } from './types.js';
 
 export interface TraceBuilderOptions {
@@ -36,7 +37,7 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       s = {
         sessionId: ev.sessionId, traceId: traceIdFor(ev.sessionId), rootSpanId: spanIdFor(ev.sessionId, spanKeys.root()),
         rootEnded: false, segments: 0, turns: new Map(), turnCount: 0, gapTurns: 0, tools: new Map(), closedTools: new Set(),
-        agents: new Map(), launchedBy: new Map(), compactions: 0, lastEventMs: ev.timeMs,
+        agents: new Map(), launchedBy: new Map(), compactions: 0, lastEventMs: ev.timeMs, toolErrors: 0,
       };
       sessions.set(ev.sessionId, s);
       if (ev.name === 'SessionStart' && ev.source === 'resume') {
@@ -104,7 +105,9 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
   function endTool(s: SessionState, tool: OpenTool, endMs: number, result: Parameters<typeof closeTool>[2]) {
     s.tools.delete(tool.toolUseId);
     s.closedTools.add(tool.toolUseId);
-    emitSpan(closeTool(tool, endMs, result, options.categorize));
+    const span = closeTool(tool, endMs, result, options.categorize);
+    if (span.status.code === 'error') s.toolErrors++;
+    emitSpan(span);
   }
 
   function closeTurn(s: SessionState, turn: OpenSpan, key: string, ev: BridgeEvent, extra: Attributes, status?: SpanRecord['status']) {
@@ -142,7 +145,12 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       s.segment = undefined;
     }
     if (s.root) {
-      emitSpan(finish(s.root, endMs, { ...attrs, ...gapAttr, 'claude_code.session.turns': s.turnCount }));
+      // A session whose last turn ended in an API error (StopFailure) ended in error.
+      const failed = s.lastTurnError;
+      const summary = { 'claude_code.session.turns': s.turnCount, 'claude_code.session.tool_errors': s.toolErrors };
+      emitSpan(failed
+        ? finish(s.root, endMs, { ...attrs, ...gapAttr, ...summary, 'error.type': failed }, { code: 'error', message: failed })
+        : finish(s.root, endMs, { ...attrs, ...gapAttr, ...summary }));
       s.root = undefined;
     }
     s.rootEnded = true;
@@ -207,12 +215,14 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       s.turns.set(key, openSpan(s, 'turn', ev.promptId ? spanKeys.turn(ev.promptId) : spanKeys.gapTurn(++s.gapTurns), 'claude_code.turn', ev.timeMs, contextParent(s), attrs));
     },
     Stop(s, ev) {
+      s.lastTurnError = undefined;
       const turn = turnFor(s, ev);
       closeTurn(s, turn, keyOf(s, turn), ev, { 'claude_code.turn.outcome': 'stop' });
     },
     StopFailure(s, ev) {
       const turn = turnFor(s, ev);
       const errorType = ev.error || 'stop_failure';
+      s.lastTurnError = errorType;
       closeTurn(s, turn, keyOf(s, turn), ev, { 'claude_code.turn.outcome': 'stop_failure', 'error.type': errorType }, { code: 'error', message: errorType });
     },
     PreToolUse(s, ev) {
@@ -356,24 +366,8 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       if (s && (!s.rootEnded || s.segment)) endSession(s, atMs, { 'claude_code.session.end_reason': `bridge:${reason}` }, true);
       return out;
     },
-    /**
-     * Marks, on every open session fed by http hooks, that the bridge was down from its last event
-     * until `atMs`: events of that window may be missing (Claude Code does not retry http hooks;
-     * spooled events are never lost, so durable sessions are not marked).
-     */
-    markOutage(atMs: number): number {
-      let marked = 0;
-      for (const s of sessions.values()) {
-        if (!s.viaHttp) continue;
-        const span = [...s.turns.values()].at(-1) ?? s.segment ?? s.root;
-        if (!span) continue;
-        span.events.push({ name: 'claude_code.bridge.gap', timeMs: atMs, attributes: { 'claude_code.gap': 'agent_down', 'claude_code.gap.since_ms': s.lastEventMs } });
-        span.attributes['claude_code.gap'] ??= 'agent_down';
-        counters.gaps++;
-        marked++;
-      }
-      return marked;
-    },
+    /** After an unclean agent stop: marks the outage on open http-fed sessions (see outage.ts). */
+    markOutage: (atMs: number): number => markOutage(sessions.values(), counters, atMs),
     /** Forgets sessions that ended before `beforeMs` (late events then start a gap-marked span). */
     evictEnded(beforeMs: number) {
       for (const [id, s] of sessions) if (s.endedAtMs !== undefined && s.endedAtMs < beforeMs && s.lastEventMs < beforeMs) sessions.delete(id);

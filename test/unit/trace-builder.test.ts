@@ -210,4 +210,20 @@ describe('createTraceBuilder', () => {
     expect(turn.startMs).toBe(1_700_000_000_010);
     expect(builder.counters.gaps).toBe(0);
   });
+
+  it('ends a session whose last turn hit an API error (StopFailure) in error, and counts tool errors', () => {
+    const { spans } = replay([
+      ev('SessionStart', 0),
+      ev('UserPromptSubmit', 1),
+      ev('PreToolUse', 2, tool(1)),
+      ev('PostToolUseFailure.exit3', 3, tool(1)),
+      ev('StopFailure', 4),
+      ev('SessionEnd', 5),
+    ]);
+    const root = spans.find((s) => !s.parentSpanId)!;
+    expect(root.status).toEqual({ code: 'error', message: 'server_error' });
+    expect(root.attributes).toMatchObject({ 'error.type': 'server_error', 'claude_code.session.tool_errors': 1, 'claude_code.session.turns': 1 });
+    const recovered = replay([ev('SessionStart', 0), ev('UserPromptSubmit', 1), ev('StopFailure', 2), ev('UserPromptSubmit', 3, { prompt_id: 'p2' }), ev('Stop', 4, { prompt_id: 'p2' }), ev('SessionEnd', 5)]);
+    expect(recovered.spans.find((s) => !s.parentSpanId)!.status.code).toBe('unset');
+  });
 });
