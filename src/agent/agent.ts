@@ -125,7 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onDropped: (n) => metricsRef?.dropped.add(n),
     },
   });
-  const openSessions = () => [...builder.sessions().values()].filter((s) => s.root || s.segment).length;
+  const openSessions = () => builder.openSessions().length;
   const metrics = createAgentMetrics(telemetry.meter, {
     openSpans: () => builder.openSpanCount(),
     openSessions,
@@ -208,7 +208,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       gaps: builder.counters.gaps,
       exportFailuresLastHour: failures.filter((f) => f.atMs > Date.now() - 3_600_000).reduce((n, f) => n + f.count, 0),
       otlp: tracesUrl ?? null,
-      sessions: [...builder.sessions().values()].filter((s) => s.root || s.segment).map((s) => ({
+      sessions: builder.openSessions().map((s) => ({
         sessionId: s.sessionId, traceId: s.traceId, pid: s.pid ?? null, openTurns: s.turns.size, openTools: s.tools.size,
         openAgents: s.agents.size, lastEventMs: s.lastEventMs,
       })),
@@ -260,15 +260,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let compactedSize = 0;
   function compact() {
     const mark = telemetry.tracker.watermark();
-    const live = new Set([...builder.sessions().values()].filter((s) => s.root || s.segment).map((s) => s.sessionId));
+    const live = new Set(builder.openSessions().map((s) => s.sessionId));
     journal.compact((ev) => ev.seq > mark || live.has(ev.sessionId));
     compactedSize = journal.sizeBytes();
   }
 
   function reap() {
     const now = Date.now();
-    for (const s of builder.sessions().values()) {
-      if (!s.root && !s.segment) continue;
+    for (const s of builder.openSessions()) {
       if (s.pid && !isAlive(s.pid)) ingestor.closeSession(s.sessionId, 'process_exited', now);
       else if (now - s.lastEventMs > config.agent.sessionIdleCloseSeconds * 1000) ingestor.closeSession(s.sessionId, 'idle', now);
     }

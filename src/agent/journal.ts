@@ -3,7 +3,7 @@
  * replays it to rebuild open spans with their original ids and start times. Compaction drops the
  * events of sessions that have ended and whose spans were all exported.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { BridgeEvent } from '../model/types.js';
 
 export interface Journal {
@@ -24,6 +24,7 @@ export interface Journal {
 export function createJournal(file: string, options: { fsync?: boolean } = {}): Journal {
   let fd = openSync(file, 'a', 0o600);
   let buffer: string[] = [];
+  let pendingChars = 0;
   let waiters: (() => void)[] = [];
   let scheduled = false;
 
@@ -32,6 +33,7 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
       writeSync(fd, buffer.join(''));
       if (options.fsync) fsyncSync(fd);
       buffer = [];
+      pendingChars = 0;
     }
     const done = waiters;
     waiters = [];
@@ -56,7 +58,9 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
 
   return {
     append(event) {
-      buffer.push(`${JSON.stringify(event)}\n`);
+      const line = `${JSON.stringify(event)}\n`;
+      buffer.push(line);
+      pendingChars += line.length;
     },
     flush,
     flushSoon() {
@@ -86,13 +90,9 @@ export function createJournal(file: string, options: { fsync?: boolean } = {}): 
       fd = openSync(file, 'a', 0o600);
       return { kept: kept.length, dropped: events.length - kept.length };
     },
+    /** Written size plus what is buffered (counted in characters): no write as a side effect. */
     sizeBytes() {
-      flush();
-      try {
-        return statSync(file).size;
-      } catch {
-        return 0;
-      }
+      return fstatSync(fd).size + pendingChars;
     },
     close() {
       flush();

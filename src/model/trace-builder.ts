@@ -373,6 +373,8 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       for (const [id, s] of sessions) if (s.endedAtMs !== undefined && s.endedAtMs < beforeMs && s.lastEventMs < beforeMs) sessions.delete(id);
     },
     sessions: () => sessions as ReadonlyMap<string, SessionState>,
+    /** Sessions with an open root or resumed segment (ended ones are kept a while for late events). */
+    openSessions: (): SessionState[] => [...sessions.values()].filter((s) => s.root || s.segment),
     openSpanCount(): number {
       let n = 0;
       for (const s of sessions.values()) {
