@@ -1,10 +1,10 @@
-/** Real payloads captured from Claude Code (read-only, shared with the team). */
+/** Real payloads captured from Claude Code (recorded with the real CLI; kept in the repository so a fresh clone runs the model tests). */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const FIXTURE_DIR = join(here, '../../../shared/fixtures/claude-code-2.1.328/hooks');
+export const FIXTURE_DIR = join(here, '../fixtures/claude-code-2.1.328/hooks');
 
 export function fixtureNames(): string[] {
   return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.json'));
