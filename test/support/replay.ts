@@ -1,7 +1,7 @@
 /** Feeds payloads through the pure pipeline (parse → normalize → trace builder) with a fixed clock. */
 import { parseHookEvent } from '../../src/events/schema.js';
-import { normalizeEvent } from '../../src/events/normalize.js';
-import { createTraceBuilder, type TraceBuilderOptions } from '../../src/model/trace-builder.js';
+import { normalizeEvent, type CaptureOptions } from '../../src/events/normalize.js';
+import { createTraceBuilder, type TraceBuilder, type TraceBuilderOptions } from '../../src/model/trace-builder.js';
 import type { LogRecordOut, SpanRecord } from '../../src/model/types.js';
 
 export interface Step {
@@ -10,20 +10,34 @@ export interface Step {
   at: number;
 }
 
-export function replay(steps: Step[], options: TraceBuilderOptions = {}, startMs = 1_700_000_000_000) {
-  const builder = createTraceBuilder(options);
+export interface ReplayOptions extends TraceBuilderOptions {
+  /** Continue with this builder (the same agent process) instead of a new one (a restarted agent). */
+  builder?: TraceBuilder;
+  /** The first event's seq is `seqBase + 1`. */
+  seqBase?: number;
+  capture?: CaptureOptions;
+  captureValue?: (value: unknown) => string;
+}
+
+const NO_CAPTURE: CaptureOptions = { prompts: false, toolInputs: false, toolOutputs: false };
+
+export function replay(steps: Step[], options: ReplayOptions = {}, startMs = 1_700_000_000_000) {
+  const builder = options.builder ?? createTraceBuilder(options);
   const spans: SpanRecord[] = [];
   const logs: LogRecordOut[] = [];
+  let gaps = 0;
   steps.forEach((step, i) => {
     const parsed = parseHookEvent(step.payload);
     if (!parsed.ok) throw new Error(`step ${i}: ${parsed.reason}`);
-    const ev = normalizeEvent(parsed, { seq: i + 1, timeMs: startMs + step.at, via: 'http' }, {
-      capture: { prompts: false, toolInputs: false, toolOutputs: false },
-      captureValue: (v) => String(v),
+    const ev = normalizeEvent(parsed, { seq: (options.seqBase ?? 0) + i + 1, timeMs: startMs + step.at, via: 'http' }, {
+      capture: options.capture ?? NO_CAPTURE,
+      captureValue: options.captureValue ?? ((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
     });
+    const before = builder.counters.gaps;
     for (const o of builder.apply(ev)) o.type === 'span' ? spans.push(o.span) : logs.push(o.log);
+    gaps += builder.counters.gaps - before;
   });
-  return { builder, spans, logs };
+  return { builder, spans, logs, gaps };
 }
 
 /** Checks the invariants every trace must hold and returns the spans by name for assertions. */
