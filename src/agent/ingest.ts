@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { parseHookEvent } from '../events/schema.js';
 import { normalizeEvent, type NormalizeOptions } from '../events/normalize.js';
 import type { TraceBuilder } from '../model/trace-builder.js';
-import type { BridgeEvent, BuilderOutput } from '../model/types.js';
+import type { ApplyResult, BridgeEvent } from '../model/types.js';
 import type { Journal } from './journal.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -32,17 +32,14 @@ export const CLOSE_EVENT = '@SessionClose';
 export function createIngestor(options: IngestOptions) {
   const { journal, builder, sink, metrics } = options;
   let seq = 0;
-  let gapsSeen = 0;
 
-  const emit = (outputs: BuilderOutput[], minSeq: number) => {
+  const emit = ({ outputs, gaps }: ApplyResult, minSeq: number) => {
     for (const o of outputs) {
       if (o.seq <= minSeq) continue;
       if (o.type === 'span') sink.emitSpan(o.span, o.seq);
       else sink.emitLog(o.log);
     }
-    const gaps = builder.counters.gaps - gapsSeen;
     if (gaps > 0 && minSeq === -Infinity) metrics.gaps.add(gaps); // replayed gaps were counted by the run that saw them
-    gapsSeen = builder.counters.gaps;
   };
 
   const reject = (reason: string): IngestResult => {
@@ -88,7 +85,6 @@ export function createIngestor(options: IngestOptions) {
     /** After an unclean stop: marks the outage on the open sessions and counts it. */
     markOutage(timeMs: number): number {
       const marked = builder.markOutage(timeMs);
-      gapsSeen = builder.counters.gaps;
       if (marked) metrics.gaps.add(marked);
       return marked;
     },

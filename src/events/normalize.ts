@@ -2,7 +2,9 @@
  * HookEvent → BridgeEvent: keeps what the trace needs, measures content, and captures content only
  * for the categories the user opted into (already redacted and capped by `captureValue`).
  */
-import type { Attributes, BridgeEvent } from '../model/types.js';
+import type {
+  Attributes, BridgeEvent, KnownBridgeEvent, OtherBridgeEvent, PermissionDeniedEvent, PostToolUseEvent, PostToolUseFailureEvent, UserPromptSubmitEvent,
+} from '../model/types.js';
 import type { KnownHookEvent, ParseResult } from './schema.js';
 
 export interface CaptureOptions {
@@ -61,67 +63,74 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+type Base = Omit<OtherBridgeEvent, 'name' | 'known'>;
+
 export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, receipt: Receipt, options: NormalizeOptions): BridgeEvent {
   const e = parsed.event;
-  const ev: BridgeEvent = { seq: receipt.seq, timeMs: receipt.timeMs, name: e.hook_event_name, known: parsed.known, sessionId: e.session_id };
-  if (receipt.via) ev.via = receipt.via;
-  if (receipt.pid) ev.pid = receipt.pid;
-  if (e.prompt_id) ev.promptId = e.prompt_id;
-  if (e.agent_id) ev.agentId = e.agent_id;
-  if (e.agent_type !== undefined) ev.agentType = e.agent_type;
-  if (e.cwd) ev.cwd = e.cwd;
-  if (e.permission_mode) ev.permissionMode = e.permission_mode;
+  const base: Base = { seq: receipt.seq, timeMs: receipt.timeMs, sessionId: e.session_id };
+  if (receipt.via) base.via = receipt.via;
+  if (receipt.pid) base.pid = receipt.pid;
+  if (e.prompt_id) base.promptId = e.prompt_id;
+  if (e.agent_id) base.agentId = e.agent_id;
+  if (e.agent_type !== undefined) base.agentType = e.agent_type;
+  if (e.cwd) base.cwd = e.cwd;
+  if (e.permission_mode) base.permissionMode = e.permission_mode;
   if (!parsed.known) {
     const details = scalarDetails(e, false, options.captureValue);
-    if (details) ev.details = details;
-    return ev;
+    return { ...base, name: e.hook_event_name, known: false, ...(details ? { details } : {}) };
   }
-  applyKnown(ev, parsed.event, options);
+  return known(base, parsed.event, options);
+}
+
+function toolInput(e: { tool_name: string; tool_use_id: string; tool_input?: unknown }, options: NormalizeOptions) {
+  const ev: { toolName: string; toolUseId: string; inputSize?: number; input?: string; background?: boolean; subagentType?: string } = {
+    toolName: e.tool_name, toolUseId: e.tool_use_id,
+  };
+  if (e.tool_input !== undefined) {
+    ev.inputSize = byteSize(e.tool_input);
+    if (options.capture.toolInputs) ev.input = options.captureValue(e.tool_input);
+  }
+  const input = record(e.tool_input);
+  if (e.tool_name === 'Agent' && input) {
+    if (typeof input.run_in_background === 'boolean') ev.background = input.run_in_background;
+    if (typeof input.subagent_type === 'string') ev.subagentType = input.subagent_type;
+  }
   return ev;
 }
 
-function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOptions) {
+function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownBridgeEvent {
   const { capture, captureValue } = options;
+  const k = { ...base, known: true as const };
   switch (e.hook_event_name) {
     case 'SessionStart':
-      if (e.source) ev.source = e.source;
-      break;
+      return { ...k, name: e.hook_event_name, ...(e.source ? { source: e.source } : {}) };
     case 'SessionEnd':
-      if (e.reason) ev.reason = e.reason;
-      break;
-    case 'UserPromptSubmit':
+      return { ...k, name: e.hook_event_name, ...(e.reason ? { reason: e.reason } : {}) };
+    case 'UserPromptSubmit': {
+      const ev: UserPromptSubmitEvent = { ...k, name: e.hook_event_name };
       if (e.prompt !== undefined) {
         ev.promptSize = byteSize(e.prompt);
         ev.promptKind = e.prompt.startsWith('<task-notification>') ? 'task_notification' : 'user';
         if (capture.prompts) ev.prompt = captureValue(e.prompt);
       }
-      break;
+      return ev;
+    }
     case 'StopFailure':
-      if (e.error) ev.error = captureValue(e.error).slice(0, MAX_DETAIL);
-      break;
+      return { ...k, name: e.hook_event_name, ...(e.error ? { error: captureValue(e.error).slice(0, MAX_DETAIL) } : {}) };
     case 'PreToolUse':
-    case 'PostToolUse':
+      return { ...k, name: e.hook_event_name, ...toolInput(e, options) };
     case 'PostToolUseFailure': {
-      ev.toolName = e.tool_name;
-      ev.toolUseId = e.tool_use_id;
-      if (e.tool_input !== undefined) {
-        ev.inputSize = byteSize(e.tool_input);
-        if (capture.toolInputs) ev.input = captureValue(e.tool_input);
-      }
-      const input = record(e.tool_input);
-      if (e.tool_name === 'Agent' && input) {
-        if (typeof input.run_in_background === 'boolean') ev.background = input.run_in_background;
-        if (typeof input.subagent_type === 'string') ev.subagentType = input.subagent_type;
-      }
-      if (e.hook_event_name === 'PreToolUse') break;
+      const ev: PostToolUseFailureEvent = { ...k, name: e.hook_event_name, ...toolInput(e, options) };
       if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
-      if (e.hook_event_name === 'PostToolUseFailure') {
-        // The error text can quote the tool's output (stderr): only its first line is kept unless
-        // tool outputs are captured, and it is redacted either way.
-        if (e.error !== undefined) ev.error = capture.toolOutputs ? captureValue(e.error) : captureValue(firstLine(e.error)).slice(0, MAX_DETAIL);
-        if (e.is_interrupt !== undefined) ev.isInterrupt = e.is_interrupt;
-        break;
-      }
+      // The error text can quote the tool's output (stderr): only its first line is kept unless
+      // tool outputs are captured, and it is redacted either way.
+      if (e.error !== undefined) ev.error = capture.toolOutputs ? captureValue(e.error) : captureValue(firstLine(e.error)).slice(0, MAX_DETAIL);
+      if (e.is_interrupt !== undefined) ev.isInterrupt = e.is_interrupt;
+      return ev;
+    }
+    case 'PostToolUse': {
+      const ev: PostToolUseEvent = { ...k, name: e.hook_event_name, ...toolInput(e, options) };
+      if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
       if (e.tool_response !== undefined) {
         ev.outputSize = byteSize(e.tool_response);
         if (capture.toolOutputs) ev.output = captureValue(e.tool_response);
@@ -129,35 +138,36 @@ function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOption
       const response = record(e.tool_response);
       if (response && typeof response.agentId === 'string') ev.launchedAgentId = response.agentId;
       if (response && typeof response.status === 'string') ev.responseStatus = response.status;
-      break;
+      return ev;
     }
     case 'PostToolBatch':
-      ev.batch = (e.tool_calls ?? []).flatMap((c) => {
-        if (!c.tool_use_id) return [];
-        const r = (c as Record<string, unknown>).tool_response;
-        return [typeof r === 'string' ? { toolUseId: c.tool_use_id, response: r.slice(0, 512) } : { toolUseId: c.tool_use_id }];
-      });
-      break;
+      return {
+        ...k, name: e.hook_event_name,
+        batch: (e.tool_calls ?? []).flatMap((c) => {
+          if (!c.tool_use_id) return [];
+          const r = (c as Record<string, unknown>).tool_response;
+          return [typeof r === 'string' ? { toolUseId: c.tool_use_id, response: r.slice(0, 512) } : { toolUseId: c.tool_use_id }];
+        }),
+      };
     case 'PreCompact':
     case 'PostCompact':
-      if (e.trigger) ev.source = e.trigger;
-      break;
-    case 'PermissionDenied':
+      return { ...k, name: e.hook_event_name, ...(e.trigger ? { source: e.trigger } : {}) };
+    case 'PermissionDenied': {
+      const ev: PermissionDeniedEvent = { ...k, name: e.hook_event_name };
       if (e.tool_name) ev.toolName = e.tool_name;
       if (e.tool_use_id) ev.toolUseId = e.tool_use_id;
       if (e.reason) ev.reason = captureValue(e.reason).slice(0, MAX_DETAIL);
-      break;
+      return ev;
+    }
     case 'PermissionRequest':
-      if (e.tool_name) ev.toolName = e.tool_name;
-      break;
+      return { ...k, name: e.hook_event_name, ...(e.tool_name ? { toolName: e.tool_name } : {}) };
     case 'Notification': {
       const details = scalarDetails(e, true, captureValue);
-      if (details) ev.details = details;
-      break;
+      return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
     }
     default: {
       const details = scalarDetails(e, false, captureValue);
-      if (details) ev.details = details;
+      return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
     }
   }
 }

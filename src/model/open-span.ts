@@ -1,8 +1,9 @@
-/** Open spans: what the builder holds between an opening and a closing event. */
+/** Open spans: what the builder holds between an opening and a closing event, and the session state. */
+import { ATTR_GEN_AI_AGENT_NAME, ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_OPERATION_NAME, ATTR_SESSION_ID, CC, GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT, MAIN_AGENT_NAME, type SpanKind } from './attributes.js';
 import { spanIdFor, spanKeys } from './ids.js';
-import type { Attributes, BridgeEvent, SpanEventRecord, SpanRecord } from './types.js';
+import { isEvent, type Attributes, type BridgeEvent, type SpanEventRecord, type SpanRecord } from './types.js';
 
-export type SpanKind = 'session' | 'segment' | 'turn' | 'tool' | 'subagent' | 'compaction';
+export type { SpanKind };
 
 export interface OpenSpan {
   kind: SpanKind;
@@ -93,7 +94,7 @@ export function openSpan(s: SessionState, kind: SpanKind, key: string, name: str
     spanId: key === 'root' ? s.rootSpanId : spanIdFor(s.sessionId, key),
     name,
     startMs,
-    attributes: { 'claude_code.span.kind': kind, 'session.id': s.sessionId, 'gen_ai.conversation.id': s.sessionId, ...attributes },
+    attributes: { [CC.spanKind]: kind, [ATTR_SESSION_ID]: s.sessionId, [ATTR_GEN_AI_CONVERSATION_ID]: s.sessionId, ...attributes },
     events: [],
   };
   if (parentSpanId) span.parentSpanId = parentSpanId;
@@ -102,17 +103,18 @@ export function openSpan(s: SessionState, kind: SpanKind, key: string, name: str
 
 /** The session's root span: `invoke_agent claude-code`. */
 export function openRoot(s: SessionState, ev: BridgeEvent, gap?: string) {
-  const attrs: Attributes = { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'claude-code' };
-  if (ev.source && ev.name === 'SessionStart') attrs['claude_code.session.source'] = ev.source;
-  if (ev.cwd) attrs['claude_code.cwd'] = ev.cwd;
-  if (ev.permissionMode) attrs['claude_code.permission_mode'] = ev.permissionMode;
-  if (gap) attrs['claude_code.gap'] = gap;
-  s.root = openSpan(s, 'session', spanKeys.root(), 'invoke_agent claude-code', ev.timeMs, undefined, attrs);
+  const attrs: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT, [ATTR_GEN_AI_AGENT_NAME]: MAIN_AGENT_NAME };
+  if (isEvent(ev, 'SessionStart') && ev.source) attrs[CC.sessionSource] = ev.source;
+  if (ev.cwd) attrs[CC.cwd] = ev.cwd;
+  if (ev.permissionMode) attrs[CC.permissionMode] = ev.permissionMode;
+  if (gap) attrs[CC.gap] = gap;
+  s.root = openSpan(s, 'session', spanKeys.root(), `invoke_agent ${MAIN_AGENT_NAME}`, ev.timeMs, undefined, attrs);
 }
 
 /** A resumed segment (`claude --resume`) under the root that an earlier run wrote. */
 export function openSegment(s: SessionState, ev: BridgeEvent) {
+  const source = isEvent(ev, 'SessionStart') ? ev.source : undefined;
   s.segment = openSpan(s, 'segment', spanKeys.resume(++s.segments), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
-    'claude_code.session.source': ev.source ?? 'unknown',
+    [CC.sessionSource]: source ?? 'unknown',
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { SessionState } from './open-span.js';
 
-export function markOutage(sessions: Iterable<SessionState>, counters: { gaps: number }, atMs: number): number {
+export function markOutage(sessions: Iterable<SessionState>, atMs: number): number {
   let marked = 0;
   for (const s of sessions) {
     if (!s.viaHttp) continue;
@@ -13,7 +13,6 @@ export function markOutage(sessions: Iterable<SessionState>, counters: { gaps: n
     if (!span) continue;
     span.events.push({ name: 'claude_code.bridge.gap', timeMs: atMs, attributes: { 'claude_code.gap': 'agent_down', 'claude_code.gap.since_ms': s.lastEventMs } });
     span.attributes['claude_code.gap'] ??= 'agent_down';
-    counters.gaps++;
     marked++;
   }
   return marked;

@@ -3,50 +3,100 @@
 export type AttrValue = string | number | boolean;
 export type Attributes = Record<string, AttrValue>;
 
-/** A hook event after validation and privacy filtering: what the journal stores and replays. */
-export interface BridgeEvent {
+/** Fields every event carries after validation and privacy filtering. */
+interface EventBase {
   /** Order of acceptance, assigned by the agent. */
   seq: number;
   /** Receipt time, milliseconds since the epoch (fractional). No payload carries a time. */
   timeMs: number;
-  name: string;
-  known: boolean;
   sessionId: string;
   promptId?: string;
+  /** Present only on events from inside a subagent. */
   agentId?: string;
   agentType?: string;
   cwd?: string;
   permissionMode?: string;
-  toolName?: string;
-  toolUseId?: string;
-  durationMs?: number;
-  error?: string;
-  isInterrupt?: boolean;
-  /** SessionStart source, SessionEnd reason, PermissionDenied reason, compaction trigger. */
-  source?: string;
-  reason?: string;
-  /** Agent tool: launched in the background, the requested subagent type, the agent it started. */
-  background?: boolean;
-  subagentType?: string;
-  launchedAgentId?: string;
-  responseStatus?: string;
-  /** Tool use ids named by a PostToolBatch, with their response text when it is a string. */
-  batch?: { toolUseId: string; response?: string }[];
-  inputSize?: number;
-  outputSize?: number;
-  promptSize?: number;
-  promptKind?: string;
-  /** Captured content: present only when the user opted in; already redacted and capped. */
-  input?: string;
-  output?: string;
-  prompt?: string;
-  /** Small scalar fields of point events and unknown events. */
-  details?: Attributes;
   /** The Claude Code process that sent the event, when known (command hooks). */
   pid?: number;
   /** The transport that delivered the event. */
   via?: 'http' | 'spool' | 'command';
+  /** Small scalar fields kept for point events (strings redacted and capped; never content fields). */
+  details?: Attributes;
 }
+
+interface Known<N extends string> extends EventBase {
+  name: N;
+  known: true;
+}
+
+/** Captured content: present only when the user opted in; already redacted and capped. */
+interface ToolInput {
+  toolName: string;
+  toolUseId: string;
+  inputSize?: number;
+  input?: string;
+  /** Agent tool: launched in the background, the requested subagent type. */
+  background?: boolean;
+  subagentType?: string;
+}
+
+export interface SessionStartEvent extends Known<'SessionStart'> { source?: string }
+export interface SessionEndEvent extends Known<'SessionEnd'> { reason?: string }
+export interface UserPromptSubmitEvent extends Known<'UserPromptSubmit'> { promptSize?: number; promptKind?: string; prompt?: string }
+export type StopEvent = Known<'Stop'>;
+/** `error` is StopFailure's error kind (`server_error`, `rate_limit`, ...): a fixed vocabulary, not content. */
+export interface StopFailureEvent extends Known<'StopFailure'> { error?: string }
+export type PreToolUseEvent = Known<'PreToolUse'> & ToolInput;
+export interface PostToolUseEvent extends Known<'PostToolUse'>, ToolInput {
+  durationMs?: number;
+  outputSize?: number;
+  output?: string;
+  /** Agent tool: the agent it started and the launch status (`async_launched`, `completed`). */
+  launchedAgentId?: string;
+  responseStatus?: string;
+}
+export interface PostToolUseFailureEvent extends Known<'PostToolUseFailure'>, ToolInput {
+  durationMs?: number;
+  /** Error text: a content-free kind (`Exit code 3`) unless tool outputs are captured (see normalize). */
+  error?: string;
+  isInterrupt?: boolean;
+}
+/** Tool use ids named by a PostToolBatch; `response` only when tool outputs are captured (redacted). */
+export interface PostToolBatchEvent extends Known<'PostToolBatch'> {
+  batch?: { toolUseId: string; response?: string; denied?: boolean }[];
+}
+export type SubagentStartEvent = Known<'SubagentStart'>;
+export type SubagentStopEvent = Known<'SubagentStop'>;
+export interface PreCompactEvent extends Known<'PreCompact'> { source?: string }
+export interface PostCompactEvent extends Known<'PostCompact'> { source?: string }
+export type NotificationEvent = Known<'Notification'>;
+export interface PermissionRequestEvent extends Known<'PermissionRequest'> { toolName?: string }
+export interface PermissionDeniedEvent extends Known<'PermissionDenied'> { toolName?: string; toolUseId?: string; reason?: string }
+/** A shell command inside a skill or slash command (2.1.332): its tool_use_id names no transcript tool call. */
+export interface PreSkillShellCommandEvent extends Known<'PreSkillShellCommand'>, ToolInput {
+  commandName?: string;
+  commandSource?: string;
+  invokedBy?: string;
+}
+
+export type KnownBridgeEvent =
+  | SessionStartEvent | SessionEndEvent | UserPromptSubmitEvent | StopEvent | StopFailureEvent
+  | PreToolUseEvent | PostToolUseEvent | PostToolUseFailureEvent | PostToolBatchEvent
+  | SubagentStartEvent | SubagentStopEvent | PreCompactEvent | PostCompactEvent
+  | NotificationEvent | PermissionRequestEvent | PermissionDeniedEvent | PreSkillShellCommandEvent;
+
+export type KnownEventName = KnownBridgeEvent['name'];
+export type EventOf<N extends KnownEventName> = Extract<KnownBridgeEvent, { name: N }>;
+
+/** Any other event (a future version's, or the agent's own `@SessionClose`): point event and log record. */
+export interface OtherBridgeEvent extends EventBase {
+  name: string;
+  known: false;
+  reason?: string;
+}
+
+/** A hook event after validation and privacy filtering: what the journal stores and replays. */
+export type BridgeEvent = KnownBridgeEvent | OtherBridgeEvent;
 
 export interface SpanEventRecord {
   name: string;
@@ -77,3 +127,14 @@ export interface LogRecordOut {
 }
 
 export type BuilderOutput = { type: 'span'; span: SpanRecord; seq: number } | { type: 'log'; log: LogRecordOut; seq: number };
+
+/** What one call into the builder produced: the outputs, and how many of them are gap-marked. */
+export interface ApplyResult {
+  outputs: BuilderOutput[];
+  gaps: number;
+}
+
+/** Narrows an event to one known kind (`name` alone cannot: an unknown event's name is any string). */
+export function isEvent<N extends KnownEventName>(ev: BridgeEvent, name: N): ev is EventOf<N> {
+  return ev.known && ev.name === name;
+}

@@ -33,9 +33,9 @@ export function replay(steps: Step[], options: ReplayOptions = {}, startMs = 1_7
       capture: options.capture ?? NO_CAPTURE,
       captureValue: options.captureValue ?? ((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
     });
-    const before = builder.counters.gaps;
-    for (const o of builder.apply(ev)) o.type === 'span' ? spans.push(o.span) : logs.push(o.log);
-    gaps += builder.counters.gaps - before;
+    const result = builder.apply(ev);
+    for (const o of result.outputs) o.type === 'span' ? spans.push(o.span) : logs.push(o.log);
+    gaps += result.gaps;
   });
   return { builder, spans, logs, gaps };
 }
