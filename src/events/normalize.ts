@@ -3,8 +3,10 @@
  * for the categories the user opted into (already redacted and capped by `captureValue`).
  */
 import type {
-  Attributes, BridgeEvent, KnownBridgeEvent, OtherBridgeEvent, PermissionDeniedEvent, PostToolUseEvent, PostToolUseFailureEvent, UserPromptSubmitEvent,
+  Attributes, BridgeEvent, KnownBridgeEvent, OtherBridgeEvent, PermissionDeniedEvent, PostToolUseEvent, PostToolUseFailureEvent, PreSkillShellCommandEvent,
+  UserPromptSubmitEvent,
 } from '../model/types.js';
+import { isDenial } from '../model/tool-close.js';
 import type { KnownHookEvent, ParseResult } from './schema.js';
 
 export interface CaptureOptions {
@@ -40,18 +42,42 @@ export function byteSize(value: unknown): number {
   return Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value) ?? '', 'utf8');
 }
 
-/** Scalar fields of point and unknown events; strings are redacted (they can quote anything). */
-function scalarDetails(event: Record<string, unknown>, allowMessage: boolean, redact: (text: string) => string): Attributes | undefined {
+/**
+ * Scalar fields of point and unknown events. Strings can quote anything: they are redacted, and with
+ * no content category captured only short tokens survive (kinds, names, ids, paths; no text with spaces).
+ */
+function scalarDetails(event: Record<string, unknown>, allowMessage: boolean, redact: (text: string) => string, capture: CaptureOptions): Attributes | undefined {
   const details: Attributes = {};
+  const anyCapture = capture.prompts || capture.toolInputs || capture.toolOutputs;
   let any = false;
   for (const [key, value] of Object.entries(event)) {
     if (COMMON_KEYS.has(key) || (CONTENT_KEYS.has(key) && !(allowMessage && key === 'message'))) continue;
+    if (typeof value === 'string' && !anyCapture && !(allowMessage && key === 'message') && !TOKEN.test(value)) continue;
     if (typeof value === 'string') details[`claude_code.${key}`] = redact(value).slice(0, MAX_DETAIL);
     else if (typeof value === 'number' || typeof value === 'boolean') details[`claude_code.${key}`] = value;
     else continue;
     any = true;
   }
   return any ? details : undefined;
+}
+
+/** A value that can be an identifier but not a sentence: no spaces, short. */
+const TOKEN = /^[\w.:@/+-]{1,100}$/;
+const ERROR_KIND = /^[a-z][a-z0-9_]{0,39}$/;
+const token = (text: string) => (TOKEN.test(text) ? text : 'other');
+
+/**
+ * A tool error with no content category captured: only what cannot carry tool output survives,
+ * `Exit code <n>` (a Bash exit status), `timeout` and `interrupted`; anything else is dropped
+ * (the span still says `error.type=tool_error`).
+ */
+export function errorKind(error: string): string | undefined {
+  const line = firstLine(error);
+  const exit = /^Exit code (\d{1,3})$/.exec(line.trim());
+  if (exit) return `Exit code ${exit[1]}`;
+  if (/\btimed? ?out\b/i.test(line) && line.length <= 80) return 'timeout';
+  if (/^interrupted\b/i.test(line.trim())) return 'interrupted';
+  return undefined;
 }
 
 function firstLine(text: string): string {
@@ -76,7 +102,7 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   if (e.cwd) base.cwd = e.cwd;
   if (e.permission_mode) base.permissionMode = e.permission_mode;
   if (!parsed.known) {
-    const details = scalarDetails(e, false, options.captureValue);
+    const details = scalarDetails(e, false, options.captureValue, options.capture);
     return { ...base, name: e.hook_event_name, known: false, ...(details ? { details } : {}) };
   }
   return known(base, parsed.event, options);
@@ -116,15 +142,26 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
       return ev;
     }
     case 'StopFailure':
-      return { ...k, name: e.hook_event_name, ...(e.error ? { error: captureValue(e.error).slice(0, MAX_DETAIL) } : {}) };
+      // `error` is a kind (server_error, rate_limit, unknown, ...): kept only while it looks like one.
+      return { ...k, name: e.hook_event_name, ...(e.error ? { error: ERROR_KIND.test(e.error) ? e.error : 'stop_failure' } : {}) };
+    case 'PreSkillShellCommand': {
+      const ev: PreSkillShellCommandEvent = { ...k, name: e.hook_event_name, ...toolInput({ ...e, tool_name: e.tool_name ?? 'unknown' }, options) };
+      if (e.command_name) ev.commandName = token(e.command_name);
+      if (e.command_source) ev.commandSource = token(e.command_source);
+      if (e.invoked_by) ev.invokedBy = token(e.invoked_by);
+      return ev;
+    }
     case 'PreToolUse':
       return { ...k, name: e.hook_event_name, ...toolInput(e, options) };
     case 'PostToolUseFailure': {
       const ev: PostToolUseFailureEvent = { ...k, name: e.hook_event_name, ...toolInput(e, options) };
       if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
-      // The error text can quote the tool's output (stderr): only its first line is kept unless
-      // tool outputs are captured, and it is redacted either way.
-      if (e.error !== undefined) ev.error = capture.toolOutputs ? captureValue(e.error) : captureValue(firstLine(e.error)).slice(0, MAX_DETAIL);
+      // The error text can quote the tool's output (stderr): with tool outputs captured it is kept
+      // (redacted, capped); otherwise only a content-free kind survives (see errorKind).
+      if (e.error !== undefined) {
+        const error = capture.toolOutputs ? captureValue(e.error) : errorKind(e.error);
+        if (error !== undefined) ev.error = error;
+      }
       if (e.is_interrupt !== undefined) ev.isInterrupt = e.is_interrupt;
       return ev;
     }
@@ -145,8 +182,14 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
         ...k, name: e.hook_event_name,
         batch: (e.tool_calls ?? []).flatMap((c) => {
           if (!c.tool_use_id) return [];
+          // The response text is tool output: only a content-free verdict (refused or not) is kept,
+          // and the text itself only when tool outputs are captured (redacted and capped).
           const r = (c as Record<string, unknown>).tool_response;
-          return [typeof r === 'string' ? { toolUseId: c.tool_use_id, response: r.slice(0, 512) } : { toolUseId: c.tool_use_id }];
+          if (typeof r !== 'string') return [{ toolUseId: c.tool_use_id }];
+          const call: { toolUseId: string; response?: string; denied?: boolean } = { toolUseId: c.tool_use_id };
+          if (isDenial(r.slice(0, 2048))) call.denied = true;
+          if (capture.toolOutputs) call.response = captureValue(firstLine(r)).slice(0, MAX_DETAIL);
+          return [call];
         }),
       };
     case 'PreCompact':
@@ -156,17 +199,19 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
       const ev: PermissionDeniedEvent = { ...k, name: e.hook_event_name };
       if (e.tool_name) ev.toolName = e.tool_name;
       if (e.tool_use_id) ev.toolUseId = e.tool_use_id;
-      if (e.reason) ev.reason = captureValue(e.reason).slice(0, MAX_DETAIL);
+      // The classifier's reason can quote the command: kept (redacted) only when tool inputs are captured.
+      if (e.reason) ev.reason = capture.toolInputs ? captureValue(e.reason).slice(0, MAX_DETAIL) : 'permission_denied';
       return ev;
     }
     case 'PermissionRequest':
       return { ...k, name: e.hook_event_name, ...(e.tool_name ? { toolName: e.tool_name } : {}) };
     case 'Notification': {
-      const details = scalarDetails(e, true, captureValue);
+      // Its message is UI text that can name files and commands: kept (redacted) only with prompts captured.
+      const details = scalarDetails(e, capture.prompts, captureValue, capture);
       return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
     }
     default: {
-      const details = scalarDetails(e, false, captureValue);
+      const details = scalarDetails(e, false, captureValue, capture);
       return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
     }
   }

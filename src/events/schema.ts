@@ -74,6 +74,16 @@ export const permissionDeniedSchema = event('PermissionDenied', {
   reason: str,
 });
 
+/** 2.1.332: a shell command embedded in a skill or slash command. Its tool_use_id names no transcript tool call. */
+export const preSkillShellCommandSchema = event('PreSkillShellCommand', {
+  tool_name: lenient(z.string().min(1).max(100)),
+  tool_use_id: toolId,
+  tool_input: z.unknown().optional(),
+  command_name: str,
+  command_source: str,
+  invoked_by: str,
+});
+
 const knownSchemas = [
   sessionStartSchema,
   sessionEndSchema,
@@ -91,6 +101,7 @@ const knownSchemas = [
   notificationSchema,
   permissionRequestSchema,
   permissionDeniedSchema,
+  preSkillShellCommandSchema,
 ] as const;
 
 export const knownHookEventSchema = z.discriminatedUnion('hook_event_name', knownSchemas);

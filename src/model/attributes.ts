@@ -46,6 +46,8 @@ export const CC = {
   agentBackground: 'claude_code.agent.background',
   agentOutcome: 'claude_code.agent.outcome',
   compactionTrigger: 'claude_code.compaction.trigger',
+  compactionOutcome: 'claude_code.compaction.outcome',
+  toolOrigin: 'claude_code.tool.origin',
   toolOutcome: 'claude_code.tool.outcome',
   toolDurationMs: 'claude_code.tool.duration_ms',
   toolWaitMs: 'claude_code.tool.wait_ms',

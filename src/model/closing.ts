@@ -1,19 +1,36 @@
 /**
  * Closing spans: a tool, a subagent (and the tools it left open), a compaction, a turn (and what it
- * still holds), a whole session. Each writes the finished spans to the context's emitter.
+ * still holds), a whole session. What a span still holds open when it closes gets an outcome from
+ * why it closes: Claude Code ended it (`interrupted`: a new prompt or SessionEnd came, Claude Code
+ * sends no Stop or Post event for what it cut short) or the bridge had to (`not_completed`, gap
+ * `missing_end`: an event was lost, or the process is gone). Each writes to the context's emitter.
  */
 import { ATTR_ERROR_TYPE, CC } from './attributes.js';
 import type { Ctx } from './emitter.js';
 import { finish, type OpenAgent, type OpenSpan, type OpenTool } from './open-span.js';
-import { closeTool, type ToolResult } from './tool-close.js';
+import { closeTool, type ToolOutcome, type ToolResult } from './tool-close.js';
 import type { Attributes, SpanRecord } from './types.js';
 
-export function endTool({ s, out, categorize }: Ctx, tool: OpenTool, endMs: number, result: ToolResult) {
+/** Why something still open is being closed by its owner. */
+export type Leftover = 'not_completed' | 'interrupted';
+
+export function endTool(ctx: Ctx, tool: OpenTool, endMs: number, result: ToolResult) {
+  const { s, out, categorize } = ctx;
+  // Skill shell commands a tool ran (the Skill tool's preamble) end with it.
+  for (const child of [...s.tools.values()]) if (child.skillCommand && child.parentSpanId === tool.spanId) endTool(ctx, child, endMs, { kind: 'unreported' });
   s.tools.delete(tool.toolUseId);
   s.closedTools.add(tool.toolUseId);
   const span = closeTool(tool, endMs, result, categorize);
-  if (span.status.code === 'error') s.toolErrors++;
+  if (tool.late) span.attributes[CC.late] = true;
+  if (span.status.code === 'error' && !tool.skillCommand) s.toolErrors++;
   out.span(span);
+}
+
+/** The outcome of a tool that got no Post event: denied if a permission event named it. */
+export function leftoverResult(tool: OpenTool, leftover: Leftover): ToolResult {
+  if (tool.deniedReason || tool.permissionRequested) return { kind: 'denied', error: tool.deniedReason };
+  if (tool.skillCommand) return { kind: 'unreported' };
+  return { kind: leftover satisfies ToolOutcome };
 }
 
 /** Emits a finished subagent once its parent is confirmed (or when `force`d, at the end of its turn). */
@@ -22,14 +39,36 @@ export function emitAgentIfReady({ s, out }: Ctx, agent: OpenAgent, force: boole
   if (agent.parentSpanId) agent.finished.parentSpanId = agent.parentSpanId;
   out.span(agent.finished);
   s.agents.delete(agent.agentId);
+  s.closedAgents.set(agent.agentId, agent.spanId);
 }
 
-export function closeAgent(ctx: Ctx, agent: OpenAgent, endMs: number, extra: Attributes) {
+export interface AgentEnd {
+  /** `completed` (SubagentStop), `stop_failure`, `interrupted`, `error`, or `not_completed` (gap). */
+  outcome: string;
+  errorType?: string | undefined;
+  gap?: boolean;
+}
+
+export function closeAgent(ctx: Ctx, agent: OpenAgent, endMs: number, end: AgentEnd) {
+  if (agent.finished) return;
+  // A subagent that stopped normally with a tool still open lost that tool's Post event (or it was denied).
+  const leftover: Leftover = end.gap || end.outcome === 'completed' ? 'not_completed' : 'interrupted';
   for (const tool of [...ctx.s.tools.values()]) {
-    if (tool.agentId === agent.agentId) endTool(ctx, tool, endMs, { kind: 'not_completed' });
+    if (tool.agentId === agent.agentId) endTool(ctx, tool, endMs, leftoverResult(tool, leftover));
   }
-  agent.finished = finish(agent, endMs, extra);
+  const extra: Attributes = { [CC.agentOutcome]: end.outcome };
+  if (end.gap) extra[CC.gap] = 'missing_end';
+  if (end.errorType) extra[ATTR_ERROR_TYPE] = end.errorType;
+  agent.finished = finish(agent, endMs, extra, end.errorType ? { code: 'error', message: end.errorType } : undefined);
   emitAgentIfReady(ctx, agent, false);
+}
+
+/** A foreground subagent cannot outlive the Agent call that launched it. */
+export function closeLaunched(ctx: Ctx, tool: OpenTool, endMs: number, end: AgentEnd) {
+  if (tool.toolName !== 'Agent' || tool.background) return;
+  for (const agent of [...ctx.s.agents.values()]) {
+    if (agent.parentToolUseId === tool.toolUseId && !agent.finished && agent.attributes[CC.agentBackground] !== true) closeAgent(ctx, agent, endMs, end);
+  }
 }
 
 export function closeCompaction({ s, out }: Ctx, endMs: number, extra: Attributes) {
@@ -38,44 +77,47 @@ export function closeCompaction({ s, out }: Ctx, endMs: number, extra: Attribute
   s.compaction = undefined;
 }
 
-export function closeTurn(ctx: Ctx, turn: OpenSpan, key: string, endMs: number, extra: Attributes, status?: SpanRecord['status']) {
+export function closeTurn(ctx: Ctx, turn: OpenSpan, key: string, endMs: number, extra: Attributes, status?: SpanRecord['status'], leftover: Leftover = 'not_completed') {
   const { s } = ctx;
   for (const tool of [...s.tools.values()]) {
     if (!tool.agentId && tool.parentSpanId === turn.spanId) {
-      endTool(ctx, tool, endMs, tool.deniedReason || tool.permissionRequested ? { kind: 'denied', error: tool.deniedReason } : { kind: 'not_completed' });
+      const result = leftoverResult(tool, leftover);
+      closeLaunched(ctx, tool, endMs, { outcome: leftover === 'interrupted' ? 'interrupted' : 'not_completed', gap: leftover === 'not_completed' });
+      endTool(ctx, tool, endMs, result);
     }
   }
   for (const agent of [...s.agents.values()]) emitAgentIfReady(ctx, agent, true);
   if (s.compaction?.parentSpanId === turn.spanId) closeCompaction(ctx, endMs, { [CC.gap]: 'missing_end' });
   s.turns.delete(key);
+  s.closedTurns.set(key, turn.spanId);
   ctx.out.span(finish(turn, endMs, extra, status));
 }
 
-/** Closes everything the session holds; `gap` when the bridge closes it (no SessionEnd came). */
-export function endSession(ctx: Ctx, endMs: number, attrs: Attributes, gap: boolean) {
+/** Closes everything the session holds: after its SessionEnd (`byBridge` false) or by the reaper. */
+export function endSession(ctx: Ctx, endMs: number, attrs: Attributes, byBridge: boolean) {
   const { s, out } = ctx;
-  for (const tool of [...s.tools.values()]) endTool(ctx, tool, endMs, { kind: 'not_completed' });
+  const leftover: Leftover = byBridge ? 'not_completed' : 'interrupted';
+  const gapAttr: Attributes = byBridge ? { [CC.gap]: 'missing_end' } : {};
+  for (const [key, turn] of [...s.turns]) {
+    closeTurn(ctx, turn, key, endMs, { [CC.turnOutcome]: leftover, ...gapAttr }, undefined, leftover);
+  }
+  for (const tool of [...s.tools.values()]) endTool(ctx, tool, endMs, leftoverResult(tool, leftover));
   for (const agent of [...s.agents.values()]) {
-    if (!agent.finished) agent.finished = finish(agent, endMs, { [CC.gap]: 'missing_end' });
+    closeAgent(ctx, agent, endMs, { outcome: leftover, gap: byBridge });
     emitAgentIfReady(ctx, agent, true);
   }
-  closeCompaction(ctx, endMs, { [CC.gap]: 'missing_end' });
-  for (const [key, turn] of [...s.turns]) {
-    s.turns.delete(key);
-    out.span(finish(turn, endMs, { [CC.turnOutcome]: 'not_completed', [CC.gap]: 'missing_end' }));
-  }
-  const gapAttr: Attributes = gap ? { [CC.gap]: 'missing_end' } : {};
+  closeCompaction(ctx, endMs, byBridge ? gapAttr : { [CC.compactionOutcome]: 'interrupted' });
+  // A run whose last turn ended in an API error (StopFailure) ended in error.
+  const failed = s.lastTurnError;
+  const summary: Attributes = { ...attrs, ...gapAttr, [CC.sessionTurns]: s.turnCount, [CC.sessionToolErrors]: s.toolErrors };
+  if (failed) summary[ATTR_ERROR_TYPE] = failed;
+  const status: SpanRecord['status'] | undefined = failed ? { code: 'error', message: failed } : undefined;
   if (s.segment) {
-    out.span(finish(s.segment, endMs, { ...attrs, ...gapAttr }));
+    out.span(finish(s.segment, endMs, summary, status));
     s.segment = undefined;
   }
   if (s.root) {
-    // A session whose last turn ended in an API error (StopFailure) ended in error.
-    const failed = s.lastTurnError;
-    const summary = { [CC.sessionTurns]: s.turnCount, [CC.sessionToolErrors]: s.toolErrors };
-    out.span(failed
-      ? finish(s.root, endMs, { ...attrs, ...gapAttr, ...summary, [ATTR_ERROR_TYPE]: failed }, { code: 'error', message: failed })
-      : finish(s.root, endMs, { ...attrs, ...gapAttr, ...summary }));
+    out.span(finish(s.root, endMs, summary, status));
     s.root = undefined;
   }
   s.rootEnded = true;

@@ -28,9 +28,12 @@ export const spanKeys = {
   turn: (promptId: string) => `turn/${promptId}`,
   tool: (toolUseId: string) => `tool/${toolUseId}`,
   agent: (agentId: string) => `agent/${agentId}`,
-  compaction: (n: number) => `compact/${n}`,
-  resume: (n: number) => `resume/${n}`,
-  gapTurn: (n: number) => `gap-turn/${n}`,
+  /** Spans without an id of their own are keyed by the receipt time of the event that opened them:
+   *  the journal keeps it, so a replay, a restart or a resume a week later derives the same id, and
+   *  two runs of one session never share one (per-process counters would: `resume/1` twice). */
+  compaction: (openedAtMs: number) => `compact/t${openedAtMs}`,
+  resume: (openedAtMs: number) => `resume/t${openedAtMs}`,
+  gapTurn: (openedAtMs: number) => `gap-turn/t${openedAtMs}`,
 };
 
 /** Ids that may reach the file system (session ids in file names). */

@@ -27,6 +27,10 @@ export interface OpenTool extends OpenSpan {
   agentLinked?: string;
   deniedReason?: string;
   permissionRequested?: boolean;
+  /** Opened after its owner (turn) had closed: exported under it, outside its time. */
+  late?: boolean;
+  /** A shell command of a skill or slash command (PreSkillShellCommand), not a model tool call. */
+  skillCommand?: boolean;
 }
 
 export interface OpenAgent extends OpenSpan {
@@ -46,17 +50,19 @@ export interface SessionState {
   root?: OpenSpan;
   rootEnded: boolean;
   segment?: OpenSpan;
-  segments: number;
   turns: Map<string, OpenSpan>;
+  /** Turns (by prompt_id) already closed, with their span ids: their late events still find them. */
+  closedTurns: Map<string, string>;
+  /** Turns of the current run (root or segment); numbers restart with each run. */
   turnCount: number;
-  gapTurns: number;
   tools: Map<string, OpenTool>;
   closedTools: Set<string>;
   agents: Map<string, OpenAgent>;
+  /** Subagents already exported, with their span ids (late events of theirs still find them). */
+  closedAgents: Map<string, string>;
   /** Agent ids whose launching Agent call is known before SubagentStart (background agents). */
   launchedBy: Map<string, { toolUseId: string; background: boolean }>;
   compaction?: OpenSpan;
-  compactions: number;
   lastEventMs: number;
   /** The error of the last turn when it ended in StopFailure (an API error), cleared by a Stop. */
   lastTurnError?: string | undefined;
@@ -114,7 +120,11 @@ export function openRoot(s: SessionState, ev: BridgeEvent, gap?: string) {
 /** A resumed segment (`claude --resume`) under the root that an earlier run wrote. */
 export function openSegment(s: SessionState, ev: BridgeEvent) {
   const source = isEvent(ev, 'SessionStart') ? ev.source : undefined;
-  s.segment = openSpan(s, 'segment', spanKeys.resume(++s.segments), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
+  s.segment = openSpan(s, 'segment', spanKeys.resume(ev.timeMs), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
     [CC.sessionSource]: source ?? 'unknown',
   });
+  // A new run of the CLI: its turns, tool errors and last error are counted afresh.
+  s.turnCount = 0;
+  s.toolErrors = 0;
+  s.lastTurnError = undefined;
 }

@@ -10,8 +10,8 @@ import { isEvent, type BridgeEvent } from './types.js';
 export function newSession(ev: BridgeEvent): SessionState {
   const s: SessionState = {
     sessionId: ev.sessionId, traceId: traceIdFor(ev.sessionId), rootSpanId: spanIdFor(ev.sessionId, spanKeys.root()),
-    rootEnded: false, segments: 0, turns: new Map(), turnCount: 0, gapTurns: 0, tools: new Map(), closedTools: new Set(),
-    agents: new Map(), launchedBy: new Map(), compactions: 0, lastEventMs: ev.timeMs, toolErrors: 0,
+    rootEnded: false, turns: new Map(), closedTurns: new Map(), turnCount: 0, tools: new Map(), closedTools: new Set(),
+    agents: new Map(), closedAgents: new Map(), launchedBy: new Map(), lastEventMs: ev.timeMs, toolErrors: 0,
   };
   if (isEvent(ev, 'SessionStart') && ev.source === 'resume') {
     s.rootEnded = true; // the root was written by an earlier run: only a segment opens

@@ -2,7 +2,8 @@
 import { finish, type OpenTool } from './open-span.js';
 import type { Attributes, SpanRecord } from './types.js';
 
-export type ToolOutcome = 'success' | 'error' | 'interrupted' | 'denied' | 'not_completed';
+/** `unreported`: a skill shell command, for which Claude Code sends no result event. */
+export type ToolOutcome = 'success' | 'error' | 'interrupted' | 'denied' | 'not_completed' | 'unreported';
 
 export interface ToolResult {
   kind: ToolOutcome;
@@ -22,6 +23,7 @@ const MAX_MESSAGE = 256;
 export function errorType(result: ToolResult): string | undefined {
   switch (result.kind) {
     case 'success':
+    case 'unreported':
       return undefined;
     case 'interrupted':
       return 'interrupted';
@@ -65,12 +67,19 @@ export function closeTool(tool: OpenTool, endMs: number, result: ToolResult, cat
 
 const DENIAL = /permission|denied|not allowed|haven't granted|was blocked/i;
 
-/** A tool still open when its batch reports: its response text says whether it was refused. */
-export function toolOutcomeFromBatch(tool: OpenTool, response: string | undefined): ToolResult {
-  if (tool.deniedReason || tool.permissionRequested || (response && DENIAL.test(response))) {
-    return { kind: 'denied', error: tool.deniedReason ?? firstLine(response) };
+/** Whether a batch's response text says the tool was refused (normalize decides it on the raw text). */
+export const isDenial = (text: string) => DENIAL.test(text);
+
+/**
+ * A tool still open when its batch reports: refused when a permission event named it or the
+ * response says so. The response text (present only when tool outputs are captured, redacted)
+ * is the only content that may reach the status message.
+ */
+export function toolOutcomeFromBatch(tool: OpenTool, call: { response?: string | undefined; denied?: boolean | undefined }): ToolResult {
+  if (tool.deniedReason || tool.permissionRequested || call.denied || (call.response && DENIAL.test(call.response))) {
+    return { kind: 'denied', error: tool.deniedReason ?? firstLine(call.response) };
   }
-  return { kind: 'not_completed', error: firstLine(response) };
+  return { kind: 'not_completed', error: firstLine(call.response) };
 }
 
 function firstLine(text: string | undefined): string | undefined {

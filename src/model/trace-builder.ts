@@ -9,6 +9,7 @@ import { createCollector, type Ctx, type Handler } from './emitter.js';
 import { compactionHandlers } from './handlers/compaction.js';
 import { pointEventHandler } from './handlers/point-events.js';
 import { sessionEnd, sessionStart } from './handlers/session.js';
+import { preSkillShellCommand } from './handlers/skill-shell.js';
 import { subagentStart, subagentStop } from './handlers/subagents.js';
 import { permissionDenied, permissionRequest, postToolBatch, postToolUse, preToolUse } from './handlers/tools.js';
 import { stop, stopFailure, userPromptSubmit } from './handlers/turns.js';
@@ -29,7 +30,7 @@ const table: { [N in KnownEventName]: Handler<EventOf<N>> } = {
   PermissionRequest: permissionRequest, PermissionDenied: permissionDenied, Notification: pointEventHandler,
   SubagentStart: subagentStart, SubagentStop: subagentStop,
   ...compactionHandlers,
-  PreSkillShellCommand: pointEventHandler,
+  PreSkillShellCommand: preSkillShellCommand,
 };
 /** A Map, so that an event named like an Object.prototype key (`__proto__`, `toString`) finds no handler. */
 const handlers: ReadonlyMap<string, Handler<BridgeEvent>> = new Map(Object.entries(table) as [string, Handler<BridgeEvent>][]);

@@ -18,6 +18,9 @@ export interface Scenario {
   name: string;
   about: string;
   runs: Run[];
+  /** The scenario leaves events out on purpose (gap marks expected), or sends events after SessionEnd. */
+  eventsRemoved?: boolean;
+  allowLate?: boolean;
 }
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -60,7 +63,16 @@ const S = {
   subagentDenied: '10000000-0000-4000-8000-00000000000b',
 };
 
+const REAL_332 = 'test/fixtures/claude-code-2.1.332/sessions';
+/** Whole sessions recorded with the real CLI 2.1.332 (see that folder's README). */
+const recorded332 = [
+  'resume-twice', 'compact-fresh', 'compact-resumed', 'subagent-api-error', 'subagent-tool-denied', 'subagent-interrupted-sigint',
+  'subagent-interrupted-then-prompt', 'slash-command-shell', 'skill-shell', 'background-subagent', 'tools-and-subagent',
+  'api-error-529', 'api-error-400', 'auto-mode-denied', 'cwd-and-config',
+].map((name): Scenario => ({ name: `real-2.1.332-${name}`, about: `${REAL_332}/${name}.jsonl (recorded)`, runs: [{ steps: recorded(`${REAL_332}/${name}.jsonl`) }] }));
+
 export const scenarios: Scenario[] = [
+  ...recorded332,
   {
     name: 'recorded-session',
     about: 'examples/recorded-session.jsonl: tools in parallel, a failing Bash, a foreground subagent, PostToolBatch, MessageDisplay',
@@ -194,6 +206,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'post-tool-batch',
     about: 'a batch that reports a tool whose Post event was lost, with capture off',
+    eventsRemoved: true,
     runs: [{ steps: steps(S.batch, 'p1', [
       ['SessionStart', noPrompt], ['UserPromptSubmit'], ['PreToolUse', tool('toolu_lost')],
       ['PostToolBatch', { tool_calls: [{ tool_use_id: 'toolu_lost', tool_name: 'Bash', tool_response: 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nExit code 2' }] }],
@@ -205,6 +218,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'late-and-unknown-events',
     about: 'events of a future version and events that arrive after SessionEnd',
+    allowLate: true,
     runs: [{ steps: steps(S.late, 'p1', [
       ['SessionStart', noPrompt], ['UserPromptSubmit'], ['ConfigChange'], ['CwdChanged'],
       ['SessionStart', { hook_event_name: 'SomeFutureEvent', source: undefined, detail: 'x' }],

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createTraceBuilder, type TraceBuilder } from '../../src/model/trace-builder.js';
 import type { Attributes, LogRecordOut, SpanRecord } from '../../src/model/types.js';
 import { replay } from '../support/replay.js';
+import { traceInvariants } from '../support/trace-invariants.js';
 import { scenarios, type Scenario } from './pipeline-scenarios.js';
 
 const UPDATE = process.env['UPDATE_GOLDEN'] === '1';
@@ -73,6 +74,12 @@ describe('pipeline golden', () => {
       if (UPDATE) writeFileSync(path, actual);
       expect(existsSync(path), `${path} missing: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
       expect(actual).toBe(readFileSync(path, 'utf8'));
+    });
+    it(`${scenario.name}: the trace holds the invariants`, () => {
+      const { spans } = runScenario(scenario);
+      const payloads = scenario.runs.flatMap((r) => r.steps.map((s) => s.payload));
+      const issuedToolIds = [...new Set(payloads.filter((p) => typeof p['tool_use_id'] === 'string' && String(p['hook_event_name']).includes('ToolUse')).map((p) => p['tool_use_id'] as string))];
+      expect(traceInvariants(spans, { issuedToolIds, eventsRemoved: scenario.eventsRemoved ?? false, allowLate: scenario.allowLate ?? false })).toEqual([]);
     });
   }
 });

@@ -13,6 +13,7 @@ import { startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 import { freePort } from './ports.js';
 import { waitFor } from './agent-harness.js';
 import { isAlive } from '../../src/agent/agent.js';
+import { traceInvariants, type InvariantOptions } from './trace-invariants.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 
@@ -87,28 +88,16 @@ export async function setupBridge(script: Script, options: { allowedTools: strin
   return bridge;
 }
 
-/** The invariants of a correct trace, per session: returns a readable list of violations. */
-export function traceProblems(spans: ReceivedSpan[], payloads: HookPayload[], issuedToolIds: string[]): string[] {
-  const problems: string[] = [];
-  const sessions = new Set(payloads.map((p) => p.session_id));
-  for (const sessionId of sessions) {
-    const traceId = sessionId.replace(/-/g, '');
-    const mine = spans.filter((s) => s.traceId === traceId);
-    const ids = new Set(mine.map((s) => s.spanId));
-    if (ids.size !== mine.length) problems.push(`${sessionId}: ${mine.length - ids.size} duplicate span ids`);
-    const roots = mine.filter((s) => !s.parentSpanId);
-    if (roots.length !== 1) problems.push(`${sessionId}: ${roots.length} root spans`);
-    for (const s of mine) if (s.parentSpanId && !ids.has(s.parentSpanId)) problems.push(`${sessionId}: orphan ${s.name}`);
-    if (mine.some((s) => s.attributes['session.id'] !== sessionId)) problems.push(`${sessionId}: span without session.id`);
-  }
-  const toolSpans = spans.filter((s) => s.name.startsWith('execute_tool '));
-  for (const id of issuedToolIds) {
-    const n = toolSpans.filter((s) => s.attributes['gen_ai.tool.call.id'] === id).length;
-    if (n !== 1) problems.push(`tool_use_id ${id}: ${n} spans`);
-  }
-  for (const s of toolSpans) {
+/**
+ * The invariants of a correct trace (test/support/trace-invariants.ts) for every session the hooks
+ * saw, plus: each tool span's duration_ms is its Post payload's. Gap marks count as problems unless
+ * the test removed events (`eventsRemoved`: a killed agent, dropped payloads).
+ */
+export function traceProblems(spans: ReceivedSpan[], payloads: HookPayload[], issuedToolIds: string[], options: Pick<InvariantOptions, 'eventsRemoved' | 'allowLate'> = {}): string[] {
+  const sessions = [...new Set(payloads.map((p) => p.session_id))];
+  const problems = traceInvariants(spans, { ...options, sessions, issuedToolIds, toleranceMs: 0.01 });
+  for (const s of spans.filter((x) => x.name.startsWith('execute_tool '))) {
     const id = s.attributes['gen_ai.tool.call.id'] as string;
-    if (!issuedToolIds.includes(id)) problems.push(`span for tool_use_id ${id} the model never issued`);
     const post = payloads.find((p) => (p.hook_event_name === 'PostToolUse' || p.hook_event_name === 'PostToolUseFailure') && p.tool_use_id === id);
     if (post && s.attributes['claude_code.gap'] === undefined && s.attributes['claude_code.tool.duration_ms'] !== (post as { duration_ms?: number }).duration_ms) {
       problems.push(`tool ${id}: duration_ms ${String(s.attributes['claude_code.tool.duration_ms'])} != payload ${String((post as { duration_ms?: number }).duration_ms)}`);

@@ -1,11 +1,12 @@
 /**
  * Point events (Notification, permission events, PostToolBatch, unknown and future events): a span
- * event on the span they concern and an OTel log record with the same trace and span ids.
+ * event on the span they belong to (see owners.ts `pointOwner`) and an OTel log record with the
+ * same trace and span ids. After the session ended, only the log record (on the root's id).
  */
 import { ATTR_GEN_AI_TOOL_CALL_ID, ATTR_GEN_AI_TOOL_NAME, ATTR_SESSION_ID, CC } from '../attributes.js';
 import type { Ctx } from '../emitter.js';
 import type { OpenSpan } from '../open-span.js';
-import { turnOrRoot } from '../owners.js';
+import { pointOwner } from '../owners.js';
 import type { Attributes, BridgeEvent } from '../types.js';
 
 /** The optional fields a point event may carry, whatever its kind. */
@@ -14,12 +15,12 @@ function fields(ev: BridgeEvent): { toolName?: string | undefined; toolUseId?: s
 }
 
 export function pointEvent({ s, out }: Ctx, ev: BridgeEvent, target: OpenSpan | undefined) {
-  const span = target ?? turnOrRoot(s, ev);
+  const span = target ?? pointOwner(s, ev);
   const { toolName, toolUseId, reason } = fields(ev);
   const attributes: Attributes = { ...(ev.details ?? {}) };
-  if (toolName) attributes[ATTR_GEN_AI_TOOL_NAME] = toolName;
-  if (toolUseId) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = toolUseId;
-  if (reason) attributes[CC.reason] = reason;
+  if (typeof toolName === 'string') attributes[ATTR_GEN_AI_TOOL_NAME] = toolName;
+  if (typeof toolUseId === 'string') attributes[ATTR_GEN_AI_TOOL_CALL_ID] = toolUseId;
+  if (typeof reason === 'string') attributes[CC.reason] = reason;
   if (span) span.events.push({ name: `claude_code.${ev.name}`, timeMs: ev.timeMs, attributes });
   const logAttrs: Attributes = { ...attributes, [ATTR_SESSION_ID]: s.sessionId, [CC.hookEventName]: ev.name };
   if (ev.promptId) logAttrs[CC.promptId] = ev.promptId;

@@ -4,7 +4,7 @@
  */
 import { ATTR_GEN_AI_AGENT_ID } from '../attributes.js';
 import { confirmAgentParent } from '../agent-links.js';
-import { closeAgent, emitAgentIfReady } from '../closing.js';
+import { closeAgent, closeLaunched, emitAgentIfReady } from '../closing.js';
 import type { Ctx, Handler } from '../emitter.js';
 import { spanIdFor, spanKeys } from '../ids.js';
 import type { OpenTool } from '../open-span.js';
@@ -24,9 +24,9 @@ export const subagentStop: Handler<SubagentStopEvent> = (ctx, ev) => {
   const { s } = ctx;
   if (!ev.agentId) return;
   const agent = s.agents.get(ev.agentId);
-  if (!agent && !ev.agentType) return pointEvent(ctx, ev, s.compaction ?? s.root); // compaction fork: no SubagentStart
-  if (agent?.finished) return;
-  closeAgent(ctx, agent ?? agentSpanFor(ctx, ev, ev.agentId), ev.timeMs, {});
+  if (!agent && !ev.agentType) return pointEvent(ctx, ev, s.compaction ?? s.segment ?? s.root); // compaction fork: no SubagentStart
+  if (agent?.finished || (!agent && s.closedAgents.has(ev.agentId))) return; // already ended (StopFailure, its Agent call)
+  closeAgent(ctx, agent ?? agentSpanFor(ctx, ev, ev.agentId), ev.timeMs, { outcome: 'completed' });
 };
 
 /** The Agent call's Post event names the agent it launched: confirms (or corrects) the link. */
@@ -49,4 +49,7 @@ export function linkAgentCall(ctx: Ctx, tool: OpenTool, ev: PostToolUseEvent | P
       emitAgentIfReady(ctx, agent, false);
     }
   }
+  // A foreground subagent still open when its Agent call returns ends with it.
+  if (ev.name === 'PostToolUse') closeLaunched(ctx, tool, ev.timeMs, { outcome: 'not_completed', gap: true });
+  else closeLaunched(ctx, tool, ev.timeMs, ev.isInterrupt ? { outcome: 'interrupted' } : { outcome: 'error', errorType: 'tool_error' });
 }
