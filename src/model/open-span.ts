@@ -118,8 +118,8 @@ export function openRoot(s: SessionState, ev: BridgeEvent, gap?: string) {
 }
 
 /** A resumed segment (`claude --resume`) under the root that an earlier run wrote. */
-export function openSegment(s: SessionState, ev: BridgeEvent) {
-  const source = isEvent(ev, 'SessionStart') ? ev.source : undefined;
+export function openSegment(s: SessionState, ev: BridgeEvent, why?: string) {
+  const source = why ?? (isEvent(ev, 'SessionStart') ? ev.source : undefined);
   s.segment = openSpan(s, 'segment', spanKeys.resume(ev.timeMs), 'claude_code.session.resume', ev.timeMs, s.rootSpanId, {
     [CC.sessionSource]: source ?? 'unknown',
   });

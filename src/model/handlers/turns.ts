@@ -9,8 +9,8 @@ import { ATTR_ERROR_TYPE, CC } from '../attributes.js';
 import { closeAgent, closeTurn } from '../closing.js';
 import type { Ctx, Handler } from '../emitter.js';
 import { spanKeys } from '../ids.js';
-import { openSpan } from '../open-span.js';
-import { agentSpanFor, contextParent, findTurn, keyOf, turnFor } from '../owners.js';
+import { openSegment, openSpan } from '../open-span.js';
+import { agentSpanFor, contextParent, findTurn, keyOf, sessionEnded, turnFor } from '../owners.js';
 import type { Attributes, StopEvent, StopFailureEvent, UserPromptSubmitEvent } from '../types.js';
 import { pointEvent } from './point-events.js';
 
@@ -33,6 +33,8 @@ export const userPromptSubmit: Handler<UserPromptSubmitEvent> = (ctx, ev) => {
     }
     return;
   }
+  // The bridge closed the run (its reaper took the session for idle) but the CLI goes on: a new segment.
+  if (sessionEnded(s)) openSegment(s, ev, 'continued');
   for (const [oldKey, old] of [...s.turns]) {
     closeTurn(ctx, old, oldKey, ev.timeMs, { [CC.turnOutcome]: 'interrupted' }, undefined, 'interrupted');
   }

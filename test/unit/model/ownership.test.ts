@@ -242,3 +242,39 @@ describe('ownership: late, unknown and hostile events', () => {
     expect(logs.find((l) => l.eventName === 'claude_code.hook.SomethingNew2099')?.attributes['claude_code.flag']).toBe(true);
   });
 });
+
+describe('ownership: restarts and replays', () => {
+  const steps: Step[] = [
+    ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
+    ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
+    ev('PreToolUse.in-subagent', 4, inAgent('ag', { tool_use_id: 'toolu_s' })),
+    ev('PostToolUse.in-subagent', 5, inAgent('ag', { tool_use_id: 'toolu_s' })), ev('SubagentStop', 6, inAgent('ag')),
+    ev('PostToolUse.Agent-foreground', 7, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
+    ev('Stop', 8), ev('PreCompact', 9, { prompt_id: 'c1' }), ev('PostCompact', 10, { prompt_id: 'c1' }), ev('SessionEnd', 11, noPrompt),
+    ...run('p2', 100), ...run('p3', 200),
+  ];
+  const key = (spans: SpanRecord[]) => spans.map((s) => JSON.stringify(s)).sort();
+
+  it('derives the same spans when an agent restarted mid-session replays the journal and goes on', () => {
+    const whole = replay(steps).spans;
+    for (const cut of [3, 6, 12, 13, 17]) {
+      const builder = createTraceBuilder();
+      replay(steps.slice(0, cut), { builder }); // the journal replayed at start (already exported)
+      const after = replay(steps.slice(cut), { builder, seqBase: cut }).spans;
+      const first = replay(steps.slice(0, cut)).spans;
+      expect(key([...first, ...after]), `cut at ${cut}`).toEqual(key(whole));
+    }
+  });
+
+  it('opens a new segment when the CLI goes on after the bridge closed its session for idle', () => {
+    const builder = createTraceBuilder();
+    const first = replay([ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1), ev('Stop', 2)], { builder });
+    const closed = builder.closeSession(SID, 'idle', 1_700_000_001_000, 4);
+    const later = replay([ev('UserPromptSubmit', 2000, { prompt_id: 'p2' }), ev('Stop', 2001, { prompt_id: 'p2' }), ev('SessionEnd', 2002, noPrompt)], { builder, seqBase: 4 });
+    const all = [...first.spans, ...closed.outputs.flatMap((o) => (o.type === 'span' ? [o.span] : [])), ...later.spans];
+    expect(traceInvariants(all, { eventsRemoved: true })).toEqual([]);
+    const segment = kind(all, 'segment')[0]!;
+    expect(segment.attributes['claude_code.session.source']).toBe('continued');
+    expect(kind(all, 'turn').find((t) => t.attributes['claude_code.prompt.id'] === 'p2')?.parentSpanId).toBe(segment.spanId);
+  });
+});
