@@ -20,7 +20,7 @@ export const preSkillShellCommand: Handler<PreSkillShellCommandEvent> = (ctx, ev
   if (s.tools.has(ev.toolUseId) || s.closedTools.has(ev.toolUseId)) return;
   if (sessionEnded(s)) return pointEvent(ctx, ev, undefined);
   const skillTool = s.tools.get(ev.toolUseId.split(':', 1)[0]!);
-  const owner: Owner = skillTool && skillTool !== undefined ? { spanId: skillTool.spanId, span: skillTool } : toolOwner(ctx, ev);
+  const owner: Owner = skillTool ? { spanId: skillTool.spanId, span: skillTool } : toolOwner(ctx, ev);
   const tool = openTool(ctx, ev, ev.timeMs, owner);
   tool.skillCommand = true;
   tool.attributes[CC.toolOrigin] = 'skill';

@@ -12,12 +12,11 @@ import { endTool } from '../closing.js';
 import type { Ctx, Handler } from '../emitter.js';
 import { spanKeys } from '../ids.js';
 import { openSpan, type OpenTool } from '../open-span.js';
-import { permissionTool, pointOwner, sessionEnded, type Owner } from '../owners.js';
+import { permissionTool, pointOwner, sessionEnded, toolOwner, type Owner } from '../owners.js';
 import { toolOutcomeFromBatch } from '../tool-close.js';
 import type {
   Attributes, PermissionDeniedEvent, PermissionRequestEvent, PostToolBatchEvent, PostToolUseEvent, PostToolUseFailureEvent, PreSkillShellCommandEvent, PreToolUseEvent,
 } from '../types.js';
-import { toolOwner } from '../owners.js';
 import { pointEvent } from './point-events.js';
 import { linkAgentCall } from './subagents.js';
 
