@@ -1,23 +1,35 @@
 /**
- * `claude-otel agent`: the long-lived local process that owns the OTel SDK. Composes the journal,
- * spool, trace builder, telemetry and HTTP server; replays the journal at start; reaps sessions
- * whose Claude Code process is gone; exits when idle; flushes everything on SIGTERM.
+ * `claude-otel agent`: the long-lived local process that owns the OTel SDK. This file is its
+ * composition root only: it builds the components (each with create → start → shutdown, see
+ * component.ts), starts them in order, and shuts them down in reverse. What each guarantees lives
+ * in the component: journal.ts (crash-safe, disk-full tolerant), quarantine.ts (poison kept aside),
+ * spool-drainer.ts (safe spool reading), ingest.ts (per-event limits and isolation), watermark.ts
+ * (persisted watermark, compaction), reaper.ts (dead sessions, idle exit), process-files.ts.
  */
-import { existsSync, readFileSync, renameSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
-import { otlpSignalUrl } from '../config/load.js';
 import { createTraceBuilder } from '../model/trace-builder.js';
 import { createRedactor, captureValue } from '../privacy/redact.js';
-import { createLocalStoreExporter } from '../store/local-store.js';
-import { createJournal } from './journal.js';
+import type { Component } from './component.js';
+import { MAX_EVENT_BYTES } from './event-limits.js';
+import { createExporter } from './exporter.js';
 import { createIngestor } from './ingest.js';
+import { createJournal, JournalUnavailable } from './journal.js';
 import { createAgentMetrics } from './metrics.js';
 import { ensureHome, ensureToken, homePaths } from './paths.js';
+import { AgentAlreadyRunning, createProcessFiles } from './process-files.js';
+import { createQuarantine } from './quarantine.js';
+import { createReaper } from './reaper.js';
 import { createAgentServer } from './server.js';
 import { createSpool } from './spool.js';
-import { startTelemetry } from './telemetry.js';
+import { createSpoolDrainer } from './spool-drainer.js';
+import { createStatus } from './status.js';
+import { createWatermark } from './watermark.js';
 import { categorizer } from './categorize.js';
+
+export { AgentAlreadyRunning };
+export { isAlive } from './reaper.js';
 
 export interface AgentOptions {
   config: Config;
@@ -33,277 +45,154 @@ export interface RunningAgent {
   closed: Promise<void>;
 }
 
-export class AgentAlreadyRunning extends Error {}
-
-/** The hook script writes its event straight into spool/new: a young file that does not parse yet may still be being written. */
-const SPOOL_WRITE_GRACE_MS = 2000;
-
-function isCompleteJson(body: string): boolean {
-  try {
-    JSON.parse(body);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc here: kill(0) is all we know
-  }
-}
-
-function readNumber(file: string): number | undefined {
-  try {
-    const n = Number(readFileSync(file, 'utf8').trim());
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeAtomic(file: string, text: string) {
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
-}
-
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config } = options;
-  const env = options.env ?? process.env;
+  const version = options.version ?? 'dev';
   const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
   const paths = homePaths(config.home);
-  ensureHome(paths);
-  const running = readNumber(paths.pidFile);
-  if (running && running !== process.pid && isAlive(running)) throw new AgentAlreadyRunning(`agent already running (pid ${running})`);
+  ensureHome(paths); // seam: the identity work replaces this with a home owner/mode check
+  const files = createProcessFiles(paths);
+  files.claim(); // seam: stale-pid detection; throws AgentAlreadyRunning
   const token = ensureToken(paths);
 
-  const journal = createJournal(paths.journal);
-  const spool = createSpool(paths);
-  const store = createLocalStoreExporter({ dir: paths.store, maxBytes: config.store.maxBytes, maxAgeHours: config.store.maxAgeHours });
+  // Build.
   const builder = createTraceBuilder({ categorize: categorizer(config) });
-  const redactor = createRedactor({ extraPatterns: config.redaction.extraPatterns });
-  const e = config.export;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
-  const tracesUrl = otlpSignalUrl(config, 'traces') ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
-  const logsUrl = otlpSignalUrl(config, 'logs') ?? env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT ?? (base ? `${base}/v1/logs` : undefined);
-
-  const failures: { atMs: number; count: number }[] = [];
+  const watermarkFile = paths.watermark;
   let metricsRef: ReturnType<typeof createAgentMetrics> | undefined;
-  const initialWatermark = readNumber(paths.watermark) ?? 0;
-  const telemetry = startTelemetry({
-    serviceName: env.OTEL_SERVICE_NAME ?? e.serviceName,
-    resourceAttributes: e.resourceAttributes,
-    otlp: tracesUrl !== undefined,
-    otlpTracesEndpoint: tracesUrl,
-    otlpLogsEndpoint: logsUrl,
-    otlpHeaders: e.otlpHeaders,
-    localStore: store,
-    keepLocalCopy: config.store.localCopy,
-    flushDelayMs: e.flushDelayMs,
-    maxExportBatchSize: e.maxExportBatchSize,
-    maxQueueSize: e.maxQueueSize,
-    exportTimeoutMs: e.exportTimeoutMs,
-    initialWatermark,
-    hooks: {
-      onExported: (n) => metricsRef?.exported.add(n),
-      onFailed: (n, error) => {
-        metricsRef?.exportFailures.add(n);
-        failures.push({ atMs: Date.now(), count: n });
-        if (failures.length > 1000) failures.splice(0, failures.length - 1000);
-        log(`export of ${n} spans failed (will retry): ${String((error as Error | undefined)?.message ?? error)}`);
-      },
-      onDropped: (n) => metricsRef?.dropped.add(n),
-    },
+  const quarantine = createQuarantine({
+    dir: join(paths.home, 'quarantine'), log,
+    onQuarantined: (stage, reason) => metricsRef?.quarantined.add(1, { stage, reason }),
+    onDropped: (n) => metricsRef?.quarantineDropped.add(n),
   });
-  const openSessions = () => builder.openSessions().length;
-  const metrics = createAgentMetrics(telemetry.meter, {
-    openSpans: () => builder.openSpanCount(),
-    openSessions,
-    spoolBacklog: () => spool.backlog(),
-    exportPending: () => telemetry.tracker.pending(),
-    journalBytes: () => journal.sizeBytes(),
+  const journal = createJournal(paths.journal, { quarantine, log, onWriteFailure: () => metricsRef?.journalWriteFailures.add(1) });
+  const spool = createSpool(paths);
+  let exporterRef: ReturnType<typeof createExporter> | undefined;
+  const watermark = createWatermark({
+    file: watermarkFile, journal, log,
+    current: () => exporterRef?.telemetry.tracker.watermark() ?? 0,
+    openState: () => builder.openSessions(),
+    flush: () => exporterRef?.telemetry.forceFlush() ?? Promise.resolve(),
   });
-  metricsRef = metrics;
+  const exporter = (exporterRef = createExporter(config, paths, watermark.initial, log));
+  const { telemetry } = exporter;
+  const redactor = createRedactor({ extraPatterns: config.redaction.extraPatterns });
   const ingestor = createIngestor({
-    journal, builder, sink: telemetry, metrics, log,
-    normalize: {
-      capture: config.capture,
-      captureValue: (v) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }),
-    },
+    journal, builder, sink: telemetry, quarantine, log, maxEventBytes: MAX_EVENT_BYTES,
+    metrics: (metricsRef = createAgentMetrics(telemetry.meter, {
+      openSpans: () => builder.openSpanCount(), openSessions: () => builder.openSessions().length,
+      spoolBacklog: () => drainer.backlog(), exportPending: () => telemetry.tracker.pending(),
+      journalBytes: () => journal.sizeBytes(), quarantineEntries: () => quarantine.summary().count,
+    })),
+    normalize: { capture: config.capture, captureValue: (v) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }) },
   });
-
-  const replayed = ingestor.replay(initialWatermark);
-  if (replayed.events) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable), watermark ${initialWatermark}`);
-  // The last run did not stop cleanly (crash, kill -9): what happened meanwhile may be missing.
-  if (!existsSync(paths.cleanStop) && replayed.events) {
-    const marked = ingestor.markOutage(Date.now());
-    if (marked) log(`previous agent stopped uncleanly: marked the outage on ${marked} open sessions`);
-  }
-  try {
-    unlinkSync(paths.cleanStop);
-  } catch {
-    /* first start, or after a crash */
-  }
-
-  let lastActivity = Date.now();
-  // Spooled events go to the journal (one write), then their files are removed.
-  let spoolDirty = true;
-  const drainSpool = () => {
-    spoolDirty = false;
-    const names = spool.list();
-    if (names.length === 0) return;
-    const consumed: string[] = [];
-    const rejected: string[] = [];
-    for (const name of names) {
-      const item = spool.read(name);
-      if (!item) continue;
-      if (Date.now() - item.timeMs < SPOOL_WRITE_GRACE_MS && !isCompleteJson(item.body)) {
-        spoolDirty = true; // a hook may still be writing it: next time
-        continue;
-      }
-      const result = ingestor.ingest(item.body, { timeMs: item.timeMs, via: 'spool', pid: item.pid });
-      (result.ok ? consumed : rejected).push(name);
-    }
-    journal.flush();
-    for (const name of consumed) spool.consume(name);
-    for (const name of rejected) spool.reject(name);
-    lastActivity = Date.now();
-  };
-  drainSpool();
-
+  const metrics = metricsRef;
+  exporter.setHooks({ onExported: (n) => metrics.exported.add(n), onFailed: (n) => metrics.exportFailures.add(n), onDropped: (n) => metrics.dropped.add(n) });
+  const reaper = createReaper({
+    intervalMs: config.agent.reaperIntervalSeconds * 1000, sessionIdleCloseMs: config.agent.sessionIdleCloseSeconds * 1000,
+    idleExitMs: config.agent.idleExitSeconds * 1000, openSessions: () => builder.openSessions(),
+    closeSession: (id, reason, t) => ingestor.closeSession(id, reason, t), evictEnded: (t) => builder.evictEnded(t),
+    spoolBacklog: () => drainer.backlog(), onIdle: () => void shutdown('idle'), log,
+  });
+  const drainer = createSpoolDrainer({
+    spool, spoolDir: paths.spoolNew, journal, quarantine, log, maxEventBytes: MAX_EVENT_BYTES,
+    ingest: ingestor.ingest, onRejected: (reason) => metrics.rejected.add(1, { reason }), onActivity: () => reaper.touch(),
+  });
   const server = createAgentServer({
     token,
-    maxBodyBytes: 64 * 1024 * 1024,
+    maxBodyBytes: MAX_EVENT_BYTES,
     onHook(body, meta) {
-      const timeMs = performance.timeOrigin + performance.now();
-      // Command-hook events that came before this one go first. The spool is known to have changed
-      // from fs.watch (inotify), which fires as soon as the hook writes, well before Claude Code's
-      // next http hook; the trace builder also tolerates the rare reordering under load.
-      if (spoolDirty) drainSpool();
-      ingestor.ingest(body, { timeMs, via: meta.via, pid: meta.pid });
-      lastActivity = Date.now();
-      return journal.flushSoon(); // answered once journaled
+      drainer.drainIfDirty(); // command-hook events that came before this one go first
+      const result = ingestor.ingest(body, { timeMs: performance.timeOrigin + performance.now(), via: meta.via, pid: meta.pid });
+      reaper.touch();
+      const unacknowledged = (err: unknown) => {
+        metrics.unacknowledged.add(1, { transport: meta.via });
+        throw err;
+      };
+      if (!result.ok && result.reason === 'unavailable') return unacknowledged(new JournalUnavailable('the journal cannot take events now'));
+      return journal.flushSoon().catch(unacknowledged); // answered once on disk, 503 when it is not
     },
     onRejected: (reason) => metrics.rejected.add(1, { reason }),
-    health: () => ({ status: 'ok', pid: process.pid, version: options.version ?? 'dev' }),
-    status: () => ({
-      pid: process.pid,
-      version: options.version ?? 'dev',
-      openSpans: builder.openSpanCount(),
-      exportPending: telemetry.tracker.pending(),
-      retryBacklog: telemetry.tracker.retryBacklog(),
-      spoolBacklog: spool.backlog(),
-      watermark: telemetry.tracker.watermark(),
-      lastSeq: ingestor.lastSeq(),
-      gaps: builder.counters.gaps,
-      exportFailuresLastHour: failures.filter((f) => f.atMs > Date.now() - 3_600_000).reduce((n, f) => n + f.count, 0),
-      otlp: tracesUrl ?? null,
-      sessions: builder.openSessions().map((s) => ({
-        sessionId: s.sessionId, traceId: s.traceId, pid: s.pid ?? null, openTurns: s.turns.size, openTools: s.tools.size,
-        openAgents: s.agents.size, lastEventMs: s.lastEventMs,
-      })),
+    health: () => ({ status: 'ok', pid: process.pid, version }),
+    status: createStatus({
+      version, otlp: exporter.tracesUrl, openSpans: () => builder.openSpanCount(), exportPending: () => telemetry.tracker.pending(),
+      retryBacklog: () => telemetry.tracker.retryBacklog(), spoolBacklog: () => drainer.backlog(), watermark: () => telemetry.tracker.watermark(),
+      lastSeq: () => ingestor.lastSeq(), gaps: () => builder.counters.gaps, exportFailuresLastHour: () => exporter.failuresLastHour(),
+      journal: () => ({ ...journal.stats() }), quarantine: () => quarantine.summary(), sessions: () => builder.openSessions(),
     }),
     metrics: (req, res) => telemetry.prometheus.getMetricsRequestHandler(req, res),
   });
+  const listener: Component = {
+    name: 'server',
+    start: () => listen(server, config.agent.host, config.agent.port), // seam: foreign-port check
+    shutdown: () => new Promise<void>((r) => {
+      if (!server.listening) return r();
+      server.close(() => r());
+      server.closeIdleConnections?.();
+    }),
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.agent.port, config.agent.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch(async (err: NodeJS.ErrnoException) => {
-    await telemetry.shutdown();
-    journal.close();
-    if (err.code === 'EADDRINUSE') throw new AgentAlreadyRunning(`port ${config.agent.host}:${config.agent.port} is in use`);
-    throw err;
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.agent.host}:${port}`;
-  writeAtomic(paths.pidFile, `${process.pid}\n`);
-  writeAtomic(paths.agentInfo, JSON.stringify({ pid: process.pid, url, port, startedAt: new Date().toISOString(), version: options.version ?? 'dev' }));
-  log(`agent listening on ${url} (pid ${process.pid}), exporting to ${tracesUrl ?? 'the local store only'}`);
-
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(paths.spoolNew, () => {
-      spoolDirty = true;
-      setImmediate(() => spoolDirty && drainSpool());
-    });
-  } catch {
-    /* polling below still drains */
-  }
-  let persisted = initialWatermark;
-  const timers = [
-    setInterval(drainSpool, 250),
-    setInterval(() => {
-      const mark = telemetry.tracker.watermark();
-      if (mark !== persisted) writeAtomic(paths.watermark, `${mark}\n`);
-      persisted = mark;
-      if (journal.sizeBytes() > Math.max(4 * 1024 * 1024, 2 * compactedSize)) compact();
-    }, 1000),
-    setInterval(reap, config.agent.reaperIntervalSeconds * 1000),
-  ];
-
-  // Compaction re-reads the journal: only when it has doubled since the last one (the export
-  // watermark can lag, so a journal above the floor may not shrink much).
-  let compactedSize = 0;
-  function compact() {
-    const mark = telemetry.tracker.watermark();
-    const live = new Set(builder.openSessions().map((s) => s.sessionId));
-    journal.compact((ev) => ev.seq > mark || live.has(ev.sessionId));
-    compactedSize = journal.sizeBytes();
-  }
-
-  function reap() {
-    const now = Date.now();
-    for (const s of builder.openSessions()) {
-      if (s.pid && !isAlive(s.pid)) ingestor.closeSession(s.sessionId, 'process_exited', now);
-      else if (now - s.lastEventMs > config.agent.sessionIdleCloseSeconds * 1000) ingestor.closeSession(s.sessionId, 'idle', now);
-    }
-    builder.evictEnded(now - 3_600_000);
-    const idleFor = now - lastActivity;
-    if (config.agent.idleExitSeconds > 0 && openSessions() === 0 && spool.backlog() === 0 && idleFor > config.agent.idleExitSeconds * 1000) {
-      void shutdown('idle');
-    }
-  }
-
+  // Start in order; shut down in reverse (only what started), once.
+  const started: Component[] = [];
+  let stopping: Promise<void> | undefined;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
-  let stopping: Promise<void> | undefined;
   function shutdown(reason = 'shutdown'): Promise<void> {
     stopping ??= (async () => {
       log(`agent stopping (${reason})`);
-      for (const t of timers) clearInterval(t);
-      watcher?.close();
-      await new Promise<void>((r) => {
-        server.close(() => r());
-        server.closeIdleConnections?.();
-      });
-      drainSpool();
-      await telemetry.forceFlush();
-      writeAtomic(paths.watermark, `${telemetry.tracker.watermark()}\n`);
-      compact();
-      await telemetry.shutdown();
-      journal.close();
-      writeAtomic(paths.cleanStop, `${new Date().toISOString()}\n`);
-      if (readNumber(paths.pidFile) === process.pid) {
-        for (const f of [paths.pidFile, paths.agentInfo]) if (existsSync(f)) unlinkSync(f);
+      for (const c of started.splice(0).reverse()) {
+        await Promise.resolve().then(() => c.shutdown()).catch((err: unknown) => log(`shutdown of ${c.name} failed: ${(err as Error).message}`));
       }
+      try {
+        files.markCleanStop();
+      } catch (err) {
+        log(`could not mark the clean stop: ${(err as Error).message}`);
+      }
+      files.release();
       resolveClosed();
     })();
     return stopping;
   }
+  const start = async (c: Component) => {
+    await c.start();
+    started.push(c);
+  };
+  try {
+    for (const c of [quarantine, journal, exporter]) await start(c);
+    const replayed = ingestor.replay(watermark.initial);
+    if (replayed.events || replayed.corrupt) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable, ${replayed.failed.size} quarantined), watermark ${watermark.initial}`);
+    if (replayed.failed.size || replayed.corrupt) watermark.compact(replayed.failed); // the next start does not meet them again
+    // The last run did not stop cleanly (crash, kill -9): what happened meanwhile may be missing.
+    if (!files.takeCleanStop() && replayed.events) {
+      const marked = ingestor.markOutage(Date.now());
+      if (marked) log(`previous agent stopped uncleanly: marked the outage on ${marked} open sessions`);
+    }
+    for (const c of [watermark, drainer, listener]) await start(c);
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${config.agent.host}:${port}`;
+    files.publish({ url, port, version }); // seam: agent.json (after listen: it names the port)
+    await start(reaper);
+    log(`agent listening on ${url} (pid ${process.pid}), exporting to ${exporter.tracesUrl ?? 'the local store only'}`);
+    return { port, url, shutdown, closed };
+  } catch (err) {
+    stopping ??= (async () => {
+      for (const c of started.splice(0).reverse()) await Promise.resolve().then(() => c.shutdown()).catch(() => {});
+      files.release();
+      resolveClosed();
+    })();
+    await stopping;
+    throw err;
+  }
+}
 
-  return { port, url, shutdown, closed };
+function listen(server: ReturnType<typeof createAgentServer>, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE') throw new AgentAlreadyRunning(`port ${host}:${port} is in use`);
+    throw err;
+  });
 }
