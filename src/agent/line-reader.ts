@@ -43,9 +43,11 @@ export function readLines(file: string, onLine: (line: string) => void, maxLineB
       for (;;) {
         const nl = chunk.indexOf(10, start);
         if (nl < 0 || nl >= n) break;
-        if (skipping) {
+        if (skipping || pendingLen + (nl - start) > maxLineBytes) {
           tooLong++;
           skipping = false;
+          pieces = [];
+          pendingLen = 0;
         } else {
           const part = chunk.subarray(start, nl);
           const line = pieces.length ? Buffer.concat([...pieces, part]).toString('utf8') : part.toString('utf8');

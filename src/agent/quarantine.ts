@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Component, Log } from './component.js';
 
 export type QuarantineStage = 'ingest' | 'spool' | 'replay' | 'journal';
@@ -57,7 +58,7 @@ export interface QuarantineOptions {
   log?: Log;
 }
 
-const NAME = /^(\d+)-(\d+)-([a-z]+)-([a-z_]+)\.json$/;
+const NAME = /^(\d+)-(\d+)-[0-9a-f]+-([a-z]+)-([a-z_]+)\.json$/;
 const RECENT = 20;
 
 export function createQuarantine(options: QuarantineOptions): Quarantine {
@@ -77,8 +78,9 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
     options.onDropped?.(count);
   };
 
-  const evictFor = (incoming: number) => {
-    while (entries.length && (entries.length + 1 > maxEntries || bytes + incoming > maxBytes)) {
+  /** Makes room for `count` more entries of `incoming` bytes (0, 0: just enforce the bound). */
+  const evictFor = (count: number, incoming: number) => {
+    while (entries.length && (entries.length + count > maxEntries || bytes + incoming > maxBytes)) {
       const old = entries.shift()!;
       bytes -= old.bytes;
       try {
@@ -103,7 +105,7 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
           entries.push({ file, atMs: Number(m[1]), stage: m[3]!, reason: m[4]!, bytes: st.size });
           bytes += st.size;
         }
-        evictFor(0);
+        evictFor(0, 0);
       } catch (err) {
         log(`quarantine: cannot read ${options.dir}: ${(err as Error).message}`);
       }
@@ -123,8 +125,8 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
         const text = `${JSON.stringify(record)}\n`;
         const size = Buffer.byteLength(text);
         const reason = input.reason.replace(/[^a-z_]/g, '_') || 'unknown';
-        const file = `${record.atMs.toFixed(0)}-${String(n++).padStart(6, '0')}-${input.stage}-${reason}.json`;
-        evictFor(size);
+        const file = `${record.atMs.toFixed(0)}-${String(n++).padStart(6, '0')}-${randomBytes(3).toString('hex')}-${input.stage}-${reason}.json`;
+        evictFor(1, size);
         path = join(options.dir, file);
         writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
         entries.push({ file, atMs: record.atMs, stage: input.stage, reason, bytes: size, ...(input.error ? { error: input.error.slice(0, 200) } : {}) });
