@@ -8,12 +8,13 @@
  * - MAX_EVENT_DEPTH (200): nesting of arrays/objects. JSON.stringify (used to measure and capture
  *   tool input/output) overflows the stack at about 5,000 levels; real payloads nest < 20 levels.
  *   Checked on the raw text, in one pass, before JSON.parse.
- * - MAX_EVENT_FIELDS (256): top-level fields. Unknown and point events keep their scalar fields
- *   as details, each redacted; a 60k-field event took a second of CPU. Claude Code sends < 30.
+ * - MAX_EVENT_FIELDS (100): top-level fields. Unknown and point events keep their scalar fields
+ *   as details, each redacted; a 60k-field event took a second of CPU. Claude Code sends < 30,
+ *   and the OTel SDK keeps at most 128 attributes per record anyway.
  */
 export const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 export const MAX_EVENT_DEPTH = 200;
-export const MAX_EVENT_FIELDS = 256;
+export const MAX_EVENT_FIELDS = 100;
 
 /** Fields that identify an event or key its span: kept however many fields are dropped. */
 const IDENTITY = ['session_id', 'hook_event_name', 'tool_name', 'tool_use_id', 'prompt_id', 'agent_id', 'agent_type', 'cwd', 'permission_mode'];

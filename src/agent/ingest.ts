@@ -146,7 +146,7 @@ export function createIngestor(options: IngestOptions) {
           throw new Poison('normalize_failed', message(err));
         }
         if (droppedFields) {
-          event.details = { ...event.details, 'claude_code.fields_dropped': droppedFields };
+          event.details = { 'claude_code.fields_dropped': droppedFields, ...event.details };
           metrics.fieldsDropped.add(droppedFields);
         }
         seq = event.seq; // never reused, even when apply fails below
