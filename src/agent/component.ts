@@ -30,3 +30,21 @@ export function every(ms: number, what: string, fn: () => void, log: Log): () =>
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** Components started in order and shut down in reverse: only those that started, once each. */
+export function createStartOrder(log: Log) {
+  const started: Component[] = [];
+  return {
+    async start(...components: Component[]) {
+      for (const c of components) {
+        await c.start();
+        started.push(c);
+      }
+    },
+    async shutdown() {
+      for (const c of started.splice(0).reverse()) {
+        await Promise.resolve().then(() => c.shutdown()).catch((err: unknown) => log(`shutdown of ${c.name} failed: ${(err as Error)?.message ?? String(err)}`));
+      }
+    },
+  };
+}
