@@ -44,6 +44,7 @@ const key = (ev: Pick<BridgeEvent, 'sessionId' | 'toolUseId'>) => `${ev.sessionI
 export function closedAndExported(lines: (onLine: (line: string) => void) => void, watermark: number): Set<string> {
   const closed = new Set<string>();
   lines((line) => {
+    if (!line.includes('"name":"PostToolUse')) return; // most lines: no parse needed
     const ev = parse(line);
     if (ev && ev.seq <= watermark && CLOSING.has(ev.name) && ev.toolUseId) closed.add(key(ev));
   });
