@@ -111,13 +111,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     })().catch((err: unknown) => log(`agent stop: ${(err as Error).message}`));
     return stopping;
   }
+  let previousClean = false;
   try {
     await order.start(quarantine, journal, exporter);
     const replayed = ingestor.replay(watermark.initial);
     if (replayed.events || replayed.corrupt) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable, ${replayed.failed.size} quarantined), watermark ${watermark.initial}`);
     if (replayed.failed.size || replayed.corrupt) watermark.compact(replayed.failed); // the next start does not meet them again
     // The last run did not stop cleanly (crash, kill -9): what happened meanwhile may be missing.
-    if (!files.takeCleanStop() && replayed.events) log(`previous agent stopped uncleanly: marked the outage on ${ingestor.markOutage(Date.now())} open sessions`);
+    previousClean = files.takeCleanStop();
+    if (!previousClean && replayed.events) log(`previous agent stopped uncleanly: marked the outage on ${ingestor.markOutage(Date.now())} open sessions`);
     await order.start(watermark, drainer, listener);
     const { port, url } = listener.address();
     files.publish({ url, port, version }); // seam: agent.json, once listening (it names the port)
@@ -125,7 +127,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log(`agent listening on ${url} (pid ${process.pid}), exporting to ${exporter.tracesUrl ?? 'the local store only'}`);
     return { port, url, shutdown, closed };
   } catch (err) {
-    await shutdown(`start failed: ${(err as Error).message}`, false);
+    await shutdown(`start failed: ${(err as Error).message}`, previousClean); // a clean stop before stays one
     throw err;
   }
 }

@@ -51,8 +51,12 @@ export function createReaper(options: ReaperOptions): Reaper {
   const reap = () => {
     const t = now();
     for (const s of options.openSessions()) {
-      if (s.pid && !alive(s.pid)) options.closeSession(s.sessionId, 'process_exited', t);
-      else if (t - s.lastEventMs > options.sessionIdleCloseMs) options.closeSession(s.sessionId, 'idle', t);
+      try {
+        if (s.pid && !alive(s.pid)) options.closeSession(s.sessionId, 'process_exited', t);
+        else if (t - s.lastEventMs > options.sessionIdleCloseMs) options.closeSession(s.sessionId, 'idle', t);
+      } catch (err) {
+        options.log(`reaper: closing session ${s.sessionId} failed: ${(err as Error).message}`); // the others are still reaped
+      }
     }
     options.evictEnded(t - 3_600_000);
     if (options.idleExitMs > 0 && options.openSessions().length === 0 && options.spoolBacklog() === 0 && t - lastActivity > options.idleExitMs) {
