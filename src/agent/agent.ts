@@ -105,9 +105,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     stopping ??= (async () => {
       log(`agent stopping (${reason})`);
       await order.shutdown();
-      if (clean) files.markCleanStop();
-      files.release();
-      resolveClosed();
+      try {
+        if (clean) files.markCleanStop(); // a full disk refuses it: the next start then marks gaps, which is safe
+      } finally {
+        files.release();
+        resolveClosed();
+      }
     })().catch((err: unknown) => log(`agent stop: ${(err as Error).message}`));
     return stopping;
   }
