@@ -64,7 +64,7 @@ export function createTrackingExporter(
     if (retryTimer || stopped || retryQueue.length === 0) return;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      retrying = retryNow();
+      retrying = retryNow().catch((error: unknown) => hooks.onFailed(0, error)); // a timer callback never rejects unhandled
     }, backoffMs);
     retryTimer.unref();
   };

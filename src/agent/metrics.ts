@@ -10,6 +10,13 @@ export interface AgentMetrics {
   dropped: Counter;
   gaps: Counter;
   handling: Histogram;
+  /** Events and fragments set aside in the quarantine, by stage (ingest, spool, replay, journal) and reason. */
+  quarantined: Counter;
+  quarantineDropped: Counter;
+  journalWriteFailures: Counter;
+  /** Events answered with a non-200 because they could not be kept on disk, by transport. */
+  unacknowledged: Counter;
+  fieldsDropped: Counter;
 }
 
 export interface GaugeSources {
@@ -18,6 +25,7 @@ export interface GaugeSources {
   spoolBacklog(): number;
   exportPending(): number;
   journalBytes(): number;
+  quarantineEntries(): number;
 }
 
 export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMetrics {
@@ -28,6 +36,7 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
   gauge('claude_otel.spool_backlog', 'Spooled hook events not yet ingested', gauges.spoolBacklog);
   gauge('claude_otel.export_pending', 'Closed spans not yet confirmed exported', gauges.exportPending);
   gauge('claude_otel.journal_bytes', 'Size of the event journal', gauges.journalBytes);
+  gauge('claude_otel.quarantine_entries', 'Entries kept in the quarantine directory', gauges.quarantineEntries);
   const eventCounts = new Map<string, { count: number; attributes: { event: string; transport: string } }>();
   meter.createObservableCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' })
     .addCallback((r) => {
@@ -45,6 +54,11 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
     exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Spans whose export failed (retried; nothing is dropped)' }),
     dropped: meter.createCounter('claude_otel.spans_dropped', { description: 'Spans beyond the in-memory retry bound (kept in the journal until restart)' }),
     gaps: meter.createCounter('claude_otel.gaps', { description: 'Spans closed or opened without their hook event (event lost while the agent was down)' }),
+    quarantined: meter.createCounter('claude_otel.quarantined', { description: 'Inputs that failed to parse, normalize or apply, set aside in the quarantine, by stage and reason' }),
+    quarantineDropped: meter.createCounter('claude_otel.quarantine_dropped', { description: 'Quarantine entries evicted past the bound or not written (disk full)' }),
+    journalWriteFailures: meter.createCounter('claude_otel.journal_write_failures', { description: 'Journal writes the disk refused (retried until it takes them)' }),
+    unacknowledged: meter.createCounter('claude_otel.events_unacknowledged', { description: 'Events answered 503 because they could not be kept on disk, by transport' }),
+    fieldsDropped: meter.createCounter('claude_otel.event_fields_dropped', { description: 'Top-level event fields beyond the per-event cap, not kept' }),
     handling: meter.createHistogram('claude_otel.handling_duration', {
       description: 'Time from receipt to journaled and applied, per event',
       unit: 'ms',

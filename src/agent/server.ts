@@ -72,10 +72,8 @@ export function createAgentServer(handlers: ServerHandlers): Server {
         handlers.onRejected('internal');
       }
       if (!journaled) return reply(res, 200, EMPTY);
-      journaled.then(() => reply(res, 200, EMPTY), () => {
-        handlers.onRejected('internal');
-        reply(res, 200, EMPTY);
-      });
+      // Not on disk (disk full): 503, so that a sender that can retry does (counted by the agent).
+      journaled.then(() => reply(res, 200, EMPTY), () => reply(res, 503, EMPTY));
     });
     req.on('error', () => handlers.onRejected('aborted'));
   }

@@ -1,28 +1,49 @@
 /**
- * The spool: events written by command hooks (bin/claude-otel-hook) as one file each, named
- * `<receipt µs since epoch>-<claude pid>-<hook pid>.json`, written to tmp/ and renamed into new/.
- * The agent ingests them in name (= receipt time) order and deletes each once journaled.
+ * The spool: events written by command hooks as one file each, named
+ * `<receipt µs since epoch>-<claude pid>-<hook pid>.json`, written to tmp/ and renamed into new/
+ * (hooks of older versions wrote straight into new/). This module is the file side only: list
+ * new/ (never tmp/), read one entry safely, consume or reject it. The drain policy is in
+ * spool-drainer.ts.
+ *
+ * Reading never trusts the entry: lstat first (a symlink, FIFO, directory or socket is refused
+ * without being opened), a size cap before reading, open with O_NOFOLLOW | O_NONBLOCK (an entry
+ * swapped for a FIFO or link after the lstat cannot block or redirect the read), and the opened
+ * file must be the regular file that was checked.
  */
-import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface SpooledEvent {
-  body: string;
-  timeMs: number;
-  pid?: number | undefined;
-  file: string;
-}
+export type SpoolRead =
+  | { kind: 'event'; body: string; timeMs: number; pid?: number | undefined; mtimeMs: number }
+  /** Young and visibly incomplete (does not end in `}`): a hook may still be writing it. */
+  | { kind: 'incomplete'; mtimeMs: number }
+  | { kind: 'gone' }
+  | { kind: 'refused'; reason: 'symlink' | 'fifo' | 'directory' | 'not_regular' | 'too_large' | 'unreadable'; error: string };
 
 const NAME = /^(\d{13,19})-(\d+)-\d+\.json$/;
 
 export interface Spool {
-  /** Spooled events in receipt order; `consume` removes one once it is safely journaled. */
+  /** Spooled entries in receipt (= name) order. */
   list(): string[];
-  read(name: string): SpooledEvent | undefined;
+  read(name: string, options: { maxBytes: number; youngSinceMs: number }): SpoolRead;
   consume(name: string): void;
-  /** Moves a file that cannot be read as an event aside, so it is kept for inspection, not retried. */
-  reject(name: string): void;
+  /** Moves an entry aside (the entry itself: a link moves as a link), so it is kept, not retried.
+   *  False when it could be neither moved nor removed. */
+  reject(name: string): boolean;
   backlog(): number;
+}
+
+function kindOf(st: { isSymbolicLink(): boolean; isFIFO(): boolean; isDirectory(): boolean; isFile(): boolean }) {
+  if (st.isSymbolicLink()) return 'symlink' as const;
+  if (st.isFIFO()) return 'fifo' as const;
+  if (st.isDirectory()) return 'directory' as const;
+  return st.isFile() ? undefined : ('not_regular' as const);
+}
+
+function endsLikeJson(fd: number, size: number): boolean {
+  const tail = Buffer.alloc(Math.min(16, size));
+  readSync(fd, tail, 0, tail.length, size - tail.length);
+  return tail.toString('latin1').trimEnd().endsWith('}');
 }
 
 export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): Spool {
@@ -35,17 +56,50 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
   };
   return {
     list,
-    read(name) {
-      const match = NAME.exec(name);
-      let body: string;
+    read(name, options) {
+      const path = join(dirs.spoolNew, name);
+      let st;
       try {
-        body = readFileSync(join(dirs.spoolNew, name), 'utf8');
+        st = lstatSync(path);
       } catch {
-        return undefined; // consumed meanwhile by another reader
+        return { kind: 'gone' };
       }
-      const micros = match ? Number(match[1]!.slice(0, 16)) : Date.now() * 1000;
-      const pid = match ? Number(match[2]) : undefined;
-      return { body, timeMs: micros / 1000, pid: pid || undefined, file: name };
+      const bad = kindOf(st);
+      if (bad) return { kind: 'refused', reason: bad, error: `${bad} in the spool` };
+      if (st.size > options.maxBytes) return { kind: 'refused', reason: 'too_large', error: `${st.size} bytes, over the ${options.maxBytes}-byte cap` };
+      let fd: number;
+      try {
+        fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return { kind: 'gone' };
+        if (code === 'ELOOP') return { kind: 'refused', reason: 'symlink', error: 'symlink in the spool' };
+        return { kind: 'refused', reason: 'unreadable', error: `cannot open: ${code ?? (err as Error).message}` };
+      }
+      try {
+        const opened = fstatSync(fd);
+        const swapped = kindOf(opened) ?? (opened.ino !== st.ino ? 'not_regular' : undefined);
+        if (swapped) return { kind: 'refused', reason: swapped, error: 'the entry changed while it was read' };
+        if (opened.size > options.maxBytes) return { kind: 'refused', reason: 'too_large', error: `${opened.size} bytes, over the ${options.maxBytes}-byte cap` };
+        if (opened.mtimeMs > options.youngSinceMs && (opened.size === 0 || !endsLikeJson(fd, opened.size))) {
+          return { kind: 'incomplete', mtimeMs: opened.mtimeMs };
+        }
+        const buf = Buffer.allocUnsafe(opened.size);
+        let got = 0;
+        while (got < buf.length) {
+          const n = readSync(fd, buf, got, buf.length - got, got);
+          if (n === 0) break;
+          got += n;
+        }
+        const match = NAME.exec(name);
+        const micros = match ? Number(match[1]!.slice(0, 16)) : opened.mtimeMs * 1000;
+        const pid = match ? Number(match[2]) : undefined;
+        return { kind: 'event', body: buf.toString('utf8', 0, got), timeMs: micros / 1000, pid: pid || undefined, mtimeMs: opened.mtimeMs };
+      } catch (err) {
+        return { kind: 'refused', reason: 'unreadable', error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      } finally {
+        closeSync(fd);
+      }
     },
     consume(name) {
       try {
@@ -55,10 +109,26 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
       }
     },
     reject(name) {
+      const from = join(dirs.spoolNew, name);
+      for (const to of [name, `${name}.${process.pid}-${Date.now()}`]) {
+        try {
+          renameSync(from, join(dirs.spoolRejected, to));
+          return true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+            try {
+              lstatSync(from);
+            } catch {
+              return true; // gone meanwhile
+            }
+          }
+        }
+      }
       try {
-        renameSync(join(dirs.spoolNew, name), join(dirs.spoolRejected, name));
+        unlinkSync(from); // cannot be moved: do not retry it forever
+        return true;
       } catch {
-        /* already gone */
+        return false;
       }
     },
     backlog: () => list().length,

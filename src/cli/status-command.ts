@@ -1,18 +1,7 @@
 /** `claude-otel status [--json]`: the running agent's open sessions and counters. Exit 0 up, 1 down. */
 import type { CommandIo } from './io.js';
 import { fetchAgentJson, readAgentInfo } from './agent-client.js';
-
-interface Status {
-  pid: number;
-  version: string;
-  openSpans: number;
-  exportPending: number;
-  retryBacklog: number;
-  spoolBacklog: number;
-  gaps: number;
-  otlp: string | null;
-  sessions: { sessionId: string; openTurns: number; openTools: number; openAgents: number; lastEventMs: number; pid: number | null }[];
-}
+import type { AgentStatus } from '../agent/status.js';
 
 export async function runStatusCommand(argv: string[], io: CommandIo): Promise<number> {
   const { info, token } = readAgentInfo(io.env);
@@ -20,9 +9,9 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
     io.stderr('agent: not running (no agent.json under CLAUDE_OTEL_HOME)\n');
     return 1;
   }
-  let status: Status;
+  let status: AgentStatus;
   try {
-    status = (await fetchAgentJson(info.url, '/v1/status', token)) as Status;
+    status = (await fetchAgentJson(info.url, '/v1/status', token)) as AgentStatus;
   } catch (err) {
     io.stderr(`agent: not reachable at ${info.url} (${(err as Error).message})\n`);
     return 1;

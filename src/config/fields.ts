@@ -53,6 +53,13 @@ export const FIELDS: readonly FieldSpec[] = [
     true,
   ),
   f(
+    'export.otlpLogsEndpoint',
+    'string',
+    ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'CLAUDE_OTEL_OTLP_LOGS_ENDPOINT'],
+    'an http(s) URL such as http://localhost:4318/v1/logs',
+    true,
+  ),
+  f(
     'export.otlpHeaders',
     'kvlist',
     ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'CLAUDE_OTEL_OTLP_HEADERS'],

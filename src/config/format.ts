@@ -33,6 +33,7 @@ export function maskConfig(config: Config): Config {
   copy.export.otlpHeaders = Object.fromEntries(Object.keys(config.export.otlpHeaders).map((k) => [k, MASK]));
   if (copy.export.otlpEndpoint) copy.export.otlpEndpoint = maskUrl(copy.export.otlpEndpoint);
   if (copy.export.otlpTracesEndpoint) copy.export.otlpTracesEndpoint = maskUrl(copy.export.otlpTracesEndpoint);
+  if (copy.export.otlpLogsEndpoint) copy.export.otlpLogsEndpoint = maskUrl(copy.export.otlpLogsEndpoint);
   copy.export.resourceAttributes = Object.fromEntries(
     Object.entries(config.export.resourceAttributes).map(([k, v]) => [k, redactor.redact(v).text]),
   );

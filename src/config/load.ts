@@ -371,6 +371,7 @@ function sortKeys<T>(record: Record<string, T>): Record<string, T> {
 /** The URL to export a signal to: the signal-specific endpoint as is, else `<base>/v1/<signal>`. */
 export function otlpSignalUrl(config: Config, signal: 'traces' | 'logs' | 'metrics'): string | undefined {
   if (signal === 'traces' && config.export.otlpTracesEndpoint) return config.export.otlpTracesEndpoint;
+  if (signal === 'logs' && config.export.otlpLogsEndpoint) return config.export.otlpLogsEndpoint;
   const base = config.export.otlpEndpoint;
   if (!base) return undefined;
   return `${base.replace(/\/+$/, '')}/v1/${signal}`;

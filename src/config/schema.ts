@@ -65,6 +65,8 @@ export const configSchema = z.strictObject({
     otlpEndpoint: httpUrl.optional(),
     /** Full traces URL, used as is (like OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
     otlpTracesEndpoint: httpUrl.optional(),
+    /** Full logs URL, used as is (like OTEL_EXPORTER_OTLP_LOGS_ENDPOINT). */
+    otlpLogsEndpoint: httpUrl.optional(),
     otlpHeaders: z.record(z.string().min(1), z.string()),
     serviceName: z.string().min(1),
     resourceAttributes: z.record(z.string().min(1), z.string()),

@@ -42,10 +42,12 @@ describe('agent', () => {
 
   it('answers every bad input with 200 {}, stays up, and counts the rejects', async () => {
     const { agent } = await setup();
-    const huge = JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big', tool_response: { stdout: 'x'.repeat(10 * 1024 * 1024) } }));
+    // Under the 8 MiB per-event cap (src/agent/event-limits.ts): accepted; over it: counted too_large.
+    const huge = JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big', tool_response: { stdout: 'x'.repeat(6 * 1024 * 1024) } }));
+    const tooBig = JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big2', tool_response: { stdout: 'x'.repeat(10 * 1024 * 1024) } }));
     const inputs: (string | Buffer)[] = [
       '', '{not json', JSON.stringify({ session_id: SID, hook_event_name: 'SomethingNew' }),
-      JSON.stringify({ session_id: 42, hook_event_name: 'Stop' }), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), huge,
+      JSON.stringify({ session_id: 42, hook_event_name: 'Stop' }), Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), huge, tooBig,
     ];
     for (const input of inputs) {
       const res = await agent.post(input);
@@ -57,6 +59,7 @@ describe('agent', () => {
     expect(metrics).toMatch(/claude_otel_events_rejected_total\{reason="empty"\} 1/);
     expect(metrics).toMatch(/claude_otel_events_rejected_total\{reason="malformed_json"\} 2/);
     expect(metrics).toMatch(/claude_otel_events_rejected_total\{reason="invalid_event"\} 1/);
+    expect(metrics).toMatch(/claude_otel_events_rejected_total\{reason="too_large"\} 1/);
     expect(metrics).toMatch(/claude_otel_events_total\{event="other",transport="http"\} 1/);
     expect(metrics).toMatch(/claude_otel_events_total\{event="PostToolUse",transport="http"\} 1/);
   });

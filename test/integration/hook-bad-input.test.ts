@@ -14,7 +14,8 @@ const SID = 'eeeeeeee-2222-4333-8444-555555555555';
 const inputs: [string, Buffer][] = [
   ['empty stdin', Buffer.alloc(0)],
   ['malformed JSON', Buffer.from('{"session_id": "x", ')],
-  ['a 10 MB tool_response', Buffer.from(JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big', tool_response: { stdout: 'y'.repeat(10 * 1024 * 1024) } })))],
+  ['a 6 MB tool_response', Buffer.from(JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big', tool_response: { stdout: 'y'.repeat(6 * 1024 * 1024) } })))],
+  ['a 10 MB tool_response (over the per-event cap)', Buffer.from(JSON.stringify(fixture('PostToolUse', { session_id: SID, tool_use_id: 'big2', tool_response: { stdout: 'y'.repeat(10 * 1024 * 1024) } })))],
   ['an unknown hook_event_name', Buffer.from(JSON.stringify({ session_id: SID, hook_event_name: 'FutureEvent', x: 1 }))],
   ['wrong types', Buffer.from(JSON.stringify({ session_id: ['no'], hook_event_name: 12 }))],
   ['invalid UTF-8', Buffer.concat([Buffer.from('{"session_id":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('","hook_event_name":"Stop"}')])],
@@ -59,9 +60,9 @@ describe.each([
     const text = await agent.metrics();
     const rejected = [...text.matchAll(/^claude_otel_events_rejected_total\{reason="([a-z_]+)"\} (\d+)/gm)].reduce((n, m) => n + Number(m[2]), 0);
     const spooledRejects = readdirSync(join(agent.home, 'spool', 'rejected')).length;
-    // empty, malformed, wrong types: rejected; 10 MB, unknown event, invalid UTF-8 (decoded with U+FFFD): accepted.
-    expect(rejected).toBe(3);
-    expect(spooledRejects).toBe(_name === 'bin/claude-otel-hook' ? 3 : 0);
+    // empty, malformed, wrong types, over 8 MiB: rejected; 6 MB, unknown event, invalid UTF-8 (decoded with U+FFFD): accepted.
+    expect(rejected).toBe(4);
+    expect(spooledRejects).toBe(_name === 'bin/claude-otel-hook' ? 4 : 0);
     const accepted = [...(await agent.metrics()).matchAll(/^claude_otel_events_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
     expect(accepted).toBe(3);
   });

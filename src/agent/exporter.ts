@@ -1,0 +1,74 @@
+/**
+ * The exporter component: the OTel SDK (telemetry.ts) with the local store, the export tracker and
+ * its hooks, built from the effective config (endpoints are resolved once, in src/config). Start
+ * does nothing the constructor has not done; shutdown flushes and closes the providers, once.
+ */
+import type { Config } from '../config/schema.js';
+import { otlpSignalUrl } from '../config/load.js';
+import { createLocalStoreExporter } from '../store/local-store.js';
+import type { Component, Log } from './component.js';
+import type { HomePaths } from './paths.js';
+import { createFailureWindow } from './status.js';
+import { startTelemetry, type Telemetry } from './telemetry.js';
+
+export interface ExporterHooks {
+  onExported(n: number): void;
+  onFailed(n: number): void;
+  onDropped(n: number): void;
+}
+
+export interface Exporter extends Component {
+  readonly telemetry: Telemetry;
+  readonly tracesUrl: string | undefined;
+  failuresLastHour(): number;
+  /** Counters are created on the telemetry's meter after it exists: wired here. */
+  setHooks(hooks: ExporterHooks): void;
+}
+
+export function createExporter(config: Config, paths: HomePaths, initialWatermark: number, log: Log): Exporter {
+  const e = config.export;
+  const tracesUrl = otlpSignalUrl(config, 'traces');
+  const logsUrl = otlpSignalUrl(config, 'logs');
+  const failures = createFailureWindow();
+  let hooks: ExporterHooks | undefined;
+  const store = createLocalStoreExporter({ dir: paths.store, maxBytes: config.store.maxBytes, maxAgeHours: config.store.maxAgeHours });
+  const telemetry = startTelemetry({
+    serviceName: e.serviceName,
+    resourceAttributes: e.resourceAttributes,
+    otlp: tracesUrl !== undefined,
+    otlpTracesEndpoint: tracesUrl,
+    otlpLogsEndpoint: logsUrl,
+    otlpHeaders: e.otlpHeaders,
+    localStore: store,
+    keepLocalCopy: config.store.localCopy,
+    flushDelayMs: e.flushDelayMs,
+    maxExportBatchSize: e.maxExportBatchSize,
+    maxQueueSize: e.maxQueueSize,
+    exportTimeoutMs: e.exportTimeoutMs,
+    initialWatermark,
+    hooks: {
+      onExported: (n) => hooks?.onExported(n),
+      onFailed: (n, error) => {
+        hooks?.onFailed(n);
+        failures.add(n);
+        log(`export of ${n} spans failed (will retry): ${String((error as Error | undefined)?.message ?? error)}`);
+      },
+      onDropped: (n) => hooks?.onDropped(n),
+    },
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    name: 'exporter',
+    telemetry,
+    tracesUrl,
+    failuresLastHour: failures.lastHour,
+    setHooks(h) {
+      hooks = h;
+    },
+    start() {},
+    shutdown() {
+      stopping ??= telemetry.shutdown().catch((err: unknown) => log(`exporter shutdown failed: ${(err as Error).message}`));
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The reaper: closes sessions whose Claude Code process is gone (or that have been idle past the
+ * configured time), evicts ended sessions from memory, and ends the agent when nothing is open,
+ * the spool is empty and nothing has happened for `idleExitSeconds`.
+ */
+import { readFileSync } from 'node:fs';
+import { every, type Component, type Log } from './component.js';
+
+/** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc here: kill(0) is all we know
+  }
+}
+
+export interface ReaperOptions {
+  intervalMs: number;
+  sessionIdleCloseMs: number;
+  /** 0: never exit when idle. */
+  idleExitMs: number;
+  openSessions(): { sessionId: string; pid?: number | undefined; lastEventMs: number }[];
+  closeSession(sessionId: string, reason: string, timeMs: number): void;
+  evictEnded(beforeMs: number): void;
+  spoolBacklog(): number;
+  onIdle(): void;
+  log: Log;
+  now?: () => number;
+  isAlive?: (pid: number) => boolean;
+}
+
+export interface Reaper extends Component {
+  /** Anything that counts as activity (an event in) pushes the idle exit back. */
+  touch(): void;
+  reap(): void;
+}
+
+export function createReaper(options: ReaperOptions): Reaper {
+  const now = options.now ?? Date.now;
+  const alive = options.isAlive ?? isAlive;
+  let lastActivity = now();
+  let stop: (() => void) | undefined;
+  const reap = () => {
+    const t = now();
+    for (const s of options.openSessions()) {
+      try {
+        if (s.pid && !alive(s.pid)) options.closeSession(s.sessionId, 'process_exited', t);
+        else if (t - s.lastEventMs > options.sessionIdleCloseMs) options.closeSession(s.sessionId, 'idle', t);
+      } catch (err) {
+        options.log(`reaper: closing session ${s.sessionId} failed: ${(err as Error).message}`); // the others are still reaped
+      }
+    }
+    options.evictEnded(t - 3_600_000);
+    if (options.idleExitMs > 0 && options.openSessions().length === 0 && options.spoolBacklog() === 0 && t - lastActivity > options.idleExitMs) {
+      options.onIdle();
+    }
+  };
+  return {
+    name: 'reaper',
+    start() {
+      stop ??= every(options.intervalMs, 'reaper', reap, options.log);
+    },
+    touch() {
+      lastActivity = now();
+    },
+    reap,
+    shutdown() {
+      stop?.();
+    },
+  };
+}

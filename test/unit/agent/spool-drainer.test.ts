@@ -1,0 +1,131 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createJournal } from '../../../src/agent/journal.js';
+import { createQuarantine } from '../../../src/agent/quarantine.js';
+import { createSpool } from '../../../src/agent/spool.js';
+import { createSpoolDrainer } from '../../../src/agent/spool-drainer.js';
+import type { IngestResult } from '../../../src/agent/ingest.js';
+
+const event = (n: number) => JSON.stringify({ session_id: 's', hook_event_name: 'UserPromptSubmit', prompt: `p${n}` });
+
+describe('createSpoolDrainer', () => {
+  let home: string;
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  function setup(options: { maxEventBytes?: number; graceMs?: number } = {}) {
+    home = mkdtempSync(join(tmpdir(), 'cob-spool-'));
+    const dirs = { spoolNew: join(home, 'spool', 'new'), spoolTmp: join(home, 'spool', 'tmp'), spoolRejected: join(home, 'spool', 'rejected') };
+    for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+    const quarantine = createQuarantine({ dir: join(home, 'quarantine') });
+    quarantine.start();
+    const journal = createJournal(join(home, 'journal.jsonl'));
+    journal.start();
+    const ingested: string[] = [];
+    const rejected: string[] = [];
+    const ingest = (body: string): IngestResult => {
+      try {
+        JSON.parse(body);
+      } catch {
+        return { ok: false, reason: 'malformed_json' };
+      }
+      ingested.push(body);
+      return { ok: true, event: { seq: ingested.length, timeMs: 0, name: 'X', known: false, sessionId: 's' } };
+    };
+    const drainer = createSpoolDrainer({
+      spool: createSpool(dirs), spoolDir: dirs.spoolNew, journal, quarantine, ingest, watch: false, pollMs: 60_000,
+      maxEventBytes: options.maxEventBytes ?? 1024 * 1024, graceMs: options.graceMs ?? 5000,
+      onRejected: (reason) => rejected.push(reason), log: () => {},
+    });
+    const name = (n: number) => `${Date.now() * 1000 + n}-0-${n}.json`;
+    const stop = () => {
+      drainer.shutdown();
+      journal.shutdown();
+    };
+    return { dirs, drainer, ingested, rejected, quarantine, name, stop };
+  }
+
+  it('does not ingest a symlink (even to a valid event), and moves the link, not its target, aside', () => {
+    const { dirs, drainer, ingested, rejected, quarantine, name, stop } = setup();
+    const foreign = join(home, 'foreign.json');
+    writeFileSync(foreign, event(0));
+    symlinkSync(foreign, join(dirs.spoolNew, name(1)));
+    symlinkSync(join(home, 'nowhere'), join(dirs.spoolNew, name(2))); // dangling
+    writeFileSync(join(dirs.spoolNew, name(3)), event(3));
+    drainer.start();
+    expect(ingested).toEqual([event(3)]);
+    expect(rejected).toEqual(['symlink', 'symlink']);
+    expect(existsSync(foreign)).toBe(true);
+    expect(readdirSync(dirs.spoolNew)).toEqual([]);
+    expect(quarantine.summary().recent.map((e) => e.reason)).toEqual(['symlink', 'symlink']);
+    stop();
+  });
+
+  it('does not block on a FIFO, and sets it aside', () => {
+    const { dirs, drainer, ingested, rejected, name, stop } = setup();
+    execFileSync('mkfifo', [join(dirs.spoolNew, name(1))]);
+    writeFileSync(join(dirs.spoolNew, name(2)), event(2));
+    drainer.start(); // would hang here if the FIFO were opened for a blocking read
+    expect(ingested).toEqual([event(2)]);
+    expect(rejected).toEqual(['fifo']);
+    expect(drainer.backlog()).toBe(0);
+    stop();
+  });
+
+  it('sets aside a directory and an oversize file without reading them; the backlog is empty after', () => {
+    const { dirs, drainer, ingested, rejected, name, stop } = setup({ maxEventBytes: 100 });
+    mkdirSync(join(dirs.spoolNew, name(1)));
+    writeFileSync(join(dirs.spoolNew, name(2)), JSON.stringify({ session_id: 's', hook_event_name: 'Stop', pad: 'x'.repeat(200) }));
+    drainer.start();
+    expect(ingested).toEqual([]);
+    expect(rejected.sort()).toEqual(['directory', 'too_large']);
+    expect(drainer.backlog()).toBe(0);
+    expect(readdirSync(dirs.spoolRejected)).toHaveLength(2);
+    stop();
+  });
+
+  it('leaves a young partial file for its writer, then ingests it once complete', () => {
+    const { dirs, drainer, ingested, rejected, name, stop } = setup();
+    const file = join(dirs.spoolNew, name(1));
+    const full = event(1);
+    writeFileSync(file, full.slice(0, 20)); // an old hook still writing straight into new/
+    drainer.start();
+    expect(ingested).toEqual([]);
+    expect(rejected).toEqual([]);
+    expect(drainer.backlog()).toBe(1);
+    writeFileSync(file, full);
+    drainer.drain();
+    expect(ingested).toEqual([full]);
+    stop();
+  });
+
+  it('rejects a partial file once its writer has been quiet for the grace period', () => {
+    const { dirs, drainer, ingested, rejected, name, stop } = setup({ graceMs: 1000 });
+    const file = join(dirs.spoolNew, name(1));
+    writeFileSync(file, '{"session_id":"s",');
+    const old = (Date.now() - 5000) / 1000;
+    utimesSync(file, old, old);
+    drainer.start();
+    expect(ingested).toEqual([]);
+    expect(rejected).toEqual([]); // counted by the ingestor (malformed_json); here: moved aside
+    expect(readdirSync(dirs.spoolRejected)).toHaveLength(1);
+    stop();
+  });
+
+  it('never reads spool/tmp', () => {
+    const { dirs, drainer, ingested, name, stop } = setup();
+    writeFileSync(join(dirs.spoolTmp, name(1)), event(1));
+    drainer.start();
+    expect(ingested).toEqual([]);
+    expect(readdirSync(dirs.spoolTmp)).toHaveLength(1);
+    stop();
+  });
+
+  it('is a component: shutdown without start, and twice, is safe', () => {
+    const { drainer, stop } = setup();
+    drainer.shutdown();
+    stop();
+  });
+});
