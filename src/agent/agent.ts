@@ -14,6 +14,7 @@ import { createJournal } from './journal.js';
 import { createIngestor } from './ingest.js';
 import { createAgentMetrics } from './metrics.js';
 import { ensureHome, ensureToken, homePaths } from './paths.js';
+import { createModelCalls } from './model-calls.js';
 import { createAgentServer } from './server.js';
 import { createSpool } from './spool.js';
 import { startTelemetry } from './telemetry.js';
@@ -134,8 +135,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     journalBytes: () => journal.sizeBytes(),
   });
   metricsRef = metrics;
+  const modelCalls = createModelCalls({
+    home: paths.home, ...config.modelCalls, sink: telemetry, meter: telemetry.meter, watermark: () => telemetry.tracker.watermark(), log, env,
+    ...(config.capture.modelMessages ? { capture: (v: unknown) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }) } : {}),
+  });
+  modelCalls.start();
   const ingestor = createIngestor({
-    journal, builder, sink: telemetry, metrics, log,
+    journal, builder, sink: telemetry, metrics, log, beforeApply: modelCalls.observe, decorate: modelCalls.decorate,
     normalize: {
       capture: config.capture,
       captureValue: (v) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }),
@@ -292,6 +298,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       });
       drainSpool();
       await telemetry.forceFlush();
+      modelCalls.shutdown();
       writeAtomic(paths.watermark, `${telemetry.tracker.watermark()}\n`);
       compact();
       await telemetry.shutdown();

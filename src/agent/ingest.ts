@@ -23,6 +23,10 @@ export interface IngestOptions {
   metrics: AgentMetrics;
   normalize: NormalizeOptions;
   log: (message: string) => void;
+  /** Sees each live event after it is journaled and before the builder applies it (model calls). */
+  beforeApply?: (event: BridgeEvent) => void;
+  /** Rewrites each span the builder emits on its way to the sink (model-call roll-ups). */
+  decorate?: (span: import('../model/types.js').SpanRecord) => import('../model/types.js').SpanRecord;
 }
 
 export type IngestResult = { ok: true; event: BridgeEvent } | { ok: false; reason: string };
@@ -37,7 +41,7 @@ export function createIngestor(options: IngestOptions) {
   const emit = (outputs: BuilderOutput[], minSeq: number) => {
     for (const o of outputs) {
       if (o.seq <= minSeq) continue;
-      if (o.type === 'span') sink.emitSpan(o.span, o.seq);
+      if (o.type === 'span') sink.emitSpan(options.decorate ? options.decorate(o.span) : o.span, o.seq);
       else sink.emitLog(o.log);
     }
     const gaps = builder.counters.gaps - gapsSeen;
@@ -79,6 +83,7 @@ export function createIngestor(options: IngestOptions) {
       const event = normalizeEvent(parsed, { seq: seq + 1, timeMs: receipt.timeMs, via: receipt.via, pid: receipt.pid }, options.normalize);
       journal.append(event); // written before the answer (see journal.flushSoon): a crash after it loses nothing
       seq = event.seq;
+      options.beforeApply?.(event);
       emit(builder.apply(event), -Infinity);
       metrics.countEvent(parsed.known ? event.name : 'other', receipt.via ?? 'unknown');
       metrics.handling.record(performance.now() - started);

@@ -71,6 +71,7 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   if (e.agent_type !== undefined) ev.agentType = e.agent_type;
   if (e.cwd) ev.cwd = e.cwd;
   if (e.permission_mode) ev.permissionMode = e.permission_mode;
+  if (e.transcript_path) ev.transcriptPath = e.transcript_path;
   if (!parsed.known) {
     const details = scalarDetails(e, false, options.captureValue);
     if (details) ev.details = details;
@@ -82,6 +83,7 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
 
 function applyKnown(ev: BridgeEvent, e: KnownHookEvent, options: NormalizeOptions) {
   const { capture, captureValue } = options;
+  if (e.hook_event_name === 'SubagentStop' && e.agent_transcript_path) ev.agentTranscriptPath = e.agent_transcript_path;
   switch (e.hook_event_name) {
     case 'SessionStart':
       if (e.source) ev.source = e.source;

@@ -31,6 +31,8 @@ export const spanKeys = {
   compaction: (n: number) => `compact/${n}`,
   resume: (n: number) => `resume/${n}`,
   gapTurn: (n: number) => `gap-turn/${n}`,
+  /** One model response (`chat` span), by its message id (src/model-calls). */
+  chat: (responseId: string) => `chat/${responseId}`,
 };
 
 /** Ids that may reach the file system (session ids in file names). */

@@ -1,6 +1,7 @@
 /** The data that flows through the middle of the pipeline: no I/O, plain values. */
 
-export type AttrValue = string | number | boolean;
+/** string[] for the few array-valued conventions (gen_ai.response.finish_reasons). */
+export type AttrValue = string | number | boolean | string[];
 export type Attributes = Record<string, AttrValue>;
 
 /** A hook event after validation and privacy filtering: what the journal stores and replays. */
@@ -42,6 +43,10 @@ export interface BridgeEvent {
   prompt?: string;
   /** Small scalar fields of point events and unknown events. */
   details?: Attributes;
+  /** The session's transcript (every payload's transcript_path) and, on SubagentStop, the
+   *  subagent's own (agent_transcript_path). Paths only: read by src/agent/model-calls.ts. */
+  transcriptPath?: string;
+  agentTranscriptPath?: string;
   /** The Claude Code process that sent the event, when known (command hooks). */
   pid?: number;
   /** The transport that delivered the event. */
