@@ -3,7 +3,7 @@
 // haiku = claude-haiku-5-5); the agent reads the transcripts and exports one `chat` span per
 // response, under the turn or the subagent that made it, with the roll-ups on turn, subagent and
 // root, and the session cost equal to Claude Code's own `total_cost_usd`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parentOf, setupBridge, spansOf, traceProblems, type Bridge } from '../support/bridge-e2e.js';
@@ -48,6 +48,7 @@ async function run(script: (u: () => Usage) => Parameters<typeof setupBridge>[0]
   expect(r.exitCode).toBe(0);
   const info = JSON.parse(readFileSync(join(b.otelHome, 'agent.json'), 'utf8')) as { url: string };
   const metrics = await (await fetch(`${info.url}/metrics`)).text();
+  if (process.env.DUMP_METRICS) writeFileSync(process.env.DUMP_METRICS, metrics);
   await b.stopAgent();
   const payloads = b.payloads();
   expect(traceProblems(b.receiver.spans, payloads, b.ms.issuedToolUseIds())).toEqual([]);
@@ -118,7 +119,7 @@ describe('model calls with the real Claude Code CLI', () => {
     expect(value(series('gen_ai_client_token_usage_count', 'gen_ai_token_type="output",gen_ai_request_model="claude-haiku-5-5"')[0])).toBe(2);
     const costSum = series('claude_code_cost_usd', '').reduce((a, l) => a + value(l), 0);
     expect(costSum).toBeCloseTo(tableSum, 9);
-    expect(series('gen_ai_client_operation_duration_seconds_count', 'claude_code_agent_type="general-purpose"').map(value)).toEqual([2]);
+    expect(series('gen_ai_client_operation_duration_count', 'claude_code_agent_type="general-purpose"').map(value)).toEqual([2]);
     expect(metrics).not.toContain(sessionId);
   });
 });
