@@ -40,6 +40,8 @@ export interface ModelCallsOptions {
   log: (message: string) => void;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Bytes of one transcript read per event (default 4 MB); the rest is read by the timer. */
+  maxBytesPerRead?: number;
 }
 
 export interface ModelCalls {
@@ -81,7 +83,10 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
   const now = options.now ?? Date.now;
   const roots = [...defaultTranscriptRoots(options.env), ...options.transcriptRoots];
   const stateFile = join(options.home, 'model-calls.json');
-  const reader = createTranscriptReader();
+  // A backlog (an agent started late on a long session) is read 4 MB per event or tick, so no
+  // hook waits long on it; the timer below catches up on the rest.
+  const reader = createTranscriptReader({ maxBytesPerRead: options.maxBytesPerRead ?? 4 * 1024 * 1024 });
+  const behind = new Map<string, { sessionId: string; agentId: string | undefined; seq: number }>();
   const ledger = createUsageLedger();
   const processor = createModelCallProcessor({ ledger, pricer: createPricer(options.prices), now, ...(options.capture ? { capture: options.capture } : {}) });
   const metrics = createModelCallMetrics(options.meter, { reader: reader.counters, processor: processor.counters, maxOpenSessionCost: () => maxOpenCost() });
@@ -128,16 +133,15 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
     let batch: Record<string, unknown>[] = [];
     const before = reader.position(path)?.offset;
     try {
-      let more = true;
-      while (more) {
-        more = reader.read(path, (record) => {
-          batch.push(record);
-          if (batch.length >= BATCH) {
-            emit(processor.records(path, sessionId, agentId, batch), seq, s);
-            batch = [];
-          }
-        }).more;
-      }
+      const { more } = reader.read(path, (record) => {
+        batch.push(record);
+        if (batch.length >= BATCH) {
+          emit(processor.records(path, sessionId, agentId, batch), seq, s);
+          batch = [];
+        }
+      });
+      if (more) behind.set(path, { sessionId, agentId, seq });
+      else behind.delete(path);
     } catch (err) {
       checked.delete(path); // replaced by something else (a symlink: O_NOFOLLOW refused it), or gone
       options.log(`model calls: reading ${path} failed: ${(err as Error).message}`);
@@ -172,23 +176,25 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
     if (ev.name === 'SubagentStop' && ev.agentId && ev.agentTranscriptPath && ev.agentTranscriptPath !== sub(ev.agentId)) {
       refuse('wrong_name', ev.agentTranscriptPath); // we read the derived path, never the payload's
     }
+    // A half-read backlog is never flushed: a response cut at the read boundary would be emitted twice.
+    const readAndFlush = (path: string, agentId: string | undefined) => {
+      readTranscript(path, ev.sessionId, agentId, s, ev.seq);
+      if (!behind.has(path)) emit(processor.flush(path), ev.seq, s);
+    };
     if (ev.name === 'SessionEnd') {
-      readTranscript(main, ev.sessionId, undefined, s, ev.seq);
-      emit(processor.flush(main), ev.seq, s);
+      readAndFlush(main, undefined);
       for (const agentId of s.agents.keys()) {
         const path = sub(agentId);
-        if (!path) continue;
-        readTranscript(path, ev.sessionId, agentId, s, ev.seq);
-        emit(processor.flush(path), ev.seq, s);
+        if (path) readAndFlush(path, agentId);
       }
       s.endedMs = now();
       return;
     }
     const path = ev.agentId ? sub(ev.agentId) : main;
     if (!path) return;
-    readTranscript(path, ev.sessionId, ev.agentId, s, ev.seq);
     const ends = ev.name === 'Stop' || ev.name === 'StopFailure' || ev.name === 'SubagentStop' || ev.name === 'PostCompact';
-    if (ends) emit(processor.flush(path), ev.seq, s);
+    if (ends) readAndFlush(path, ev.agentId);
+    else readTranscript(path, ev.sessionId, ev.agentId, s, ev.seq);
   }
 
   function decorate(span: SpanRecord): SpanRecord {
@@ -256,6 +262,14 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
         /* first start, or an unreadable file: transcripts are read from their start */
       }
       timer = setInterval(() => {
+        for (const [path, b] of [...behind]) {
+          const s = sessions.get(b.sessionId);
+          if (!s) behind.delete(path);
+          else {
+            readTranscript(path, b.sessionId, b.agentId, s, b.seq);
+            if (!behind.has(path) && s.endedMs !== undefined) emit(processor.flush(path), b.seq, s);
+          }
+        }
         evict();
         save();
       }, 1000);

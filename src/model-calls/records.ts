@@ -38,7 +38,6 @@ const assistantSchema = z.looseObject({
   }),
 });
 
-const userSchema = z.looseObject({ type: z.literal('user'), timestamp: str, promptId: str, agentId: str });
 const apiRequestSchema = z.looseObject({ type: z.literal('api-request'), id: z.string(), timestamp: z.string(), agentId: str });
 const costStateSchema = z.looseObject({
   type: z.literal('cost-state'),
@@ -120,13 +119,13 @@ export function toEntry(record: Record<string, unknown>): TranscriptEntry {
       return entry;
     }
     case 'user': {
-      const r = userSchema.safeParse(record);
-      if (!r.success) return { kind: 'other', type: 'user(invalid)' };
+      // The most frequent and largest rows (tool results): three scalar fields are all we need,
+      // read directly rather than through a schema that would walk the whole row.
       const entry: TranscriptEntry = { kind: 'user' };
-      const timeMs = time(r.data.timestamp);
+      const timeMs = typeof record.timestamp === 'string' ? time(record.timestamp) : undefined;
       if (timeMs !== undefined) entry.timeMs = timeMs;
-      if (r.data.promptId) entry.promptId = r.data.promptId;
-      if (r.data.agentId) entry.agentId = r.data.agentId;
+      if (typeof record.promptId === 'string' && record.promptId) entry.promptId = record.promptId.slice(0, 200);
+      if (typeof record.agentId === 'string' && record.agentId) entry.agentId = record.agentId.slice(0, 200);
       return entry;
     }
     case 'api-request': {

@@ -86,7 +86,7 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
         pos = { offset: stat.size, ino: stat.ino, skipping: false };
       }
       positions.set(path, pos);
-      const end = Math.min(stat.size, pos.offset + maxBytesPerRead);
+      const end = stat.size;
       let offset = pos.offset; // start of the first byte not yet consumed
       let skipping = pos.skipping;
       let parts: Buffer[] = []; // the current line's bytes, when it spans chunks
@@ -108,7 +108,8 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
         records++;
         onRecord(record);
       };
-      while (filePos < end) {
+      let more = false;
+      reading: while (filePos < end) {
         const n = readSync(fd, chunk, 0, Math.min(chunkBytes, end - filePos), filePos);
         if (n <= 0) break;
         let start = 0;
@@ -138,6 +139,13 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
             partBytes += stop - start;
           }
           start = stop + 1;
+          // The per-call budget stops the read between lines (a longer line still completes); the
+          // rest of this chunk is read again next time.
+          if (!skipping && partBytes === 0 && offset - pos.offset >= maxBytesPerRead && offset < end) {
+            more = true;
+            filePos = offset;
+            break reading;
+          }
         }
         filePos += n;
       }
@@ -147,7 +155,7 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
         // A last line without its newline: complete if it parses (the newline is still coming),
         // else kept back and read again next time.
         const record = parseObject(Buffer.concat(parts, partBytes).toString('utf8'));
-        if (record && filePos >= stat.size) {
+        if (record && !more) {
           counters.lines++;
           records++;
           offset = filePos;
@@ -156,7 +164,7 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
       }
       counters.bytes += offset - pos.offset;
       positions.set(path, { offset, ino: stat.ino, skipping });
-      return { records, heldBack, more: end < stat.size };
+      return { records, heldBack, more };
     } finally {
       closeSync(fd);
     }

@@ -31,9 +31,9 @@ function setup() {
   const emitted: SpanRecord[] = [];
   let watermark = 0;
   const log: string[] = [];
-  const make = () =>
+  const make = (maxBytesPerRead?: number) =>
     createModelCalls({
-      home: otelHome, enabled: true, transcriptRoots: [], prices: {}, env, log: (m) => log.push(m),
+      home: otelHome, enabled: true, transcriptRoots: [], prices: {}, env, log: (m) => log.push(m), ...(maxBytesPerRead ? { maxBytesPerRead } : {}),
       sink: { emitSpan: (s) => emitted.push(s) }, meter: metrics.getMeter('test'), watermark: () => watermark,
     });
   return { root, home, main, projectDir, emitted, log, make, setWatermark: (n: number) => (watermark = n) };
@@ -121,5 +121,20 @@ describe('createModelCalls (agent component)', () => {
     expect(later.length).toBe(expected.responses.filter((r) => r.agent === 'main').length - 1);
     c.shutdown();
   });
-});
 
+  it('reads a backlog a bounded number of bytes per event and emits each response once', () => {
+    const t = setup();
+    copyFileSync(join(FIX, 'session.jsonl'), t.main);
+    const mc = t.make(1500);
+    mc.start();
+    mc.observe(ev('Stop', { transcriptPath: t.main })); // behind: not flushed, nothing cut in two
+    const afterFirst = t.emitted.length;
+    expect(afterFirst).toBeLessThan(expected.responses.filter((r) => r.agent === 'main').length);
+    for (let i = 0; i < 40; i++) mc.observe(ev('PostToolUse', { transcriptPath: t.main }));
+    mc.observe(ev('Stop', { transcriptPath: t.main }));
+    const ids = t.emitted.map((s) => s.attributes['gen_ai.response.id']);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(expected.responses.filter((r) => r.agent === 'main').map((r) => r.messageId).sort());
+    mc.shutdown();
+  });
+});

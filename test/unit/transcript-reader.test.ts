@@ -87,6 +87,16 @@ describe('createTranscriptReader', () => {
     expect(collect(reader, path).got).toEqual([{ n: 7 }]);
   });
 
+  it('stops a read between lines once over its byte budget, and goes on next time', () => {
+    const path = file(`${'{"n":1}\n'.repeat(10)}{"long":"${'x'.repeat(100)}"}\n{"n":2}\n`);
+    const reader = createTranscriptReader({ maxBytesPerRead: 20, chunkBytes: 16 });
+    const got: unknown[] = [];
+    let calls = 0;
+    while (calls++ < 50) if (!reader.read(path, (r) => got.push(r)).more) break;
+    expect(got).toHaveLength(12);
+    expect(calls).toBeGreaterThan(3);
+  });
+
   it('resumes from restored positions without reading the start again', () => {
     const path = file('{"n":1}\n');
     const a = createTranscriptReader();
