@@ -68,6 +68,9 @@ export function chatSpan(call: ModelCall, options: ChatSpanOptions): SpanRecord 
     'claude_code.usage.uncached_input_tokens': u.input,
     'claude_code.response.tool_calls': call.toolUseIds.length,
   };
+  // The link from this side is always complete; the tool span's gen_ai.response.id is best effort
+  // (Claude Code may run a tool before the response's row reaches the transcript).
+  if (call.toolUseIds.length) attributes['claude_code.response.tool_call_ids'] = [...call.toolUseIds];
   if (call.responseModel) attributes['gen_ai.response.model'] = call.responseModel;
   if (call.finishReason) attributes['gen_ai.response.finish_reasons'] = [call.finishReason];
   if (call.promptId) attributes['claude_code.prompt.id'] = call.promptId;

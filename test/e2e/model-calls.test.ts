@@ -78,6 +78,7 @@ describe('model calls with the real Claude Code CLI', () => {
     const turn = spans.find((s) => s.name === 'claude_code.turn')!;
     const agent = spans.find((s) => s.name === 'invoke_agent general-purpose')!;
     const root = spans.find((s) => !s.parentSpanId)!;
+    let linked = 0;
     for (const q of responses) {
       const chat = chats.find((s) => s.attributes['gen_ai.response.id'] === q.messageId)!;
       expect(chat.name).toBe(`chat ${q.agent === 'main' ? 'claude-opus-5-5' : 'claude-haiku-5-5'}`);
@@ -89,9 +90,17 @@ describe('model calls with the real Claude Code CLI', () => {
       expect(chat.startMs).toBeLessThanOrEqual(chat.endMs);
       expect(chat.attributes['gen_ai.output.messages']).toBeUndefined(); // content stays off by default
       // the tools it requested carry its response id
-      for (const id of q.toolUseIds) expect(spans.find((s) => s.attributes['gen_ai.tool.call.id'] === id)?.attributes['gen_ai.response.id']).toBe(q.messageId);
+      // The tool calls it requested, by id; each tool span carries the response id unless Claude Code
+      // ran the tool before the response's row reached the transcript (streaming tool execution).
+      expect(chat.attributes['claude_code.response.tool_call_ids'] ?? []).toEqual(q.toolUseIds);
+      for (const id of q.toolUseIds) {
+        const toolSpan = spans.find((s) => s.attributes['gen_ai.tool.call.id'] === id)!;
+        expect([undefined, q.messageId], `${toolSpan.name} of ${q.agent} step ${q.step}`).toContain(toolSpan.attributes['gen_ai.response.id']);
+        linked += toolSpan.attributes['gen_ai.response.id'] === q.messageId ? 1 : 0;
+      }
     }
     expect(parentOf(spans, agent)?.name).toBe('execute_tool Agent');
+    expect(linked).toBeGreaterThan(0); // the Agent call at least: its response is on disk long before the subagent ends
 
     // Roll-ups: the subagent its own calls; the turn every call of its prompt (its subagent's too); the root all.
     expect(rolledUp(agent)).toEqual(sum(sub));

@@ -58,8 +58,12 @@ describe('model calls from a real 2.1.332 transcript', () => {
   });
 
   it('links each requested tool call to the response that requested it', () => {
-    const { p } = processAll();
+    const { p, spans } = processAll();
     for (const r of expected.responses) for (const id of r.toolUseIds) expect(p.responseIdForToolUse(id)).toBe(r.messageId);
+    for (const r of expected.responses) {
+      const span = spans.find((s) => s.attributes['gen_ai.response.id'] === r.messageId)!;
+      expect(span.attributes['claude_code.response.tool_call_ids'] ?? []).toEqual(r.toolUseIds);
+    }
     expect(p.responseIdForToolUse('toolu_unknown')).toBeUndefined();
   });
 
