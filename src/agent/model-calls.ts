@@ -21,6 +21,7 @@ import { createUsageLedger, type SessionLedger, type Usage } from '../model-call
 import { createPricer, type ModelPrice } from '../model-calls/prices.js';
 import { createModelCallProcessor, type ProcessedCall } from '../model-calls/processor.js';
 import { usageAttributes } from '../model-calls/spans.js';
+import { spanIdFor, spanKeys } from '../model/ids.js';
 import type { BridgeEvent, SpanRecord } from '../model/types.js';
 import { checkTranscriptFile, defaultTranscriptRoots, mainTranscriptName, subagentTranscriptPath } from '../transcript/paths.js';
 import { createTranscriptReader, type ReaderPosition } from '../transcript/reader.js';
@@ -200,8 +201,12 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
   function decorate(span: SpanRecord): SpanRecord {
     const kind = span.attributes['claude_code.span.kind'];
     if (typeof kind !== 'string') return span;
-    if (ROLLED_UP.has(kind)) {
-      const attrs = usageAttributes(ledger.usageFor(span.spanId));
+    if (ROLLED_UP.has(kind) || kind === 'segment') {
+      // The root closes at the first SessionEnd; a resumed segment carries the session's
+      // cumulative totals at its own close (so the last one closed holds the final figures).
+      const sessionId = span.attributes['session.id'];
+      const key = kind === 'segment' && typeof sessionId === 'string' ? spanIdFor(sessionId, spanKeys.root()) : span.spanId;
+      const attrs = usageAttributes(ledger.usageFor(key));
       return Object.keys(attrs).length ? { ...span, attributes: { ...span.attributes, ...attrs } } : span;
     }
     if (kind === 'tool') {

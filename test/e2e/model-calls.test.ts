@@ -56,6 +56,8 @@ async function run(script: (u: () => Usage) => Parameters<typeof setupBridge>[0]
   return { b, r, sessionId, metrics, spans: spansOf(b.receiver.spans, sessionId), responses: b.ms.requests.filter((q) => q.messageId) };
 }
 
+const corpus = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/secrets/corpus.json'), 'utf8')) as { samples: { text: string; secrets: string[] }[] };
+
 describe('model calls with the real Claude Code CLI', () => {
   it('one chat span per response, under its turn or subagent, with exact token sums and Claude Code\'s own cost', async () => {
     const { r, spans, responses, metrics, sessionId } = await run(
@@ -136,3 +138,50 @@ describe('model calls with the real Claude Code CLI', () => {
 function rolledUpChat(s: ReceivedSpan) {
   return { ...rolledUp(s), calls: 1 };
 }
+
+describe('model calls across a --resume, with model messages captured', () => {
+  it('keeps one chat span per response over both runs, puts Claude Code\'s cumulative cost on the last closed session span, and redacts captured text', async () => {
+    const sample = corpus.samples.find((x) => x.secrets.length > 0)!;
+    const u = usageSource();
+    const b = await setupBridge(
+      scenario({ main: (req) => withUsage(([tools(bash('echo one')), text(`here: ${sample.text}`)][req.step] ?? text('ok')) as Reply, u()) }),
+      { allowedTools: ['Bash'] },
+    );
+    bridges.push(b);
+    const configFile = join(b.otelHome, 'config.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, capture: { modelMessages: true } }));
+    const first = await b.run('first');
+    expect(first.exitCode).toBe(0);
+    const sessionId = first.json!.session_id;
+    const second = await b.run('second', { extraArgs: ['--resume', sessionId] });
+    expect(second.exitCode).toBe(0);
+    await b.stopAgent();
+    expect(traceProblems(b.receiver.spans, b.payloads(), b.ms.issuedToolUseIds())).toEqual([]);
+    const spans = spansOf(b.receiver.spans, sessionId);
+    const responses = b.ms.requests.filter((q) => q.messageId);
+    expect(responses).toHaveLength(4);
+    const chats = spans.filter((s) => s.attributes['gen_ai.operation.name'] === 'chat');
+    expect(chats.map((s) => s.attributes['gen_ai.response.id']).sort()).toEqual(responses.map((q) => q.messageId).sort());
+    // Each turn rolls up its own two calls.
+    const turns = spans.filter((s) => s.name === 'claude_code.turn');
+    expect(turns).toHaveLength(2);
+    for (const turn of turns) expect(turn.attributes['claude_code.model_calls']).toBe(2);
+    // cost-state is cumulative over the resume. The root closed at the first SessionEnd with the
+    // first run's total; the resumed segment, closed at the second, carries the session's total.
+    const root = spans.find((s) => !s.parentSpanId)!;
+    const segment = spans.find((s) => s.name === 'claude_code.session.resume')!;
+    expect(second.json!.total_cost_usd as number).toBeGreaterThan(first.json!.total_cost_usd as number);
+    expect(root.attributes['claude_code.cost.usd']).toBe(first.json!.total_cost_usd);
+    expect(root.attributes['claude_code.model_calls']).toBe(2);
+    expect(segment.attributes['claude_code.cost.usd']).toBe(second.json!.total_cost_usd);
+    expect(segment.attributes['claude_code.model_calls']).toBe(4);
+    // Captured text is there, redacted.
+    const captured = chats.map((s) => String(s.attributes['gen_ai.output.messages'] ?? '')).join('\n');
+    expect(captured).toContain('here: ');
+    expect(captured).toContain('"type":"tool_call"');
+    for (const secret of sample.secrets) expect(captured).not.toContain(secret);
+    expect(JSON.stringify(b.receiver.spans)).not.toContain(sample.secrets[0]!);
+  });
+});
+
