@@ -137,4 +137,20 @@ describe('createModelCalls (agent component)', () => {
     expect(ids.sort()).toEqual(expected.responses.filter((r) => r.agent === 'main').map((r) => r.messageId).sort());
     mc.shutdown();
   });
+
+  it('lifecycle: shutdown without start and twice is safe; disabled, it reads nothing', () => {
+    const t = setup();
+    copyFileSync(join(FIX, 'session.jsonl'), t.main);
+    const a = t.make();
+    a.shutdown();
+    a.shutdown();
+    const off = createModelCalls({
+      home: join(t.root, 'otel'), enabled: false, transcriptRoots: [], prices: {}, env: { HOME: t.home }, log: () => {},
+      sink: { emitSpan: (s) => t.emitted.push(s) }, meter: metrics.getMeter('test'), watermark: () => 0,
+    });
+    off.start();
+    off.observe(ev('Stop', { transcriptPath: t.main }));
+    off.shutdown();
+    expect(t.emitted).toEqual([]);
+  });
 });
