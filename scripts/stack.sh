@@ -102,6 +102,7 @@ render_prometheus() {
   local rules="${CLAUDE_OTEL_STACK_RULES:-$ROOT/prometheus/alerts.yml}"
   mkdir -p "$STATE/prometheus"
   cp "$rules" "$STATE/prometheus/alerts.yml"
+  cp "$ROOT/prometheus/model-calls-alerts.yml" "$STATE/prometheus/" # model calls, tokens, cost (issue 11)
   sed -e "s#\"127.0.0.1:9093\"#\"127.0.0.1:$ALERTMANAGER_PORT\"#" \
       -e "s#\"127.0.0.1:8889\"#\"127.0.0.1:$OTELCOL_PROMETHEUS_PORT\"#" \
       -e "s#\"127.0.0.1:8888\"#\"127.0.0.1:$OTELCOL_METRICS_PORT\"#" \

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createTraceBuilder } from '../model/trace-builder.js';
 import { createRedactor, captureValue } from '../privacy/redact.js';
+import { createModelCalls } from './model-calls.js';
 import { categorizer } from './categorize.js';
 import { createStartOrder } from './component.js';
 import { MAX_EVENT_BYTES } from './event-limits.js';
@@ -70,8 +71,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }));
   exporter.setHooks({ onExported: (n) => metrics.exported.add(n), onFailed: (n) => metrics.exportFailures.add(n), onDropped: (n) => metrics.dropped.add(n) });
   const redactor = createRedactor({ extraPatterns: config.redaction.extraPatterns });
+  const modelCalls = createModelCalls({
+    home: paths.home, ...config.modelCalls, sink: telemetry, meter: telemetry.meter, watermark: () => tracker().watermark(), log, env: options.env ?? process.env,
+    ...(config.capture.modelMessages ? { capture: (v: unknown) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }) } : {}),
+  });
   const ingestor = createIngestor({
     journal, builder, sink: telemetry, quarantine, metrics, log, maxEventBytes: MAX_EVENT_BYTES,
+    beforeApply: modelCalls.observe, decorate: modelCalls.decorate,
     normalize: { capture: config.capture, captureValue: (v) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }) },
   });
   const a = config.agent;
@@ -116,7 +122,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   let previousClean = false;
   try {
-    await order.start(quarantine, journal, exporter);
+    await order.start(quarantine, journal, exporter, modelCalls); // model calls stop after the watermark's last flush, before the SDK
     const replayed = ingestor.replay(watermark.initial);
     if (replayed.events || replayed.corrupt) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable, ${replayed.failed.size} quarantined), watermark ${watermark.initial}`);
     if (replayed.failed.size || replayed.corrupt) watermark.compact(replayed.failed); // the next start does not meet them again

@@ -33,6 +33,10 @@ export interface IngestOptions {
   normalize: NormalizeOptions;
   log: (message: string) => void;
   maxEventBytes?: number;
+  /** Sees each live event after it passed validation and before the builder applies it (model calls). */
+  beforeApply?: (event: BridgeEvent) => void;
+  /** Rewrites each span the builder emits on its way to the sink (model-call roll-ups). */
+  decorate?: (span: SpanRecord) => SpanRecord;
 }
 
 /** `unavailable`: the journal cannot take events now (disk full); nothing was applied. */
@@ -60,7 +64,7 @@ export function createIngestor(options: IngestOptions) {
       : builder.apply(ev);
     for (const o of outputs) {
       if (o.seq <= minSeq) continue;
-      if (o.type === 'span') sink.emitSpan(o.span, o.seq);
+      if (o.type === 'span') sink.emitSpan(options.decorate ? options.decorate(o.span) : o.span, o.seq);
       else sink.emitLog(o.log);
     }
     if (gaps > 0 && minSeq === -Infinity) metrics.gaps.add(gaps); // replayed gaps were counted by the run that saw them
@@ -148,6 +152,7 @@ export function createIngestor(options: IngestOptions) {
         }
         seq = event.seq; // never reused, even when apply fails below
         try {
+          options.beforeApply?.(event);
           applyToBuilder(event, -Infinity);
         } catch (err) {
           throw new Poison('apply_failed', message(err));

@@ -85,6 +85,10 @@ export const FIELDS: readonly FieldSpec[] = [
   f('capture.prompts', 'bool', ['CLAUDE_OTEL_CAPTURE_PROMPTS'], 'true or false'),
   f('capture.toolInputs', 'bool', ['CLAUDE_OTEL_CAPTURE_TOOL_INPUTS'], 'true or false'),
   f('capture.toolOutputs', 'bool', ['CLAUDE_OTEL_CAPTURE_TOOL_OUTPUTS'], 'true or false'),
+  f('capture.modelMessages', 'bool', ['CLAUDE_OTEL_CAPTURE_MODEL_MESSAGES'], 'true or false'),
+  f('modelCalls.enabled', 'bool', ['CLAUDE_OTEL_MODEL_CALLS'], 'true or false'),
+  f('modelCalls.transcriptRoots', 'list', [], 'a list of absolute directory paths'),
+  f('modelCalls.prices', 'kvlist', [], 'an object: model id -> { input, output, cacheRead, cacheWrite5m, cacheWrite1h } in USD per million tokens'),
   f('capture.maxValueBytes', 'int', ['CLAUDE_OTEL_CAPTURE_MAX_BYTES'], 'bytes from 64 to 1048576'),
   f(
     'redaction.extraPatterns',
@@ -106,7 +110,7 @@ const BY_PATH = new Map(FIELDS.map((spec) => [spec.path, spec]));
 const PER_TOOL = /^thresholds\.perTool\.([^.]+)\.(fastMs|slowMs|verySlowMs)$/;
 
 /** Leaves that are replaced as a whole by a higher layer rather than merged key by key. */
-export const ATOMIC_PATHS = new Set(['export.otlpHeaders', 'export.resourceAttributes', 'redaction.extraPatterns']);
+export const ATOMIC_PATHS = new Set(['export.otlpHeaders', 'export.resourceAttributes', 'redaction.extraPatterns', 'modelCalls.prices']);
 
 /** Paths holding secrets (masked in output). */
 export const SECRET_PATHS = new Set(FIELDS.filter((spec) => spec.secret).map((spec) => spec.path));

@@ -59,7 +59,8 @@ export const BASE_DEFAULTS: ConfigDefaults = {
     maxQueueSize: 2_048,
     exportTimeoutMs: 30_000,
   },
-  capture: { prompts: false, toolInputs: false, toolOutputs: false, maxValueBytes: 4_096 },
+  capture: { prompts: false, toolInputs: false, toolOutputs: false, modelMessages: false, maxValueBytes: 4_096 },
+  modelCalls: { enabled: true, transcriptRoots: [], prices: {} },
   redaction: { extraPatterns: [] },
   thresholds: {
     default: t(500, 10_000, 60_000),
@@ -75,7 +76,7 @@ export const PROFILE_OVERRIDES: Record<Profile, ProfileOverrides> = {
   production: {
     export: { flushDelayMs: 5_000, maxExportBatchSize: 512, maxQueueSize: 2_048 },
     store: { localCopy: false },
-    capture: { prompts: false, toolInputs: false, toolOutputs: false },
+    capture: { prompts: false, toolInputs: false, toolOutputs: false, modelMessages: false },
     log: { level: 'info' },
   },
   // Spans show up in the backend within half a second; verbose diagnostics; a noisy laptop

@@ -79,7 +79,23 @@ export const configSchema = z.strictObject({
     prompts: z.boolean(),
     toolInputs: z.boolean(),
     toolOutputs: z.boolean(),
+    /** The text and tool calls of model responses on `chat` spans (gen_ai.output.messages). */
+    modelMessages: z.boolean(),
     maxValueBytes: int(64, 1_048_576),
+  }),
+  /** Model-call spans, tokens and cost from the transcripts (src/agent/model-calls.ts). */
+  modelCalls: z.strictObject({
+    enabled: z.boolean(),
+    /** Directories besides Claude Code's own projects directory where transcripts may be read. */
+    transcriptRoots: z.array(z.string().refine((p) => p.startsWith('/'), 'must be an absolute path')),
+    /** USD per million tokens, per model id; replaces the shipped table's entry for that model. */
+    prices: z.record(z.string().min(1), z.strictObject({
+      input: z.number().nonnegative(),
+      output: z.number().nonnegative(),
+      cacheRead: z.number().nonnegative(),
+      cacheWrite5m: z.number().nonnegative(),
+      cacheWrite1h: z.number().nonnegative(),
+    })),
   }),
   redaction: z.strictObject({
     extraPatterns: z.array(z.string().min(1)),

@@ -101,6 +101,7 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   if (e.agent_type !== undefined) base.agentType = e.agent_type;
   if (e.cwd) base.cwd = e.cwd;
   if (e.permission_mode) base.permissionMode = e.permission_mode;
+  if (e.transcript_path) base.transcriptPath = e.transcript_path;
   if (!parsed.known) {
     const details = scalarDetails(e, false, options.captureValue, options.capture);
     return { ...base, name: e.hook_event_name, known: false, ...(details ? { details } : {}) };
@@ -126,6 +127,7 @@ function toolInput(e: { tool_name: string; tool_use_id: string; tool_input?: unk
 
 function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownBridgeEvent {
   const { capture, captureValue } = options;
+  if (e.hook_event_name === 'SubagentStop' && e.agent_transcript_path) base.agentTranscriptPath = e.agent_transcript_path;
   const k = { ...base, known: true as const };
   switch (e.hook_event_name) {
     case 'SessionStart':

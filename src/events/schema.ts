@@ -59,7 +59,7 @@ export const postToolBatchSchema = event('PostToolBatch', {
   tool_calls: lenient(z.array(z.looseObject({ tool_use_id: str, tool_name: str }))),
 });
 export const subagentStartSchema = event('SubagentStart', {});
-export const subagentStopSchema = event('SubagentStop', { last_assistant_message: str });
+export const subagentStopSchema = event('SubagentStop', { last_assistant_message: str, agent_transcript_path: str });
 export const preCompactSchema = event('PreCompact', { trigger: str });
 export const postCompactSchema = event('PostCompact', { trigger: str });
 export const notificationSchema = event('Notification', { message: str, notification_type: str });

@@ -34,6 +34,8 @@ export const spanKeys = {
   compaction: (openedAtMs: number) => `compact/t${openedAtMs}`,
   resume: (openedAtMs: number) => `resume/t${openedAtMs}`,
   gapTurn: (openedAtMs: number) => `gap-turn/t${openedAtMs}`,
+  /** One model response (`chat` span), by its message id (src/model-calls). */
+  chat: (responseId: string) => `chat/${responseId}`,
 };
 
 /** Ids that may reach the file system (session ids in file names). */

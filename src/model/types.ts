@@ -1,6 +1,7 @@
 /** The data that flows through the middle of the pipeline: no I/O, plain values. */
 
-export type AttrValue = string | number | boolean;
+/** string[] for the few array-valued conventions (gen_ai.response.finish_reasons). */
+export type AttrValue = string | number | boolean | string[];
 export type Attributes = Record<string, AttrValue>;
 
 /** Fields every event carries after validation and privacy filtering. */
@@ -22,6 +23,10 @@ interface EventBase {
   via?: 'http' | 'spool' | 'command';
   /** Small scalar fields kept for point events (strings redacted and capped; never content fields). */
   details?: Attributes;
+  /** The session's transcript (every payload's transcript_path) and, on SubagentStop, the
+   *  subagent's own (agent_transcript_path). Paths only: read by src/agent/model-calls.ts. */
+  transcriptPath?: string;
+  agentTranscriptPath?: string;
 }
 
 interface Known<N extends string> extends EventBase {

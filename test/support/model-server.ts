@@ -10,10 +10,25 @@ export interface ToolCall {
   input: Record<string, unknown>;
 }
 
+/** Usage numbers of one response, as the Messages API reports them. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
+}
+
+/** Optional per-response details: the usage it reports and the model it names (default: the request's). */
+export interface ReplyMeta {
+  usage?: Usage;
+  model?: string;
+}
+
 /** What the model answers to one request. */
 export type Reply =
-  | { kind: 'text'; text: string }
-  | { kind: 'tools'; calls: ToolCall[]; text?: string }
+  | ({ kind: 'text'; text: string } & ReplyMeta)
+  | ({ kind: 'tools'; calls: ToolCall[]; text?: string } & ReplyMeta)
   | { kind: 'error'; status: number; errorType: string; message: string };
 
 export const text = (t: string): Reply => ({ kind: 'text', text: t });
@@ -21,6 +36,10 @@ export const tools = (...calls: ToolCall[]): Reply => ({ kind: 'tools', calls })
 export const tool = (name: string, input: Record<string, unknown>): ToolCall => ({ name, input });
 export const bash = (command: string, description = command): ToolCall =>
   tool('Bash', { command, description });
+/** The same reply, reporting these usage numbers (and, optionally, this response model). */
+export const withUsage = <R extends Reply>(reply: R, usage: Usage, model?: string): R =>
+  reply.kind === 'error' ? reply : { ...reply, usage, ...(model ? { model } : {}) };
+export const DEFAULT_USAGE: Usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 /** 529 → Claude Code retries (see `CLAUDE_CODE_MAX_RETRIES`), then StopFailure `server_error`;
  *  400 → no retry, StopFailure `unknown`. */
 export const apiError = (status: number, message = `mock error ${status}`): Reply => ({
@@ -70,6 +89,10 @@ export interface RecordedRequest {
   /** tool_use ids issued in this reply, in order. */
   toolUseIds: string[];
   body: MessagesBody;
+  /** The response's message id (`msg_...`), its model and usage (absent for error replies). */
+  messageId?: string;
+  model?: string;
+  usage?: Usage;
 }
 
 export type Script = (req: ModelRequest) => Reply | Promise<Reply>;
@@ -138,7 +161,7 @@ function sse(res: ServerResponse, event: string, data: unknown): void {
   res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-function render(res: ServerResponse, body: MessagesBody, reply: Reply, ids: string[]): void {
+function render(res: ServerResponse, body: MessagesBody, reply: Reply, ids: string[], messageId: string): void {
   if (reply.kind === 'error') {
     res.writeHead(reply.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ type: 'error', error: { type: reply.errorType, message: reply.message } }));
@@ -151,13 +174,14 @@ function render(res: ServerResponse, body: MessagesBody, reply: Reply, ids: stri
     reply.calls.forEach((c, i) => content.push({ type: 'tool_use', id: ids[i], name: c.name, input: c.input }));
   }
   const stopReason = reply.kind === 'tools' ? 'tool_use' : 'end_turn';
+  const usage = { ...DEFAULT_USAGE, ...reply.usage };
   const message = {
-    id: `msg_${randomBytes(8).toString('hex')}`,
+    id: messageId,
     type: 'message',
     role: 'assistant',
-    model: body.model ?? 'claude-mock',
+    model: reply.model ?? body.model ?? 'claude-mock',
     stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    usage,
   };
   if (!body.stream) {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -187,7 +211,7 @@ function render(res: ServerResponse, body: MessagesBody, reply: Reply, ids: stri
   sse(res, 'message_delta', {
     type: 'message_delta',
     delta: { stop_reason: stopReason, stop_sequence: null },
-    usage: { output_tokens: 5 },
+    usage: { output_tokens: usage.output_tokens },
   });
   sse(res, 'message_stop', { type: 'message_stop' });
   res.end();
@@ -234,8 +258,15 @@ export async function createModelServer(script: Script): Promise<ModelServer> {
       }
       const ids = reply.kind === 'tools' ? reply.calls.map(() => newToolUseId()) : [];
       const { index: i, agent, step, promptText, firstUserText } = described;
-      requests.push({ index: i, path, agent, step, promptText, firstUserText, reply, toolUseIds: ids, body });
-      render(res, body, reply, ids);
+      const messageId = `msg_${randomBytes(8).toString('hex')}`;
+      const recorded: RecordedRequest = { index: i, path, agent, step, promptText, firstUserText, reply, toolUseIds: ids, body };
+      if (reply.kind !== 'error') {
+        recorded.messageId = messageId;
+        recorded.model = reply.model ?? body.model ?? 'claude-mock';
+        recorded.usage = { ...DEFAULT_USAGE, ...reply.usage };
+      }
+      requests.push(recorded);
+      render(res, body, reply, ids, messageId);
     })().catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();

@@ -57,7 +57,7 @@ describe('loadConfig profiles', () => {
     expect(config.transport.mode).toBe('http');
     expect(config.export).toMatchObject({ serviceName: 'claude-code', flushDelayMs: 5000, maxExportBatchSize: 512, maxQueueSize: 2048 });
     expect(config.export.otlpEndpoint).toBeUndefined();
-    expect(config.capture).toEqual({ prompts: false, toolInputs: false, toolOutputs: false, maxValueBytes: 4096 });
+    expect(config.capture).toEqual({ prompts: false, toolInputs: false, toolOutputs: false, modelMessages: false, maxValueBytes: 4096 });
     expect(config.thresholds.perTool.Bash).toEqual({ fastMs: 1000, slowMs: 30000, verySlowMs: 120000 });
     expect(config.log.level).toBe('info');
     expect(sources['export.flushDelayMs']).toBe('profile');

@@ -1,0 +1,185 @@
+/**
+ * Incremental reading of Claude Code transcripts (JSONL files that only grow). Per path it keeps
+ * the byte offset it has consumed, so each call reads only what was appended since the last one,
+ * in fixed-size chunks: memory stays bounded by the chunk size plus the longest line kept,
+ * whatever the file's size. A last line without its newline yet is not consumed: it is read again
+ * next time (unless it already parses, then it is complete). Lines longer than the cap are
+ * skipped and counted, never buffered. The offset never goes back: a file that shrank in place is
+ * counted and read from its new end; a file replaced by another (new inode) is read from 0.
+ * Which paths may be read at all is decided by ./paths.ts, not here.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+
+export interface ReaderCounters {
+  lines: number;
+  bytes: number;
+  /** Lines that are not JSON objects. */
+  malformed: number;
+  /** Lines over maxLineBytes: skipped without being held in memory. */
+  oversized: number;
+  /** Files found shorter than the offset already read (same inode). */
+  shrunk: number;
+}
+
+/** What the reader remembers of one path: small, and persisted by the agent across restarts. */
+export interface ReaderPosition {
+  offset: number;
+  ino: number;
+  /** Inside an oversized line whose end has not been seen yet. */
+  skipping: boolean;
+}
+
+export interface TranscriptReaderOptions {
+  chunkBytes?: number;
+  maxLineBytes?: number;
+  /** Most bytes consumed per read() call; the rest waits for the next call. */
+  maxBytesPerRead?: number;
+}
+
+export interface ReadOutcome {
+  records: number;
+  /** Bytes of a last line kept back for the next read. */
+  heldBack: number;
+  /** True when maxBytesPerRead stopped the read before the end of the file. */
+  more: boolean;
+}
+
+export interface TranscriptReader {
+  /** Reads what was appended to `path` since the last call; each complete JSON object goes to `onRecord`. */
+  read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome;
+  position(path: string): ReaderPosition | undefined;
+  /** Positions of every path, for persistence; `restore` takes them back. */
+  positions(): Record<string, ReaderPosition>;
+  restore(positions: Record<string, ReaderPosition>): void;
+  forget(path: string): void;
+  counters: ReaderCounters;
+}
+
+const NEWLINE = 0x0a;
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createTranscriptReader(options: TranscriptReaderOptions = {}): TranscriptReader {
+  const chunkBytes = options.chunkBytes ?? 256 * 1024;
+  const maxLineBytes = options.maxLineBytes ?? 8 * 1024 * 1024;
+  const maxBytesPerRead = options.maxBytesPerRead ?? 256 * 1024 * 1024;
+  const positions = new Map<string, ReaderPosition>();
+  const counters: ReaderCounters = { lines: 0, bytes: 0, malformed: 0, oversized: 0, shrunk: 0 };
+  const chunk = Buffer.allocUnsafe(chunkBytes);
+
+  function read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome {
+    // O_NOFOLLOW: a path checked as a regular file cannot be swapped for a symlink afterwards.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const stat = fstatSync(fd);
+      let pos = positions.get(path);
+      if (!pos || pos.ino !== stat.ino) pos = { offset: 0, ino: stat.ino, skipping: false };
+      if (stat.size < pos.offset) {
+        counters.shrunk++;
+        pos = { offset: stat.size, ino: stat.ino, skipping: false };
+      }
+      positions.set(path, pos);
+      const end = stat.size;
+      let offset = pos.offset; // start of the first byte not yet consumed
+      let skipping = pos.skipping;
+      let parts: Buffer[] = []; // the current line's bytes, when it spans chunks
+      let partBytes = 0;
+      let records = 0;
+      let filePos = offset;
+      const finishLine = (lineEnd: number, bytes: Buffer | undefined) => {
+        counters.lines++;
+        const text = bytes ? bytes.toString('utf8') : Buffer.concat(parts, partBytes).toString('utf8');
+        parts = [];
+        partBytes = 0;
+        offset = lineEnd;
+        if (text.trim() === '') return;
+        const record = parseObject(text);
+        if (!record) {
+          counters.malformed++;
+          return;
+        }
+        records++;
+        onRecord(record);
+      };
+      let more = false;
+      reading: while (filePos < end) {
+        const n = readSync(fd, chunk, 0, Math.min(chunkBytes, end - filePos), filePos);
+        if (n <= 0) break;
+        let start = 0;
+        while (start < n) {
+          const nl = chunk.indexOf(NEWLINE, start);
+          const stop = nl < 0 || nl >= n ? n : nl;
+          if (skipping) {
+            if (stop < n) {
+              skipping = false;
+              offset = filePos + stop + 1;
+            }
+          } else if (partBytes + (stop - start) > maxLineBytes) {
+            counters.oversized++;
+            parts = [];
+            partBytes = 0;
+            if (stop < n) offset = filePos + stop + 1;
+            else skipping = true;
+          } else if (stop < n) {
+            if (partBytes === 0) finishLine(filePos + stop + 1, chunk.subarray(start, stop));
+            else {
+              parts.push(Buffer.from(chunk.subarray(start, stop)));
+              partBytes += stop - start;
+              finishLine(filePos + stop + 1, undefined);
+            }
+          } else {
+            parts.push(Buffer.from(chunk.subarray(start, stop)));
+            partBytes += stop - start;
+          }
+          start = stop + 1;
+          // The per-call budget stops the read between lines (a longer line still completes); the
+          // rest of this chunk is read again next time.
+          if (!skipping && partBytes === 0 && offset - pos.offset >= maxBytesPerRead && offset < end) {
+            more = true;
+            filePos = offset;
+            break reading;
+          }
+        }
+        filePos += n;
+      }
+      if (skipping) offset = filePos; // the oversized line's remainder is skipped on the next read
+      let heldBack = 0;
+      if (partBytes > 0) {
+        // A last line without its newline: complete if it parses (the newline is still coming),
+        // else kept back and read again next time.
+        const record = parseObject(Buffer.concat(parts, partBytes).toString('utf8'));
+        if (record && !more) {
+          counters.lines++;
+          records++;
+          offset = filePos;
+          onRecord(record);
+        } else heldBack = partBytes;
+      }
+      counters.bytes += offset - pos.offset;
+      positions.set(path, { offset, ino: stat.ino, skipping });
+      return { records, heldBack, more };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  return {
+    read,
+    position: (path) => positions.get(path),
+    positions: () => Object.fromEntries(positions),
+    restore(saved) {
+      for (const [path, pos] of Object.entries(saved)) {
+        if (Number.isSafeInteger(pos.offset) && pos.offset >= 0 && Number.isSafeInteger(pos.ino)) positions.set(path, { offset: pos.offset, ino: pos.ino, skipping: pos.skipping === true });
+      }
+    },
+    forget: (path) => void positions.delete(path),
+    counters,
+  };
+}

@@ -1,0 +1,133 @@
+import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTranscriptReader } from '../../src/transcript/reader.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function file(content = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reader-'));
+  dirs.push(dir);
+  const path = join(dir, 't.jsonl');
+  writeFileSync(path, content);
+  return path;
+}
+const collect = (reader: ReturnType<typeof createTranscriptReader>, path: string) => {
+  const got: Record<string, unknown>[] = [];
+  const outcome = reader.read(path, (r) => got.push(r));
+  return { got, outcome };
+};
+
+describe('createTranscriptReader', () => {
+  it('reads only what was appended since the last read', () => {
+    const path = file('{"n":1}\n{"n":2}\n');
+    const reader = createTranscriptReader();
+    expect(collect(reader, path).got).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(collect(reader, path).got).toEqual([]);
+    appendFileSync(path, '{"n":3}\n');
+    expect(collect(reader, path).got).toEqual([{ n: 3 }]);
+    expect(reader.position(path)?.offset).toBe(24);
+  });
+
+  it('keeps a truncated last line and reads it once it is complete', () => {
+    const path = file('{"n":1}\n{"type":"assis');
+    const reader = createTranscriptReader();
+    const first = collect(reader, path);
+    expect(first.got).toEqual([{ n: 1 }]);
+    expect(first.outcome.heldBack).toBe(14);
+    expect(reader.position(path)?.offset).toBe(8);
+    appendFileSync(path, 'tant"}\n{"n":3}\n');
+    expect(collect(reader, path).got).toEqual([{ type: 'assistant' }, { n: 3 }]);
+  });
+
+  it('takes a last line that already parses (its newline still to come) exactly once', () => {
+    const path = file('{"n":1}');
+    const reader = createTranscriptReader();
+    expect(collect(reader, path).got).toEqual([{ n: 1 }]);
+    appendFileSync(path, '\n{"n":2}\n');
+    expect(collect(reader, path).got).toEqual([{ n: 2 }]);
+  });
+
+  it('counts malformed lines and skips lines over the cap without holding them', () => {
+    const big = `{"x":"${'a'.repeat(5000)}"}`;
+    const path = file(`not json\n[1,2]\n${big}\n{"n":1}\n`);
+    const reader = createTranscriptReader({ maxLineBytes: 1000, chunkBytes: 512 });
+    expect(collect(reader, path).got).toEqual([{ n: 1 }]);
+    expect(reader.counters).toMatchObject({ malformed: 2, oversized: 1 });
+  });
+
+  it('skips an oversized line that is still being written, then goes on after its end', () => {
+    const path = file(`{"x":"${'a'.repeat(3000)}`);
+    const reader = createTranscriptReader({ maxLineBytes: 1000, chunkBytes: 256 });
+    expect(collect(reader, path).got).toEqual([]);
+    expect(reader.position(path)?.skipping).toBe(true);
+    appendFileSync(path, `${'b'.repeat(2000)}"}\n{"n":2}\n`);
+    expect(collect(reader, path).got).toEqual([{ n: 2 }]);
+    expect(reader.counters.oversized).toBe(1);
+  });
+
+  it('never goes back: a file that shrank is read from its new end; a replaced file from 0', () => {
+    const path = file('{"n":1}\n{"n":2}\n');
+    const reader = createTranscriptReader();
+    collect(reader, path);
+    truncateSync(path, 8);
+    appendFileSync(path, '{"n":9}\n');
+    expect(collect(reader, path).got).toEqual([]); // size 16 = offset: nothing new, never re-read
+    truncateSync(path, 4);
+    expect(collect(reader, path).got).toEqual([]);
+    expect(reader.counters.shrunk).toBe(1);
+    expect(reader.position(path)?.offset).toBe(4);
+    const other = `${path}.new`;
+    writeFileSync(other, '{"n":7}\n');
+    renameSync(other, path);
+    expect(collect(reader, path).got).toEqual([{ n: 7 }]);
+  });
+
+  it('stops a read between lines once over its byte budget, and goes on next time', () => {
+    const path = file(`${'{"n":1}\n'.repeat(10)}{"long":"${'x'.repeat(100)}"}\n{"n":2}\n`);
+    const reader = createTranscriptReader({ maxBytesPerRead: 20, chunkBytes: 16 });
+    const got: unknown[] = [];
+    let calls = 0;
+    while (calls++ < 50) if (!reader.read(path, (r) => got.push(r)).more) break;
+    expect(got).toHaveLength(12);
+    expect(calls).toBeGreaterThan(3);
+  });
+
+  it('resumes from restored positions without reading the start again', () => {
+    const path = file('{"n":1}\n');
+    const a = createTranscriptReader();
+    collect(a, path);
+    appendFileSync(path, '{"n":2}\n');
+    const b = createTranscriptReader();
+    b.restore(JSON.parse(JSON.stringify(a.positions())));
+    expect(collect(b, path).got).toEqual([{ n: 2 }]);
+  });
+
+  it('delivers every record exactly once however the appends are cut (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 7, max: 64 }), (values, cuts, chunkBytes) => {
+        const text = values.map((v) => `{"v":${v},"pad":"${'p'.repeat(v % 13)}"}\n`).join('');
+        const path = file();
+        const reader = createTranscriptReader({ chunkBytes });
+        const got: unknown[] = [];
+        let at = 0;
+        for (const cut of [...cuts, text.length]) {
+          const next = Math.min(text.length, at + cut);
+          appendFileSync(path, text.slice(at, next));
+          at = next;
+          const before = reader.position(path)?.offset ?? 0;
+          reader.read(path, (r) => got.push(r.v));
+          expect(reader.position(path)!.offset).toBeGreaterThanOrEqual(before);
+          if (at >= text.length) break;
+        }
+        reader.read(path, (r) => got.push(r.v));
+        expect(got).toEqual(values);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
