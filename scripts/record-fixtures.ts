@@ -38,6 +38,7 @@ export function fixtureName(p: HookPayload): string {
   if (e === 'StopFailure' && p.error !== 'server_error') v.push(String(p.error));
   if (e === 'Stop' && Array.isArray(p.background_tasks) && p.background_tasks.length) v.push('with-background-task');
   if (e === 'SubagentStop' && p.agent_type === '') v.push('compaction-fork');
+  if ((e === 'PreCompact' || e === 'PostCompact') && p.trigger !== 'manual') v.push(String(p.trigger));
   if (e === 'UserPromptSubmit' && String(p.prompt).includes('<task-notification>')) v.push('task-notification');
   if (e === 'PreSkillShellCommand') v.push(`invoked-by-${String(p.invoked_by)}`);
   if (p.agent_id && e !== 'SubagentStart' && e !== 'SubagentStop') v.push('in-subagent');

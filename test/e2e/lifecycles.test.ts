@@ -120,6 +120,21 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
     expect(r.problems).toEqual([]);
   });
 
+  it('auto-compaction inside a turn of a resumed session: a compaction span under that turn, no extra segment', async () => {
+    const r = await drive('auto-compact-resumed');
+    expect(r.results.map((x) => x.exitCode)).toEqual([0, 0]);
+    expect.soft(r.tree).toEqual([
+      'invoke_agent claude-code',
+      '  claude_code.turn outcome=stop',
+      '    execute_tool Bash outcome=success',
+      '  claude_code.session.resume',
+      '    claude_code.turn outcome=stop',
+      '      execute_tool Bash outcome=success',
+      '      claude_code.compaction',
+    ]);
+    expect(r.problems).toEqual([]);
+  });
+
   it('a subagent whose API call fails: the subagent ends in ERROR, the main turn goes on and stops', async () => {
     const r = await drive('subagent-api-error');
     expect(r.results[0]!.exitCode).toBe(0);

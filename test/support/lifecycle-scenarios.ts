@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ClaudeResult, RunClaudeOptions, TempProject } from './claude-cli.js';
 import { label, type HookPayload } from './hook-recorder.js';
-import { apiError, bash, scenario, text, tool, tools, type Script } from './model-server.js';
+import { apiError, bash, compactSummary, scenario, text, tool, tools, withInputTokens, type Script } from './model-server.js';
 
 export interface Segment {
   /** `-p` prompt; ignored when `inputs` is set. */
@@ -71,6 +71,23 @@ export const LIFECYCLES: Lifecycle[] = [
     allowedTools: ['Bash'],
     script: () => bashPerPrompt,
     segments: [{ prompt: 'hello' }, { inputs: ['/compact', 'after compact'], resume: true }, { prompt: '/compact', resume: true }],
+  },
+  {
+    name: 'auto-compact-resumed',
+    about: 'a turn; resumed: the model reports a context near the window after a Bash, so Claude Code auto-compacts inside the turn, which then ends',
+    allowedTools: ['Bash'],
+    script: () => {
+      let compacted = false;
+      return scenario({
+        compact: () => ((compacted = true), compactSummary()),
+        main: (req) => {
+          if (compacted) return text('done after compaction');
+          if (req.promptText.includes('long work')) return req.step === 0 ? withInputTokens(tools(bash('echo long')), 990_000) : text('done');
+          return req.step === 0 ? tools(bash('echo first')) : text('ok');
+        },
+      });
+    },
+    segments: [{ prompt: 'hello' }, { prompt: 'long work', resume: true }],
   },
   {
     name: 'subagent-api-error',

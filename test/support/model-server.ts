@@ -12,9 +12,13 @@ export interface ToolCall {
 
 /** What the model answers to one request. */
 export type Reply =
-  | { kind: 'text'; text: string }
-  | { kind: 'tools'; calls: ToolCall[]; text?: string }
+  | { kind: 'text'; text: string; inputTokens?: number }
+  | { kind: 'tools'; calls: ToolCall[]; text?: string; inputTokens?: number }
   | { kind: 'error'; status: number; errorType: string; message: string };
+
+/** The same reply, reporting `inputTokens` of context used (e.g. near the window: auto-compaction). */
+export const withInputTokens = (reply: Reply, inputTokens: number): Reply =>
+  reply.kind === 'error' ? reply : { ...reply, inputTokens };
 
 export const text = (t: string): Reply => ({ kind: 'text', text: t });
 export const tools = (...calls: ToolCall[]): Reply => ({ kind: 'tools', calls });
@@ -164,7 +168,7 @@ function render(res: ServerResponse, body: MessagesBody, reply: Reply, ids: stri
     role: 'assistant',
     model: body.model ?? 'claude-mock',
     stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    usage: { input_tokens: reply.inputTokens ?? 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
   };
   if (!body.stream) {
     res.writeHead(200, { 'content-type': 'application/json' });
