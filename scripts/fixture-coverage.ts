@@ -52,13 +52,20 @@ export const COVERAGE: Lifecycle[] = [
   },
   {
     name: 'cwd-and-config',
-    about: 'a Bash that cds into a subdirectory (CwdChanged), one that rewrites ~/.claude/settings.json (ConfigChange)',
+    about: 'a Bash that cds into a subdirectory (CwdChanged), one writing outside the project (PermissionRequest:Bash), one that rewrites .claude/settings.local.json with node (ConfigChange)',
     allowedTools: ['Bash'],
-    files: () => ({ 'sub/.keep': '' }),
+    files: () => ({ 'sub/.keep': '', '.claude/settings.local.json': '{}' }),
     script: (p) =>
       scenario({
-        main: [tools(bash('cd sub')), tools(bash(`mkdir -p ${p.home}/.claude && echo '{"env":{"X":"1"}}' > ${p.home}/.claude/settings.json`)), tools(bash('sleep 1; echo waited')), text('done')],
+        main: [tools(bash('cd sub')), tools(bash(`mkdir -p ${p.home}/.claude && echo '{"env":{"X":"1"}}' > ${p.home}/.claude/settings.json`)), tools(bash(`node -e "require('fs').writeFileSync('${p.dir}/.claude/settings.local.json', JSON.stringify({ env: { Y: '2' } }))"; sleep 2; echo written`)), text('done')],
       }),
     segments: [{ prompt: 'move around' }],
+  },
+  {
+    name: 'model-switch',
+    about: 'stream-json: a turn, the SDK `set_model` control request (sonnet), another turn',
+    allowedTools: ['Bash'],
+    script: () => scenario({ main: [text('ok')] }),
+    segments: [{ inputs: ['hello', JSON.stringify({ type: 'control_request', request_id: 'model-1', request: { subtype: 'set_model', model: 'sonnet' } }), 'again'] }],
   },
 ];

@@ -13,7 +13,8 @@ import { apiError, bash, compactSummary, scenario, text, tool, tools, withInputT
 export interface Segment {
   /** `-p` prompt; ignored when `inputs` is set. */
   prompt?: string;
-  /** User messages sent over `--input-format stream-json` in one process (several turns). */
+  /** User messages sent over `--input-format stream-json` in one process (several turns); an entry
+   *  starting with `{` is sent as is (a control request) and the next one follows at once. */
   inputs?: string[];
   /** `--resume <session id>` of the first segment. */
   resume?: boolean;
@@ -185,7 +186,10 @@ export function segmentOptions(seg: Segment, sessionId: string | undefined, payl
     const sendNext = () => {
       const next = queue.shift();
       if (next === undefined) child.stdin?.end();
-      else child.stdin!.write(userMessage(next));
+      else if (next.startsWith('{')) {
+        child.stdin!.write(`${next}\n`);
+        setTimeout(sendNext, 500);
+      } else child.stdin!.write(userMessage(next));
     };
     if (seg.inputs) {
       let buffered = '';
