@@ -68,7 +68,12 @@ function expectTwoDistinctSegments(mine: ReturnType<typeof spansOf>) {
 
 describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
   it('resume after an agent restart, twice: a segment each, no reused span id', async () => {
-    const r = await drive('resume-twice', { between: (b) => b.stopAgent() });
+    const r = await drive('resume-twice', {
+      between: async (b) => {
+        expect(b.agentPid()).toBeGreaterThan(0); // the segment's hooks started it
+        await b.stopAgent();
+      },
+    });
     expect(r.results.map((x) => x.exitCode)).toEqual([0, 0, 0]);
     expect.soft(r.tree).toEqual(RESUMED_TWICE);
     expectTwoDistinctSegments(r.mine);
@@ -76,12 +81,18 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
   });
 
   it('resume after the agent exited when idle, twice: a segment each, no reused span id', async () => {
+    const pids: number[] = [];
     const r = await drive('resume-twice', {
-      agent: { idleExitSeconds: 1, reaperIntervalSeconds: 1 },
+      agent: { idleExitSeconds: 2, reaperIntervalSeconds: 1 },
       between: async (b) => {
+        // The segment's hooks started the agent; with no open session it exits by itself.
+        const pid = b.agentPid();
+        expect(pid).toBeGreaterThan(0);
         await waitFor(() => b.agentPid() === undefined, 20_000, 'the agent to exit when idle');
+        pids.push(pid!);
       },
     });
+    expect(new Set(pids).size).toBe(2); // a new agent process per resumed segment
     expect(r.results.map((x) => x.exitCode)).toEqual([0, 0, 0]);
     expect.soft(r.tree).toEqual(RESUMED_TWICE);
     expectTwoDistinctSegments(r.mine);

@@ -12,13 +12,15 @@ import type { HookPayload } from './hook-recorder.js';
 import type { ReceivedSpan } from './otlp-receiver.js';
 import { spansOf, traceProblems } from './bridge-e2e.js';
 
-/** `name outcome=<x> ERROR gap=<y>`; the outcome is the tool's or the turn's. */
-export function spanLine(s: ReceivedSpan): string {
+/** `name outcome=<x> ERROR gap=<y>`; the outcome is the tool's or the turn's; `DUPLICATE-ID` when
+ *  another span has the same id (its children then show under both). */
+export function spanLine(s: ReceivedSpan, duplicated = false): string {
   const outcome = s.attributes['claude_code.tool.outcome'] ?? s.attributes['claude_code.turn.outcome'];
   let line = s.name;
   if (outcome !== undefined) line += ` outcome=${String(outcome)}`;
   if (s.status.code === 2) line += ' ERROR';
   if (s.attributes['claude_code.gap'] !== undefined) line += ` gap=${String(s.attributes['claude_code.gap'])}`;
+  if (duplicated) line += ' DUPLICATE-ID';
   return line;
 }
 
@@ -27,10 +29,11 @@ export function spanLine(s: ReceivedSpan): string {
 export function spanTree(spans: ReceivedSpan[], sessionId: string): string[] {
   const mine = spansOf(spans, sessionId);
   const ids = new Set(mine.map((s) => s.spanId));
+  const dup = (s: ReceivedSpan) => mine.some((x) => x !== s && x.spanId === s.spanId && JSON.stringify(x) !== JSON.stringify(s));
   const byStart = (a: ReceivedSpan, b: ReceivedSpan) => a.startMs - b.startMs || a.name.localeCompare(b.name);
   const lines: string[] = [];
   const walk = (s: ReceivedSpan, depth: number, prefix = '') => {
-    lines.push(`${'  '.repeat(depth)}${prefix}${spanLine(s)}`);
+    lines.push(`${'  '.repeat(depth)}${prefix}${spanLine(s, dup(s))}`);
     for (const c of mine.filter((x) => x.parentSpanId === s.spanId && x !== s).sort(byStart)) walk(c, depth + 1);
   };
   for (const r of mine.filter((s) => !s.parentSpanId).sort(byStart)) walk(r, 0);
