@@ -233,7 +233,7 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
       '  claude_code.session.resume',
       '    claude_code.turn outcome=stop',
       '      execute_tool Skill outcome=success',
-      skillShellLine(3),
+      skillShellLine(4), // under the Skill call: its tool_use_id is '<Skill call id>:preamble-0'
     ]);
     const shells = r.mine.filter((s) => skillShellIds(r.payloads).includes(s.attributes['gen_ai.tool.call.id'] as string));
     expect.soft(shells.map((s) => s.attributes['claude_code.skill.invoked_by'])).toEqual(['user', 'claude']);
