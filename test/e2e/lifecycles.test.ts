@@ -235,7 +235,7 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
       '      execute_tool Skill outcome=success',
       skillShellLine(4), // under the Skill call: its tool_use_id is '<Skill call id>:preamble-0'
     ]);
-    const shells = r.mine.filter((s) => skillShellIds(r.payloads).includes(s.attributes['gen_ai.tool.call.id'] as string));
+    const shells = r.mine.filter((s) => skillShellIds(r.payloads).includes(s.attributes['gen_ai.tool.call.id'] as string)).sort((a, b) => a.startMs - b.startMs);
     expect.soft(shells.map((s) => s.attributes['claude_code.skill.invoked_by'])).toEqual(['user', 'claude']);
     expect(r.problems).toEqual([]);
   });
