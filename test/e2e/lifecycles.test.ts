@@ -24,7 +24,7 @@ interface DriveOptions {
 }
 
 /** Runs lifecycle `name` through the bridge; returns the session's tree and the invariant violations. */
-async function drive(name: string, opts: DriveOptions = {}) {
+async function drive(name: string, opts: DriveOptions & { order?: 'time' | 'canonical' } = {}) {
   const lc = lifecycle(name);
   let script: Script | undefined;
   const b = await setupBridge((req) => script!(req), { allowedTools: lc.allowedTools, ...(opts.agent ? { agent: opts.agent } : {}) });
@@ -42,7 +42,7 @@ async function drive(name: string, opts: DriveOptions = {}) {
   const spans = b.receiver.spans;
   return {
     b, sessionId, results, payloads, spans, mine: spansOf(spans, sessionId),
-    tree: spanTree(spans, sessionId),
+    tree: spanTree(spans, sessionId, opts.order),
     problems: lifecycleProblems(spans, payloads, b.ms.issuedToolUseIds()),
   };
 }
@@ -165,6 +165,41 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
     expect(r.problems).toEqual([]);
   });
 
+  it('two parallel subagents, one of which fails: the failure goes to that subagent (by agent_id), not the latest', async () => {
+    const r = await drive('parallel-subagents-one-fails', { order: 'canonical' }); // the two Agent calls start together
+    expect(r.results[0]!.exitCode).toBe(0);
+    expect.soft(r.tree).toEqual([
+      'invoke_agent claude-code',
+      '  claude_code.turn outcome=stop',
+      '    execute_tool Agent outcome=error ERROR',
+      '      invoke_agent general-purpose ERROR',
+      '    execute_tool Agent outcome=success',
+      '      invoke_agent general-purpose',
+      '        execute_tool Bash outcome=success',
+      '    execute_tool Bash outcome=success',
+    ]);
+    const failed = r.payloads.find((p) => p.hook_event_name === 'StopFailure')!;
+    const errored = r.mine.filter((s) => s.name === 'invoke_agent general-purpose' && s.status.code === 2);
+    expect.soft(errored.map((s) => s.attributes['gen_ai.agent.id'])).toEqual([failed.agent_id]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('a background subagent whose API call fails after the main turn ended: ERROR on the subagent only', async () => {
+    const r = await drive('background-subagent-api-error');
+    expect(r.results[0]!.exitCode).toBe(0);
+    // Its StopFailure comes after the first turn's Stop, carrying that turn's prompt_id.
+    expect.soft(r.tree).toEqual([
+      'invoke_agent claude-code',
+      '  claude_code.turn outcome=stop',
+      '    execute_tool Agent outcome=success',
+      '      invoke_agent general-purpose ERROR',
+      '        execute_tool Bash outcome=success',
+      '  claude_code.turn outcome=stop',
+    ]);
+    expect.soft(r.mine.find((s) => !s.parentSpanId)?.status.code).not.toBe(2);
+    expect(r.problems).toEqual([]);
+  });
+
   it("a subagent's tool outside --allowedTools: denied, no gap", async () => {
     const r = await drive('subagent-tool-denied');
     expect(r.results[0]!.exitCode).toBe(0);
@@ -192,6 +227,16 @@ describe('session lifecycles with the real Claude Code CLI (issue 10)', () => {
       '    execute_tool Agent outcome=interrupted ERROR',
       '      invoke_agent general-purpose',
       '        execute_tool Bash outcome=interrupted ERROR',
+    ]);
+    expect(r.problems).toEqual([]);
+  });
+
+  it("the main agent's tool interrupted by SIGINT: closed as interrupted at SessionEnd, no gap", async () => {
+    const r = await drive('main-tool-interrupted-sigint');
+    expect.soft(r.tree).toEqual([
+      'invoke_agent claude-code',
+      '  claude_code.turn outcome=interrupted',
+      '    execute_tool Bash outcome=interrupted ERROR',
     ]);
     expect(r.problems).toEqual([]);
   });

@@ -157,6 +157,36 @@ export const LIFECYCLES: Lifecycle[] = [
       }),
     segments: [{ prompt: 'in the background' }],
   },
+  {
+    name: 'parallel-subagents-one-fails',
+    about: 'two foreground subagents in one response: A runs Bash, B gets HTTP 500; the main turn runs Bash and ends',
+    allowedTools: ['Bash', 'Agent'],
+    script: () =>
+      scenario({
+        main: (req) => [tools(agentCall('PAR-A: work'), agentCall('PAR-B: fail')), tools(bash('echo main-after')), text('main done')][req.step] ?? text('main done'),
+        subagents: { 'PAR-A:': [tools(bash('sleep 1; echo A')), text('A done')], 'PAR-B:': [apiError(500)] },
+      }),
+    segments: [{ prompt: 'two at once' }],
+  },
+  {
+    name: 'background-subagent-api-error',
+    about: 'a background subagent that runs Bash, then gets HTTP 500, after the main turn ended',
+    allowedTools: ['Bash', 'Agent'],
+    script: () =>
+      scenario({
+        main: (req) =>
+          req.promptText.includes('<task-notification>') ? text('noted') : ([tools(agentCall('BG: work', true))][req.step] ?? text('launched')),
+        subagents: { 'BG:': [tools(bash('sleep 2; echo bg')), apiError(500)] },
+      }),
+    segments: [{ prompt: 'in the background' }],
+  },
+  {
+    name: 'main-tool-interrupted-sigint',
+    about: "the CLI gets SIGINT while the main agent's Bash (sleep 4) runs",
+    allowedTools: ['Bash'],
+    script: () => scenario({ main: [tools(bash('sleep 4; echo late')), text('done')] }),
+    segments: [{ prompt: 'wait', interrupt: { when: 'PreToolUse:Bash', how: 'sigint' } }],
+  },
 ];
 
 export const lifecycle = (name: string): Lifecycle => {

@@ -24,21 +24,23 @@ export function spanLine(s: ReceivedSpan, duplicated = false): string {
   return line;
 }
 
-/** The session's spans as a tree, children in start order, two spaces per level. Spans whose parent
- *  is missing are listed at the top level after the root, prefixed with `ORPHAN `. */
-export function spanTree(spans: ReceivedSpan[], sessionId: string): string[] {
+/** The session's spans as a tree, children in start order (`canonical`: in the order of their
+ *  rendered subtrees, for siblings that start concurrently), two spaces per level. Spans whose
+ *  parent is missing are listed at the top level after the root, prefixed with `ORPHAN `. */
+export function spanTree(spans: ReceivedSpan[], sessionId: string, order: 'time' | 'canonical' = 'time'): string[] {
   const mine = spansOf(spans, sessionId);
   const ids = new Set(mine.map((s) => s.spanId));
   const dup = (s: ReceivedSpan) => mine.some((x) => x !== s && x.spanId === s.spanId && JSON.stringify(x) !== JSON.stringify(s));
   const byStart = (a: ReceivedSpan, b: ReceivedSpan) => a.startMs - b.startMs || a.name.localeCompare(b.name);
-  const lines: string[] = [];
-  const walk = (s: ReceivedSpan, depth: number, prefix = '') => {
-    lines.push(`${'  '.repeat(depth)}${prefix}${spanLine(s, dup(s))}`);
-    for (const c of mine.filter((x) => x.parentSpanId === s.spanId && x !== s).sort(byStart)) walk(c, depth + 1);
+  const render = (s: ReceivedSpan, depth: number, prefix = ''): string[] => {
+    const children = mine.filter((x) => x.parentSpanId === s.spanId && x !== s).sort(byStart).map((c) => render(c, depth + 1));
+    if (order === 'canonical') children.sort((a, b) => a.join('\n').localeCompare(b.join('\n')));
+    return [`${'  '.repeat(depth)}${prefix}${spanLine(s, dup(s))}`, ...children.flat()];
   };
-  for (const r of mine.filter((s) => !s.parentSpanId).sort(byStart)) walk(r, 0);
-  for (const o of mine.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).sort(byStart)) walk(o, 0, 'ORPHAN ');
-  return lines;
+  return [
+    ...mine.filter((s) => !s.parentSpanId).sort(byStart).flatMap((r) => render(r, 0)),
+    ...mine.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).sort(byStart).flatMap((o) => render(o, 0, 'ORPHAN ')),
+  ];
 }
 
 /** Tool-like ids Claude Code itself issued (PreSkillShellCommand), which should get a span each too. */
