@@ -4,6 +4,8 @@
 // (one trace per session, one root, no duplicate span ids, every parent exported, children inside
 // their parent's time, no gap marks: every event Claude Code sends arrives in these runs).
 // The sessions are the ones recorded in test/fixtures/claude-code-2.1.332/sessions/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupBridge, spansOf, type Bridge } from '../support/bridge-e2e.js';
 import { waitFor } from '../support/agent-harness.js';
@@ -37,14 +39,25 @@ async function drive(name: string, opts: DriveOptions & { order?: 'time' | 'cano
     () => b.payloads(),
     opts.between ? () => opts.between!(b) : undefined,
   );
+  const gaps = await gapsCounted(b);
   await b.stopAgent(); // SIGTERM flushes every open span
   const payloads = b.payloads();
   const spans = b.receiver.spans;
+  const problems = lifecycleProblems(spans, payloads, b.ms.issuedToolUseIds());
+  if (gaps > 0) problems.push(`claude_otel_gaps_total ${gaps} in the last agent`);
   return {
     b, sessionId, results, payloads, spans, mine: spansOf(spans, sessionId),
     tree: spanTree(spans, sessionId, opts.order),
-    problems: lifecycleProblems(spans, payloads, b.ms.issuedToolUseIds()),
+    problems,
   };
+}
+
+/** The running agent's claude_otel_gaps_total (summed over its labels); 0 when no agent runs. */
+async function gapsCounted(b: Bridge): Promise<number> {
+  if (!b.agentPid()) return 0;
+  const { url } = JSON.parse(readFileSync(join(b.otelHome, 'agent.json'), 'utf8')) as { url: string };
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return [...text.matchAll(/^claude_otel_gaps_total\S* (\d+(?:\.\d+)?)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 const RESUMED_TWICE = [
