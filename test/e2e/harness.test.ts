@@ -1,10 +1,12 @@
 // Proves the e2e harness: the real Claude Code CLI, a scripted model server, and a recording command
-// hook (not product code). Each scenario asserts the hook events Claude Code 2.1.328 really fires.
+// hook (not product code). Each scenario asserts the hook events Claude Code 2.1.332 really fires
+// (2.1.328's sequences held unchanged on 2.1.332; the lifecycle block below is new with 2.1.332).
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunClaudeOptions, makeTempProject, runClaude, type TempProject } from '../support/claude-cli.js';
 import { type HookPayload, labels, readHookPayloads, recorderSettings } from '../support/hook-recorder.js';
+import { lifecycle, runLifecycle } from '../support/lifecycle-scenarios.js';
 import {
   apiError, bash, createModelServer, type ModelServer, scenario, type Script, text, tool, tools,
 } from '../support/model-server.js';
@@ -328,5 +330,88 @@ describe('http hooks', () => {
     expect(t1.durationMs - base.durationMs).toBeGreaterThan(2000);
     expect(t1.durationMs - base.durationMs).toBeLessThan(6000);
     expect(down.durationMs - base.durationMs).toBeLessThan(1000);
+  });
+});
+
+describe('lifecycles (Claude Code 2.1.332; the sessions of test/fixtures/claude-code-2.1.332/sessions/)', () => {
+  async function record(name: string) {
+    const lc = lifecycle(name);
+    let script: Script | undefined;
+    const env = await setup((req) => script!(req), lc.allowedTools);
+    script = lc.script(env.project);
+    for (const [file, content] of Object.entries(lc.files?.(env.project) ?? {})) env.project.file(`project/${file}`, content);
+    const { results } = await runLifecycle(lc, (prompt, o) => env.run(prompt, o), () => env.payloads());
+    return { env, results, ps: env.payloads() };
+  }
+
+  it('a slash command and a skill with an embedded shell line fire PreSkillShellCommand (no Post event)', async () => {
+    const { env, results, ps } = await record('skill-shell');
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0]);
+    expect(labels(ps)).toEqual([
+      'SessionStart(startup)', 'UserPromptSubmit', 'UserPromptExpansion', 'PreSkillShellCommand:Bash', 'MessageDisplay', 'Stop', 'SessionEnd(other)',
+      'SessionStart(resume)', 'UserPromptSubmit', 'PreToolUse:Skill', 'PreSkillShellCommand:Bash', 'PostToolUse:Skill', 'PostToolBatch',
+      'MessageDisplay', 'Stop', 'SessionEnd(other)',
+    ]);
+    const [byUser, byModel] = byEvent(ps, 'PreSkillShellCommand');
+    expect(byUser).toMatchObject({ command_name: 'shout', command_source: 'projectSettings', invoked_by: 'user', tool_input: { command: 'echo skill-shell-ran' } });
+    // By the user: an id of its own that names no tool call; by the model: the Skill call's id + ":preamble-<n>".
+    expect(byUser!.tool_use_id).toMatch(/^[0-9a-f-]{36}:inner:preamble-0$/);
+    const skillCall = byEvent(ps, 'PreToolUse').find((p) => p.tool_name === 'Skill')!;
+    expect(byModel).toMatchObject({ invoked_by: 'claude', tool_use_id: `${skillCall.tool_use_id}:preamble-0`, prompt_id: skillCall.prompt_id });
+    expect(env.ms.issuedToolUseIds()).not.toContain(byUser!.tool_use_id);
+  });
+
+  it('/compact (stream-json, then -p "/compact" in a resumed session): PreCompact, SubagentStop(""), SessionStart(compact), PostCompact', async () => {
+    const { results, ps } = await record('compact-resumed');
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    const compaction = ['PreCompact', 'SubagentStop', 'SessionStart(compact)', 'PostCompact'];
+    const turn = ['UserPromptSubmit', 'PreToolUse:Bash', 'PostToolUse:Bash', 'PostToolBatch', 'MessageDisplay', 'Stop'];
+    expect(labels(ps)).toEqual([
+      'SessionStart(startup)', ...turn, 'SessionEnd(other)',
+      'SessionStart(resume)', ...compaction, ...turn, 'SessionEnd(other)',
+      'SessionStart(resume)', ...compaction, 'SessionEnd(other)',
+    ]);
+    // The compaction has a prompt_id of its own, with no UserPromptSubmit, and no SubagentStart.
+    const pre = byEvent(ps, 'PreCompact');
+    expect(pre.map((p) => p.trigger)).toEqual(['manual', 'manual']);
+    const prompted = new Set(byEvent(ps, 'UserPromptSubmit').map((p) => p.prompt_id));
+    for (const p of pre) expect(prompted.has(p.prompt_id)).toBe(false);
+    expect(byEvent(ps, 'SubagentStop').every((p) => p.agent_type === '')).toBe(true);
+    expect(byEvent(ps, 'SubagentStart')).toEqual([]);
+  });
+
+  it("a subagent's API error: StopFailure with its agent_id, no SubagentStop, PostToolUseFailure(Agent); the main turn goes on", async () => {
+    const { results, ps } = await record('subagent-api-error');
+    expect(results[0]!.exitCode).toBe(0);
+    expect(labels(ps)).toEqual([
+      'SessionStart(startup)', 'UserPromptSubmit', 'PreToolUse:Agent', 'SubagentStart', 'StopFailure@sub', 'PostToolUseFailure:Agent',
+      'PostToolBatch', 'PreToolUse:Bash', 'PostToolUse:Bash', 'PostToolBatch', 'MessageDisplay', 'Stop', 'SessionEnd(other)',
+    ]);
+    const agentId = byEvent(ps, 'SubagentStart')[0]!.agent_id;
+    expect(byEvent(ps, 'StopFailure')[0]).toMatchObject({ agent_id: agentId, error: 'server_error' });
+    expect(byEvent(ps, 'PostToolUseFailure')[0]!.error).toMatch(/^Agent terminated early due to an API error/);
+  });
+
+  it("a subagent's tool outside --allowedTools: PermissionRequest with agent_id, no Post event, no PermissionDenied", async () => {
+    const { results, ps } = await record('subagent-tool-denied');
+    expect(results[0]!.exitCode).toBe(0);
+    expect(labels(ps)).toEqual([
+      'SessionStart(startup)', 'UserPromptSubmit', 'PreToolUse:Agent', 'SubagentStart', 'PreToolUse:Write@sub', 'PermissionRequest:Write@sub',
+      'PostToolBatch@sub', 'SubagentStop', 'PostToolUse:Agent', 'PostToolBatch', 'PreToolUse:Bash', 'PostToolUse:Bash', 'PostToolBatch',
+      'MessageDisplay', 'Stop', 'SessionEnd(other)',
+    ]);
+  });
+
+  it('an interrupt while a subagent runs a tool: no Post event, no SubagentStop, no Stop (SIGINT: then SessionEnd; SDK interrupt: the next prompt)', async () => {
+    const sigint = await record('subagent-interrupted-sigint');
+    expect(labels(sigint.ps)).toEqual(['SessionStart(startup)', 'UserPromptSubmit', 'PreToolUse:Agent', 'SubagentStart', 'PreToolUse:Bash@sub', 'SessionEnd(other)']);
+    const sdk = await record('subagent-interrupted-then-prompt');
+    expect(labels(sdk.ps)).toEqual([
+      'SessionStart(startup)', 'UserPromptSubmit', 'PreToolUse:Agent', 'SubagentStart', 'PreToolUse:Bash@sub',
+      'UserPromptSubmit', 'PreToolUse:Bash', 'PostToolUse:Bash', 'PostToolBatch', 'MessageDisplay', 'Stop', 'SessionEnd(other)',
+    ]);
+    const [first, next] = byEvent(sdk.ps, 'UserPromptSubmit');
+    expect(next!.prompt).toBe('next prompt');
+    expect(next!.prompt_id).not.toBe(first!.prompt_id);
   });
 });

@@ -29,7 +29,7 @@ export interface Bridge {
   cleanup(): Promise<void>;
 }
 
-export async function setupBridge(script: Script, options: { allowedTools: string[]; transport?: 'http' | 'durable'; plugin?: string; otlpEndpoint?: string }): Promise<Bridge> {
+export async function setupBridge(script: Script, options: { allowedTools: string[]; transport?: 'http' | 'durable'; plugin?: string; otlpEndpoint?: string; agent?: Record<string, unknown> }): Promise<Bridge> {
   const project = makeTempProject();
   const ms = await createModelServer(script);
   const receiver = await startOtlpReceiver();
@@ -37,7 +37,7 @@ export async function setupBridge(script: Script, options: { allowedTools: strin
   const port = await freePort();
   const env = { ...process.env, CLAUDE_OTEL_HOME: otelHome, HOME: project.home };
   execFileSync('mkdir', ['-p', otelHome]);
-  writeFileSync(join(otelHome, 'config.json'), JSON.stringify({ profile: 'testing', agent: { port }, export: { otlpEndpoint: options.otlpEndpoint ?? receiver.url } }));
+  writeFileSync(join(otelHome, 'config.json'), JSON.stringify({ profile: 'testing', agent: { ...options.agent, port }, export: { otlpEndpoint: options.otlpEndpoint ?? receiver.url } }));
   if (!options.plugin) {
     execFileSync(process.execPath, [CLI, 'install', '--scope', 'project', '--project-dir', project.dir, '--port', String(port), '--transport', options.transport ?? 'http'], { env, stdio: 'pipe' });
   }

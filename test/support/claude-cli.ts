@@ -1,5 +1,5 @@
 // Runs the real Claude Code CLI (`-p` mode) against a local model server, with a temporary HOME.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -62,6 +62,13 @@ export interface RunClaudeOptions {
   timeoutMs?: number;
   /** Defaults to `json`. */
   outputFormat?: 'json' | 'stream-json' | 'text';
+  /** Written to the CLI's stdin, then closed (e.g. `--input-format stream-json` user messages);
+   *  without it stdin is /dev/null. */
+  input?: string;
+  /** Keep stdin open as a pipe for `onSpawn` to write to and end (ignored when `input` is set). */
+  openStdin?: boolean;
+  /** Called with the spawned process (e.g. to signal it while a tool runs). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface ClaudeResult {
@@ -130,12 +137,14 @@ export async function runClaude(opts: RunClaudeOptions): Promise<ClaudeResult> {
   const child = spawn(claudeBinaryPath(), claudeArgs(opts, settingsPath), {
     cwd: opts.cwd,
     env: claudeEnv(opts.home, opts.baseUrl, opts.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined && !opts.openStdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
+  opts.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -3,14 +3,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Every hook event Claude Code 2.1.328 knows (see shared/claude-code-facts.md). */
+/** Every hook event Claude Code 2.1.332 knows (the binary's own list, in its order): 2.1.328's 33
+ *  plus PreSkillShellCommand. */
 export const ALL_HOOK_EVENTS = [
   'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PostToolBatch', 'Notification', 'UserPromptSubmit',
   'UserPromptExpansion', 'SessionStart', 'SessionEnd', 'Stop', 'StopFailure', 'SubagentStart', 'SubagentStop',
   'PreCompact', 'PostCompact', 'PreModelSwitch', 'PostModelSwitch', 'PermissionRequest', 'PermissionDenied',
   'Setup', 'TeammateIdle', 'TaskCreated', 'TaskCompleted', 'Elicitation', 'ElicitationResult', 'ConfigChange',
   'WorktreeCreate', 'WorktreeRemove', 'InstructionsLoaded', 'CwdChanged', 'FileChanged', 'DirectoryAdded',
-  'MessageDisplay',
+  'MessageDisplay', 'PreSkillShellCommand',
 ] as const;
 
 export type HookSettings = { hooks: Record<string, Array<{ matcher?: string; hooks: unknown[] }>>; [k: string]: unknown };
@@ -23,7 +24,9 @@ function shellQuote(s: string): string {
  *  payload keeps hooks that run concurrently (parallel tools, two sessions) from interleaving;
  *  the name orders them by the time the hook started. */
 export function recordCommand(dir: string): string {
-  return `cat > ${shellQuote(dir)}/$(date +%s%N)-$$.json`;
+  // Written under a temporary name and renamed: a reader polling the directory while a hook runs
+  // never sees a half-written payload.
+  return `f=${shellQuote(dir)}/$(date +%s%N)-$$; cat > "$f.part" && mv "$f.part" "$f.json"`;
 }
 
 /** Settings that record every event (or `events`) into directory `dir` (created) with a command hook. */

@@ -31,6 +31,10 @@ export type Reply =
   | ({ kind: 'tools'; calls: ToolCall[]; text?: string } & ReplyMeta)
   | { kind: 'error'; status: number; errorType: string; message: string };
 
+/** The same reply, reporting `inputTokens` of context used (e.g. near the window: auto-compaction). */
+export const withInputTokens = (reply: Reply, inputTokens: number): Reply =>
+  reply.kind === 'error' ? reply : { ...reply, usage: { ...DEFAULT_USAGE, ...reply.usage, input_tokens: inputTokens } };
+
 export const text = (t: string): Reply => ({ kind: 'text', text: t });
 export const tools = (...calls: ToolCall[]): Reply => ({ kind: 'tools', calls });
 export const tool = (name: string, input: Record<string, unknown>): ToolCall => ({ name, input });
@@ -49,15 +53,20 @@ export const apiError = (status: number, message = `mock error ${status}`): Repl
   message,
 });
 
-export type Agent = 'main' | 'subagent' | 'side';
+/** `compact`: the summary request of a compaction (manual `/compact` or auto-compaction). */
+export type Agent = 'main' | 'subagent' | 'side' | 'compact';
+
+/** The marker of Claude Code's compaction request (its last user message), 2.1.332. */
+export const COMPACT_MARKER = 'create a detailed summary of the conversation';
 
 /** A request as the script sees it. */
 export interface ModelRequest {
   /** 0-based order of arrival over all /v1/messages requests. */
   index: number;
   body: MessagesBody;
-  /** `subagent` when the first system block says `cc_is_subagent=true`; `side` for tool-less
-   *  helper queries (titles, summaries) that Claude Code may send; else `main`. */
+  /** `subagent` when the first system block says `cc_is_subagent=true`; `compact` for the summary
+   *  request of a compaction; `side` for tool-less helper queries (titles) that Claude Code may
+   *  send; else `main`. */
   agent: Agent;
   /** Text of the first user message: for a subagent, the prompt the Agent tool gave it. */
   firstUserText: string;
@@ -146,12 +155,14 @@ export function describeRequest(index: number, body: MessagesBody): ModelRequest
     }
   }
   const step = messages.slice(promptIdx + 1).filter((m) => m.role === 'assistant').length;
+  const promptText = promptIdx >= 0 ? blockText(messages[promptIdx]!.content) : '';
+  if (agent !== 'subagent' && promptText.includes(COMPACT_MARKER)) agent = 'compact';
   return {
     index,
     body,
     agent,
     firstUserText: blockText(firstUser?.content),
-    promptText: promptIdx >= 0 ? blockText(messages[promptIdx]!.content) : '',
+    promptText,
     step,
     toolNames,
   };
@@ -308,12 +319,19 @@ export interface ScenarioOptions {
   subagents?: Record<string, Steps>;
   /** Answer for side queries (titles etc.). */
   side?: (req: ModelRequest) => Reply;
+  /** Answer for a compaction's summary request; a valid summary by default. */
+  compact?: (req: ModelRequest) => Reply;
 }
+
+/** A summary in the shape Claude Code's compaction prompt asks for. */
+export const compactSummary = (): Reply =>
+  text('<analysis>The user asked for a small task; it was done.</analysis>\n<summary>1. Primary request: a small task. 2. Done.</summary>');
 
 /** Builds a Script from per-agent step lists. */
 export function scenario(opts: ScenarioOptions): Script {
   return (req) => {
     if (req.agent === 'side') return opts.side ? opts.side(req) : text('ok');
+    if (req.agent === 'compact') return opts.compact ? opts.compact(req) : compactSummary();
     if (req.agent === 'subagent') {
       const key = Object.keys(opts.subagents ?? {}).find((k) => req.firstUserText.includes(k));
       if (key === undefined) return text('Subagent done.');
