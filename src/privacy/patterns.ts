@@ -1,0 +1,291 @@
+/**
+ * The secret shapes the redactor knows, grouped by kind, each with the documented format it follows.
+ * Data only: the engine (redact.ts) applies them in this order, after private keys (private-keys.ts)
+ * and before the name-based scanner (assignments.ts).
+ *
+ * Every pattern is linear: it starts at a token boundary (a lookbehind that rejects a start inside a
+ * run of the same characters, so a run is tried once), and a secret's run is consumed whole with an
+ * unbounded class (`+`, `{n,}`) that nothing has to backtrack into. A long token is therefore
+ * replaced entirely, never its first N characters (reliability review, finding 7).
+ */
+import { isCodeLike, isPlaceholder, looksRandom, nameStrength } from './secret-names.js';
+
+export interface SecretPattern {
+  /** The kind, shown as `[REDACTED:<kind>]`. */
+  kind: string;
+  regex: RegExp;
+  /**
+   * Builds the replacement from the match and its capture groups; returning the match itself keeps
+   * it (a validator decided it is not a secret). Default: the whole match becomes the marker.
+   */
+  replace?: (match: string, groups: readonly (string | undefined)[]) => string;
+}
+
+export const redactionMarker = (kind: string): string => `[REDACTED:${kind}]`;
+
+/** A run of token characters of at least `min` (base64url, as most providers use). */
+const T = '[A-Za-z0-9_-]';
+/** Not preceded by a token character: the pattern starts at the start of a run. */
+const START = '(?<![A-Za-z0-9_-])'; // made escape-aware with the rest (see escapeAware)
+/** Not followed by a token character. */
+const END = '(?![A-Za-z0-9_-])';
+const re = (source: string, flags = 'g') => new RegExp(source, flags);
+
+/** A shell word: '…', "…" (also JSON-escaped \"…\") or a bare word. */
+const SHELL_WORD = `(?:'[^'\\r\\n]*'|\\\\{0,7}"[^"\\\\\\r\\n]*\\\\{0,7}"|[^\\s"'\\\\|;&]+)`;
+
+/** Keeps the named groups and replaces the last one (the secret) with the marker. */
+const keepPrefix = (kind: string) => (m: string, g: readonly (string | undefined)[]) => {
+  const secret = g.at(-1);
+  if (secret === undefined || isPlaceholder(unquote(secret))) return m;
+  return m.slice(0, m.length - secret.length) + redactionMarker(kind);
+};
+
+function unquote(word: string): string {
+  return word.replace(/^\\*["']|\\*["']$/g, '');
+}
+
+/** A token-ish credential (Bearer values): random-looking, not a word. */
+function looksLikeToken(v: string): boolean {
+  const digit = /[0-9]/.test(v);
+  const letter = /[A-Za-z]/.test(v);
+  return v.length >= 8 && ((digit && letter) || (v.length >= 16 && /[A-Z]/.test(v) && /[a-z]/.test(v)));
+}
+
+function decodesToCredentials(b64: string): boolean {
+  const decoded = Buffer.from(b64, 'base64').toString('utf8');
+  return /^[\x20-\x7e]{1,256}:[\x20-\x7e]{1,256}$/.test(decoded);
+}
+
+const AUTH_SCHEME = /^(?:bearer|basic|token|digest|bot|apikey|api-key|negotiate|ntlm|hmac|aws4-hmac-sha256|sso-key|splunk|dsn|key|otoken)\s+/i;
+
+/** Authorization / Cookie header values: everything after the name, up to the end of the line or string. */
+function headerValue(m: string, g: readonly (string | undefined)[]): string {
+  const [name = '', , , , value = ''] = g;
+  const trimmed = value.trim();
+  const scheme = AUTH_SCHEME.exec(trimmed)?.[0] ?? '';
+  const rest = trimmed.slice(scheme.length);
+  if (isPlaceholder(rest) || (scheme === '' && isCodeLike(rest))) return m;
+  const isCookie = /cookie/i.test(name);
+  if (isCookie && !rest.includes('=')) return m; // "Cookie: none", prose
+  if (!isCookie && scheme === '' && /\s/.test(rest) && !looksLikeToken(rest.split(/\s/)[0] ?? '')) return m; // prose
+  const lead = value.length - value.trimStart().length;
+  return m.slice(0, m.length - value.length) + value.slice(0, lead) + scheme + redactionMarker(isCookie ? 'cookie' : 'authorization');
+}
+
+const RAW_PATTERNS: readonly SecretPattern[] = [
+  // --- URL credentials (RFC 3986 userinfo): scheme://user:password@host — postgres, mysql, mongodb+srv, redis, amqp, https (.git-credentials)
+  {
+    kind: 'url-credentials',
+    regex: /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/)([^\s:/?#@"'<>\\]{0,256}):([^\s/?#"'<>\\]+)@/g,
+    replace: (m, g) => (isPlaceholder(g[2] ?? '') ? m : `${g[0]}${g[1]}:${redactionMarker('url-credentials')}@`),
+  },
+
+  // --- HTTP auth headers (RFC 9110 Authorization / Proxy-Authorization, RFC 6265 Cookie / Set-Cookie), raw, curl -H, JSON or code
+  {
+    kind: 'authorization',
+    regex: /(?<![A-Za-z0-9_-])((?:proxy-)?authorization|(?:set-)?cookie)(\\{0,7}["'])?([ \t]{0,8}[:=][ \t]{0,8})([fFrRbB]?\\{0,7}["'])?([^\r\n"'\\]+)/gi,
+    replace: headerValue,
+  },
+  // AWS SigV4 (docs: "Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=<64 hex>") outside a header
+  { kind: 'aws-signature', regex: /(?<![A-Za-z0-9_-])(Signature=)([0-9a-f]{64})(?![0-9a-f])/g, replace: keepPrefix('aws-signature') },
+  // RFC 6750 bearer tokens anywhere ("Bearer <token>")
+  {
+    kind: 'bearer-token',
+    regex: /(?<![A-Za-z0-9_-])(Bearer[ \t]{1,8})([A-Za-z0-9._~+/=-]+)/gi,
+    replace: (m, g) => (looksLikeToken(g[1] ?? '') ? `${g[0]}${redactionMarker('bearer-token')}` : m),
+  },
+  // RFC 7617 Basic credentials: base64("user:password")
+  {
+    kind: 'basic-auth',
+    regex: /(?<![A-Za-z0-9_-])(Basic[ \t]{1,8})([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g,
+    replace: (m, g) => (decodesToCredentials(g[1] ?? '') ? `${g[0]}${redactionMarker('basic-auth')}` : m),
+  },
+
+  // --- Provider tokens with documented prefixes
+  // Anthropic: sk-ant-api03-… / sk-ant-admin01-… / sk-ant-oat01-… (API keys, admin keys, OAuth tokens)
+  { kind: 'anthropic-api-key', regex: re(`${START}sk-ant-${T}{16,}`) },
+  // OpenAI: sk-proj-…, sk-svcacct-…, sk-admin-…, legacy sk-<48> (random bodies only: `sk-learn-style` stays)
+  {
+    kind: 'openai-api-key',
+    regex: re(`${START}sk-(?:proj-|svcacct-|admin-|None-)?${T}{20,}`),
+    replace: (m) => {
+      const body = m.replace(/^sk-(?:proj-|svcacct-|admin-|None-)?/, '');
+      return looksLikeToken(body) && /[0-9]/.test(body) ? redactionMarker('openai-api-key') : m;
+    },
+  },
+  // Google API key: AIza + 35 characters; OAuth 2.0 access token ya29.…; refresh token 1//0…; OAuth client secret GOCSPX-…
+  { kind: 'google-api-key', regex: re(`${START}AIza[0-9A-Za-z_-]{35}${END}`) },
+  { kind: 'google-oauth-token', regex: re(`${START}ya29\\.[A-Za-z0-9_.-]{20,}`) },
+  { kind: 'google-oauth-token', regex: re(`(?<![A-Za-z0-9_/-])1//0[A-Za-z0-9_-]{30,}`) },
+  { kind: 'google-oauth-secret', regex: re(`${START}GOCSPX-[A-Za-z0-9_-]{20,}`) },
+  // AWS: access key id AKIA/ASIA/… + 16 base32; the 40-char secret next to it (IAM console CSV) or after its name in prose
+  {
+    kind: 'aws-secret-key',
+    regex: /(?<![A-Za-z0-9])((?:AKIA|ASIA)[A-Z0-9]{16})([ \t]*(?:[,;|\t]|\\t)[ \t]*|[ \t]{1,8})([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/g,
+    replace: (_m, g) => `${redactionMarker('aws-access-key')}${g[1]}${redactionMarker('aws-secret-key')}`,
+  },
+  {
+    kind: 'aws-secret-key',
+    regex: /(?<![A-Za-z0-9])(secret[ _-]?access[ _-]?key(?:[ \t]*\[[^\]\r\n]{0,20}\])?["']?[ \t]*(?:[:=,|]|\\t|\t)[ \t]*["']?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi,
+    replace: keepPrefix('aws-secret-key'),
+  },
+  {
+    kind: 'aws-access-key',
+    regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
+  },
+  // GitHub: ghp_/gho_/ghu_/ghs_/ghr_ + 36 base62; fine-grained github_pat_<22>_<59>
+  { kind: 'github-token', regex: /(?<![A-Za-z0-9_])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g },
+  { kind: 'github-token', regex: /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,}/g },
+  // GitLab: glpat- (personal), gldt- (deploy), glrt- (runner), glptt- (trigger), gloas- (OAuth app), glcbt- (CI job), glft- (feed), glimt-, glsoat-, glagent-; runner registration GR1348941…
+  { kind: 'gitlab-token', regex: /(?<![A-Za-z0-9_])gl(?:pat|dt|rt|ptt|oas|cbt|ft|imt|soat|agent|wt)-[A-Za-z0-9_.-]{20,}/g },
+  { kind: 'gitlab-token', regex: /(?<![A-Za-z0-9_])GR1348941[A-Za-z0-9_-]{20,}/g },
+  // Slack: xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxe- tokens, xapp- app tokens, incoming webhooks
+  { kind: 'slack-token', regex: /(?<![A-Za-z0-9_-])xox[abposre](?:\.xox[a-z])?-[A-Za-z0-9-]{10,}/g },
+  { kind: 'slack-token', regex: /(?<![A-Za-z0-9_-])xapp-[0-9]-[A-Za-z0-9-]{10,}/g },
+  { kind: 'slack-webhook', regex: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_/-]{16,}/g },
+  // Discord: webhook URLs; bot tokens base64(user id).<6>.<27+> (the first part must decode to a snowflake id)
+  { kind: 'discord-webhook', regex: /https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/[0-9]{5,30}\/[A-Za-z0-9_-]{20,}/g },
+  {
+    kind: 'discord-bot-token',
+    regex: re(`${START}([MNO][A-Za-z0-9_-]{23,27})\\.[A-Za-z0-9_-]{6,7}\\.[A-Za-z0-9_-]{27,}`),
+    replace: (m, g) => (/^\d{17,20}$/.test(Buffer.from(g[0] ?? '', 'base64url').toString('latin1')) ? redactionMarker('discord-bot-token') : m),
+  },
+  // Stripe: sk_live_/sk_test_/rk_live_/rk_test_/pk_live_ + 24+ base62; webhook signing secret whsec_
+  { kind: 'stripe-key', regex: /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
+  { kind: 'stripe-key', regex: /(?<![A-Za-z0-9_])whsec_[A-Za-z0-9+/=]{20,}/g },
+  // Twilio: API key SID SK + 32 hex, Account SID AC + 32 hex
+  { kind: 'twilio-key', regex: /(?<![A-Za-z0-9])(?:SK|AC)[0-9a-f]{32}(?![A-Za-z0-9])/g },
+  // SendGrid: SG.<22>.<43>
+  { kind: 'sendgrid-key', regex: /(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,}/g },
+  // Mailgun: legacy key-<32 hex>; current <32 hex>-<8 hex>-<8 hex>
+  { kind: 'mailgun-key', regex: /(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9])/g },
+  { kind: 'mailgun-key', regex: /(?<![A-Za-z0-9_-])[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])/g },
+  // npm: npm_ + 36 base62 (granular and automation tokens)
+  { kind: 'npm-token', regex: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g },
+  // PyPI: macaroon pypi-AgEIcHlwaS5vcmc… (pypi.org) / pypi-AgENdGVzdC5weXBp… (test.pypi.org)
+  { kind: 'pypi-token', regex: re(`${START}pypi-AgE[A-Za-z0-9_-]{40,}`) },
+  // Hugging Face: hf_ + 34 letters; organization api_org_
+  { kind: 'huggingface-token', regex: /(?<![A-Za-z0-9_])(?:hf_|api_org_)[A-Za-z0-9]{30,}(?![A-Za-z0-9])/g },
+  // HashiCorp Vault: hvs. (service), hvb. (batch), hvr. (recovery) tokens
+  { kind: 'vault-token', regex: re(`${START}hv[sbr]\\.[A-Za-z0-9_-]{24,}`) },
+  // Terraform Cloud / Enterprise: <14>.atlasv1.<60+>
+  { kind: 'terraform-token', regex: /(?<![A-Za-z0-9])[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}/g },
+  // DigitalOcean: dop_v1_ (personal), doo_v1_ (OAuth), dor_v1_ (refresh) + 64 hex
+  { kind: 'digitalocean-token', regex: /(?<![A-Za-z0-9_])do[opr]_v1_[a-f0-9]{64}(?![A-Za-z0-9])/g },
+  // age: AGE-SECRET-KEY-1 + 58 bech32 characters
+  { kind: 'age-secret-key', regex: /(?<![A-Za-z0-9-])AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,}/g },
+  // Databricks: dapi + 32 hex (optionally -<n>)
+  { kind: 'databricks-token', regex: /(?<![A-Za-z0-9_])dapi[a-f0-9]{32}(?:-\d+)?(?![A-Za-z0-9])/g },
+  // Heroku: HRKU- platform API tokens
+  { kind: 'heroku-token', regex: re(`${START}HRKU-[A-Za-z0-9_-]{30,}`) },
+  // Shopify: shpat_ (admin API), shpss_ (shared secret), shpca_ (custom app), shppa_ (private app) + 32 hex
+  { kind: 'shopify-token', regex: /(?<![A-Za-z0-9_])shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32,}(?![A-Za-z0-9])/g },
+  // Atlassian: API tokens ATATT3…, Bitbucket app passwords ATBB…
+  { kind: 'atlassian-token', regex: re(`${START}ATATT3[A-Za-z0-9_=-]{50,}`) },
+  { kind: 'atlassian-token', regex: /(?<![A-Za-z0-9_])ATBB[A-Za-z0-9]{28,}(?![A-Za-z0-9])/g },
+  // Linear: lin_api_ / lin_oauth_ + 40 base62
+  { kind: 'linear-token', regex: /(?<![A-Za-z0-9_])lin_(?:api|oauth)_[A-Za-z0-9]{32,}(?![A-Za-z0-9])/g },
+  // Doppler: dp.st.<config>.<40>, dp.pt., dp.sa., dp.ct., dp.scim., dp.audit.
+  { kind: 'doppler-token', regex: /(?<![A-Za-z0-9_.])dp\.(?:st|pt|sa|ct|scim|audit)\.(?:[A-Za-z0-9_-]{1,40}\.)?[A-Za-z0-9]{32,}(?![A-Za-z0-9])/g },
+  // Azure: Entra ID client secrets <3><digit>Q~<31-34>
+  { kind: 'azure-client-secret', regex: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/g },
+  // Grafana: service account glsa_<32>_<8 hex>, Cloud glc_<base64>
+  { kind: 'grafana-token', regex: /(?<![A-Za-z0-9_])glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}(?![A-Za-z0-9])/g },
+  { kind: 'grafana-token', regex: /(?<![A-Za-z0-9_])glc_[A-Za-z0-9+/]{32,}={0,2}/g },
+  // Sentry: org auth tokens sntrys_, user tokens sntryu_
+  { kind: 'sentry-token', regex: /(?<![A-Za-z0-9_])sntry[su]_[A-Za-z0-9+/=_]{32,}/g },
+  // New Relic: NRAK- (user key), NRII- (ingest), NRJS- (browser) + 27
+  { kind: 'newrelic-key', regex: /(?<![A-Za-z0-9_-])NR(?:AK|II|JS)-[A-Z0-9]{27,}(?![A-Za-z0-9])/g },
+  // Postman: PMAK-<24 hex>-<34 hex>
+  { kind: 'postman-key', regex: /(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9])/g },
+  // Supabase: sbp_ (management) + 40 hex; sb_secret_ API keys
+  { kind: 'supabase-key', regex: /(?<![A-Za-z0-9_])(?:sbp_[a-f0-9]{40}|sb_secret_[A-Za-z0-9_-]{20,})(?![A-Za-z0-9])/g },
+  // Pulumi: pul- + 40 hex
+  { kind: 'pulumi-token', regex: /(?<![A-Za-z0-9_-])pul-[a-f0-9]{40}(?![A-Za-z0-9])/g },
+  // Square: sq0atp- (access token), sq0csp- (application secret)
+  { kind: 'square-token', regex: re(`${START}sq0(?:atp|csp)-${T}{22,}`) },
+  // Telegram bot token: <bot id>:AA<33>
+  { kind: 'telegram-bot-token', regex: /(?:(?<=\/bot)|(?<=\\[nrt])|(?<![A-Za-z0-9_-]))\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g },
+  // Mapbox secret token: sk.eyJ…
+  { kind: 'mapbox-token', regex: /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}/g },
+  // JWT (RFC 7519, JWS compact): eyJ<header>.eyJ<payload>.<signature>
+  { kind: 'jwt', regex: re(`${START}eyJ${T}{5,}\\.eyJ${T}{5,}\\.${T}*`) },
+
+  // --- CLI password arguments
+  // curl -u user:password / --user user:password; smbclient -U user%password
+  { kind: 'password', regex: /(?<![A-Za-z0-9_-])((?:-u|--user)[ \t]{1,8}\\{0,7}["']?[^\s:"'\\]{1,256}:)([^\s"'\\]+)/g, replace: keepPrefix('password') },
+  { kind: 'password', regex: /(?<![A-Za-z0-9_-])((?:-U|--user)[ \t]{1,8}\\{0,7}["']?[^\s%"'\\]{1,256}%)([^\s"'\\]+)/g, replace: keepPrefix('password') },
+  // mysql/mariadb clients: -p<password> (no space; `-p` alone prompts)
+  {
+    kind: 'password',
+    regex: /(?<![A-Za-z0-9_-])((?:mysql(?:dump|admin|import|show|check|pump|sh)?|mariadb(?:-dump|-admin)?)\b[^\r\n|;&]{0,300}?[ \t]-p)((?:'[^'\r\n]*'|"[^"\r\n]*"|[^\s"'\\|;&]+))/g,
+    replace: keepPrefix('password'),
+  },
+  // sshpass -p <password>; redis-cli -a <password>; openssl -passin/-passout pass:<password>
+  { kind: 'password', regex: re(`(?<![A-Za-z0-9_-])(sshpass\\b[^\\r\\n|;&]{0,200}?[ \\t]-p[ \\t]*)(${SHELL_WORD})`), replace: keepPrefix('password') },
+  { kind: 'password', regex: re(`(?<![A-Za-z0-9_-])(redis-cli\\b[^\\r\\n|;&]{0,300}?[ \\t]-a[ \\t]+)(${SHELL_WORD})`), replace: keepPrefix('password') },
+  { kind: 'password', regex: /(?<![A-Za-z0-9_-])(-pass(?:in|out)?[ \t]+pass:)([^\s"'\\]+)/g, replace: keepPrefix('password') },
+  // htpasswd -b[cBmsp…] file user password / htpasswd -nb user password
+  {
+    kind: 'password',
+    regex: re(`(?<![A-Za-z0-9_-])htpasswd((?:[ \\t]+-[A-Za-z]+){1,6})[ \\t]+(${SHELL_WORD})[ \\t]+(${SHELL_WORD})(?:[ \\t]+(${SHELL_WORD}))?`),
+    replace: (m, g) => {
+      const flags = g[0] ?? '';
+      if (!/b/.test(flags)) return m;
+      const secret = /n/.test(flags) ? g[2] : g[3];
+      if (secret === undefined || isPlaceholder(unquote(secret))) return m;
+      const at = m.lastIndexOf(secret);
+      return m.slice(0, at) + redactionMarker('password') + m.slice(at + secret.length);
+    },
+  },
+  // --password x, --api-key x, -storepass x (the `=` form is left to the assignment scanner)
+  {
+    kind: 'secret',
+    regex: re(`(?<![A-Za-z0-9_-])(--?[A-Za-z][A-Za-z0-9_-]{0,40})([ \\t]{1,8})(${SHELL_WORD})`),
+    replace: (m, g) => {
+      const [flag = '', , word = ''] = g;
+      const strength = nameStrength(flag);
+      const value = unquote(word);
+      if (strength === 'none' || word.startsWith('-') || isPlaceholder(value)) return m;
+      if (strength === 'weak' && !looksRandom(value)) return m;
+      return m.slice(0, m.length - word.length) + redactionMarker('secret');
+    },
+  },
+
+  // --- Credential files
+  // ~/.netrc: "machine h login u password X" (one line), or "password X" on its own line
+  { kind: 'netrc', regex: /(?<![A-Za-z0-9_-])(login[ \t]+\S+[ \t]+password[ \t]+)([^\s"'\\]+)/g, replace: keepPrefix('netrc') },
+  { kind: 'netrc', regex: /(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20})(password[ \t]+)([^\s"'\\]+)(?=[ \t]*(?:$|[\r\n]|\\[nr]|"))/g, replace: keepPrefix('netrc') },
+  // ~/.pgpass: hostname:port:database:username:password
+  {
+    kind: 'pgpass',
+    regex: /(?<=(?:^|[\r\n"]|\\n))([A-Za-z0-9_.*-]{1,253}:(?:\d{1,5}|\*):[A-Za-z0-9_.*-]{1,63}:[A-Za-z0-9_.*@-]{1,63}:)([^\s"\\]+)(?=$|[\r\n]|\\[nr]|")/g,
+    replace: keepPrefix('pgpass'),
+  },
+  // Netscape cookie jar (curl -c, wget): domain TRUE path FALSE expiry name value
+  {
+    kind: 'cookie',
+    regex: /(?<=(?:^|[\r\n"]|\\n))((?:#HttpOnly_)?[A-Za-z0-9.-]{1,253}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)[^\t\r\n\\]{1,512}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)\d{1,12}(?:\t|\\t)[^\t\r\n\\]{1,256}(?:\t|\\t))([^\t\r\n\\]+)/g,
+    replace: keepPrefix('cookie'),
+  },
+  // Dockerfile legacy form: ENV NAME value
+  {
+    kind: 'secret',
+    regex: /(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20})(ENV[ \t]+([A-Za-z_][A-Za-z0-9_]{0,80})[ \t]+)([^\s"'\\=][^\s"'\\]*)/g,
+    replace: (m, g) => (nameStrength(g[1] ?? '') === 'strong' && !isPlaceholder(g[2] ?? '') ? `${g[0]}${redactionMarker('secret')}` : m),
+  },
+];
+
+/**
+ * In JSON-escaped text (a tool response object is serialized before redaction) a token at the
+ * start of a line follows `\n`, whose `n` would fail a "not after a letter" boundary: a leading
+ * negative lookbehind also accepts a position right after `\n`, `\r` or `\t`.
+ */
+function escapeAware(regex: RegExp): RegExp {
+  const m = /^\(\?<!(\[[^\]]*\])\)/.exec(regex.source);
+  if (!m) return regex;
+  return new RegExp(`(?:(?<=\\\\[nrt])|(?<!${m[1]}))${regex.source.slice(m[0].length)}`, regex.flags);
+}
+
+export const TOKEN_PATTERNS: readonly SecretPattern[] = RAW_PATTERNS.map((p) => ({ ...p, regex: escapeAware(p.regex) }));
