@@ -150,7 +150,7 @@ export function isCodeLike(value: string): boolean {
   return value.length <= 64 && /^[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\))?[;,]?$/.test(value);
 }
 
-/** True when a value next to a weak name looks like a credential: long, mixed, many distinct characters. */
+/** True when a value next to a weak name looks like a credential: long, mixed, many distinct characters, not words. */
 export function looksRandom(value: string): boolean {
   if (value.length < 16) return false;
   if (!/^[A-Za-z0-9+/=_\-.~%:]+$/.test(value)) return false;
@@ -158,5 +158,21 @@ export function looksRandom(value: string): boolean {
   const hasLetter = /[A-Za-z]/.test(value);
   const mixedCase = /[A-Z]/.test(value) && /[a-z]/.test(value);
   if (!((hasDigit && hasLetter) || mixedCase)) return false;
-  return new Set(value).size >= 10;
+  if (new Set(value).size < 10) return false;
+  return !isWordy(value);
+}
+
+/**
+ * True when every piece of a value (split at separators and camel-case humps) is a word, a number
+ * or a number with a unit: `getOwnPropertyNames`, `cache_creation_5m_tokens`, `v2.api-route`.
+ * Random strings break into pieces like `b3z` or `q9k` that are neither.
+ */
+function isWordy(value: string): boolean {
+  const pieces = value
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((p) => p.length > 0)
+    .map((p) => p.toLowerCase());
+  return pieces.length > 0 && pieces.every((p) => (/^[a-z]{2,}$/.test(p) && /[aeiouy]/.test(p)) || /^\d+[a-z]{0,2}$/.test(p) || /^[a-z]\d{1,3}$/.test(p));
 }
