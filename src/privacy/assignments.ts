@@ -19,7 +19,7 @@ import { redactionMarker } from './patterns.js';
 import type { RedactionResult } from './private-keys.js';
 import { isCodeLike, isPlaceholder, isWorkingDirectory, looksRandom, nameStrength, type NameStrength } from './secret-names.js';
 
-const NAME_SEP = /(?:(?<=\\[nrt])|(?<![A-Za-z0-9_.\-\\]))(\\{0,7}["'])?(-{0,2}[A-Za-z_][A-Za-z0-9_.\-]{0,79})(\\{0,7}["'])?([ \t]{0,8}(?:=>|:=|={1,3}|:(?!:))[ \t]{0,8})/g;
+const NAME_SEP = /(?<![A-Za-mo-qsu-z0-9_.\-\\]|(?<!\\)[nrt])(\\{0,7}["'])?(-{0,2}[A-Za-z_][A-Za-z0-9_.\-]{0,79})(\\{0,7}["'])?([ \t]{0,8}(?:=>|:=|={1,3}|:(?!:))[ \t]{0,8})/g;
 
 /** Characters that end a bare (unquoted) value. */
 const BARE_STOP = new Set([' ', '\t', '\r', '\n', '"', "'", '`', ',', ';', '&', '|', '<', '>', '(', ')', '{', '}', '[', ']', '\\']);

@@ -206,7 +206,7 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   // Square: sq0atp- (access token), sq0csp- (application secret)
   { kind: 'square-token', regex: re(`${START}sq0(?:atp|csp)-${T}{22,}`) },
   // Telegram bot token: <bot id>:AA<33>
-  { kind: 'telegram-bot-token', regex: /(?:(?<=\/bot)|(?<=\\[nrt])|(?<![A-Za-z0-9_-]))\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g },
+  { kind: 'telegram-bot-token', regex: /(?:(?<=\/bot)|(?<![A-Za-mo-qsu-z0-9_-]|(?<!\\)[nrt]))\d{8,10}:AA[A-Za-z0-9_-]{33}(?![A-Za-z0-9_-])/g },
   // Mapbox secret token: sk.eyJ…
   { kind: 'mapbox-token', regex: /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}/g },
   // JWT (RFC 7519, JWS compact): eyJ<header>.eyJ<payload>.<signature>
@@ -256,36 +256,93 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   // --- Credential files
   // ~/.netrc: "machine h login u password X" (one line), or "password X" on its own line
   { kind: 'netrc', regex: /(?<![A-Za-z0-9_-])(login[ \t]+\S+[ \t]+password[ \t]+)([^\s"'\\]+)/g, replace: keepPrefix('netrc') },
-  { kind: 'netrc', regex: /(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20})(password[ \t]+)([^\s"'\\]+)(?=[ \t]*(?:$|[\r\n]|\\[nr]|"))/g, replace: keepPrefix('netrc') },
-  // ~/.pgpass: hostname:port:database:username:password
+  { kind: 'netrc', regex: /(password(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20}password)[ \t]+)([^\s"'\\]+)(?=[ \t]*(?:$|[\r\n]|\\[nr]|"))/g, replace: keepPrefix('netrc') },
+  // ~/.pgpass: hostname:port:database:username:password (the line break before it is matched, not looked behind: cheaper)
   {
     kind: 'pgpass',
-    regex: /(?<=(?:^|[\r\n"]|\\n))([A-Za-z0-9_.*-]{1,253}:(?:\d{1,5}|\*):[A-Za-z0-9_.*-]{1,63}:[A-Za-z0-9_.*@-]{1,63}:)([^\s"\\]+)(?=$|[\r\n]|\\[nr]|")/g,
-    replace: keepPrefix('pgpass'),
+    regex: /(^|[\r\n"]|\\n)([A-Za-z0-9_.*-]{1,253}:(?:[1-9]\d{0,4}|\*):[A-Za-z0-9_.*-]{1,63}:[A-Za-z0-9_.*@-]{1,63}:)([^\s"\\]+)(?=$|[\r\n]|\\[nr]|")/g,
+    // An IPv6 address (2001:4888:50:ff00:…) has the same shape: its first group is 1-4 hex digits.
+    replace: (m, g) => (/^[0-9a-f]{1,4}:/i.test(g[1] ?? '') ? m : keepPrefix('pgpass')(m, g)),
   },
   // Netscape cookie jar (curl -c, wget): domain TRUE path FALSE expiry name value
   {
     kind: 'cookie',
-    regex: /(?<=(?:^|[\r\n"]|\\n))((?:#HttpOnly_)?[A-Za-z0-9.-]{1,253}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)[^\t\r\n\\]{1,512}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)\d{1,12}(?:\t|\\t)[^\t\r\n\\]{1,256}(?:\t|\\t))([^\t\r\n\\]+)/g,
+    regex: /(^|[\r\n"]|\\n)((?:#HttpOnly_)?[A-Za-z0-9.-]{1,253}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)[^\t\r\n\\]{1,512}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)\d{1,12}(?:\t|\\t)[^\t\r\n\\]{1,256}(?:\t|\\t))([^\t\r\n\\]+)/g,
     replace: keepPrefix('cookie'),
   },
-  // Dockerfile legacy form: ENV NAME value
+  // Dockerfile legacy form: ENV NAME value (the literal comes first so the engine can scan for it)
   {
     kind: 'secret',
-    regex: /(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20})(ENV[ \t]+([A-Za-z_][A-Za-z0-9_]{0,80})[ \t]+)([^\s"'\\=][^\s"'\\]*)/g,
-    replace: (m, g) => (nameStrength(g[1] ?? '') === 'strong' && !isPlaceholder(g[2] ?? '') ? `${g[0]}${redactionMarker('secret')}` : m),
+    regex: /ENV(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20}ENV)([ \t]+([A-Za-z_][A-Za-z0-9_]{0,80})[ \t]+)([^\s"'\\=][^\s"'\\]*)/g,
+    replace: (m, g) => (nameStrength(g[1] ?? '') === 'strong' && !isPlaceholder(g[2] ?? '') ? `ENV${g[0]}${redactionMarker('secret')}` : m),
   },
 ];
 
 /**
  * In JSON-escaped text (a tool response object is serialized before redaction) a token at the
- * start of a line follows `\n`, whose `n` would fail a "not after a letter" boundary: a leading
- * negative lookbehind also accepts a position right after `\n`, `\r` or `\t`.
+ * start of a line follows `\n`, whose `n` would fail a "not after a letter" boundary. A leading
+ * `(?<![…a-z…])` becomes `(?<![…a-mo-qsu-z…]|(?<!\\)[nrt])`: it still rejects a start after a
+ * letter, except after the escapes `\n`, `\r`, `\t`. (One lookbehind, not an alternation of two,
+ * which would cost the regex engine its fast scan.)
  */
 function escapeAware(regex: RegExp): RegExp {
-  const m = /^\(\?<!(\[[^\]]*\])\)/.exec(regex.source);
-  if (!m) return regex;
-  return new RegExp(`(?:(?<=\\\\[nrt])|(?<!${m[1]}))${regex.source.slice(m[0].length)}`, regex.flags);
+  const m = /^\(\?<!\[([^\]]*)\]\)/.exec(regex.source);
+  if (!m || !m[1]!.includes('a-z')) return regex;
+  const without = m[1]!.replace('a-z', 'a-mo-qsu-z');
+  return new RegExp(`(?<![${without}]|(?<!\\\\)[nrt])${regex.source.slice(m[0].length)}`, regex.flags);
 }
 
-export const TOKEN_PATTERNS: readonly SecretPattern[] = RAW_PATTERNS.map((p) => ({ ...p, regex: escapeAware(p.regex) }));
+/** Literal text that must occur (case-insensitively) for a pattern to match: a pass is skipped without it. */
+function literalHint(source: string): string | undefined {
+  const body = source.replace(/^\(\?<!\[[^\]]*\]\)/, '');
+  const m = /^(?:[A-Za-z0-9_~-]|\\[./])+/.exec(body);
+  const literal = m?.[0].replace(/\\/g, '');
+  return literal && literal.length >= 3 ? literal.toLowerCase() : undefined;
+}
+
+export interface CompiledPattern extends SecretPattern {
+  /** The pattern can only match when the lowercased text contains one of these. */
+  hints?: readonly string[];
+}
+
+/** Hints for the patterns that do not start with a literal. */
+const HINTS: Record<string, readonly string[]> = {
+  'url-credentials': ['://'],
+  authorization: ['authorization', 'cookie'],
+  'aws-signature': ['signature='],
+  'aws-access-key': ['akia', 'asia', 'abia', 'acca', 'agpa', 'aida', 'aroa', 'aipa', 'anpa', 'anva', 'apka'],
+  'aws-secret-key': ['akia', 'asia', 'access'],
+  'github-token': ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
+  'gitlab-token': ['gl', 'gr1348941'],
+  'slack-token': ['xox', 'xapp-'],
+  'stripe-key': ['_live_', '_test_', 'whsec_'],
+  'twilio-key': ['sk', 'ac'],
+  'mailgun-key': ['key-', '-'],
+  'huggingface-token': ['hf_', 'api_org_'],
+  'vault-token': ['hvs.', 'hvb.', 'hvr.'],
+  'terraform-token': ['.atlasv1.'],
+  'digitalocean-token': ['_v1_'],
+  'shopify-token': ['shp'],
+  'atlassian-token': ['atatt3', 'atbb'],
+  'linear-token': ['lin_'],
+  'doppler-token': ['dp.'],
+  'azure-client-secret': ['q~'],
+  'grafana-token': ['glsa_', 'glc_'],
+  'sentry-token': ['sntry'],
+  'newrelic-key': ['nrak-', 'nrii-', 'nrjs-'],
+  'supabase-key': ['sbp_', 'sb_secret_'],
+  'square-token': ['sq0'],
+  'telegram-bot-token': [':aa'],
+  'discord-bot-token': ['.'],
+  password: ['-u', '--user', 'mysql', 'mariadb', 'sshpass', 'redis-cli', 'pass:', 'htpasswd'],
+  secret: ['-', 'env'],
+  netrc: ['password'],
+  pgpass: [':'],
+  cookie: ['\t', '\\t'],
+};
+
+export const TOKEN_PATTERNS: readonly CompiledPattern[] = RAW_PATTERNS.map((p) => {
+  const literal = literalHint(p.regex.source);
+  const hints = literal ? [literal] : HINTS[p.kind];
+  return { ...p, regex: escapeAware(p.regex), ...(hints ? { hints } : {}) };
+});

@@ -10,7 +10,7 @@
  * cap) is capture.ts; `captureValue` and `capValue` are re-exported here for existing callers.
  */
 import { redactAssignments, redactNameValuePairs, redactXmlElements } from './assignments.js';
-import { TOKEN_PATTERNS, redactionMarker, type SecretPattern } from './patterns.js';
+import { TOKEN_PATTERNS, redactionMarker, type CompiledPattern, type SecretPattern } from './patterns.js';
 import { redactBase64Pem, redactPem, redactPuttyKey, type RedactionResult } from './private-keys.js';
 
 export { capValue } from './cap.js';
@@ -27,7 +27,8 @@ export interface RedactorOptions {
   extraPatterns?: readonly string[];
 }
 
-type Detector = (text: string) => RedactionResult;
+/** A detector sees the text and its lowercased copy (for the patterns' literal hints). */
+type Detector = (text: string, lower: string) => RedactionResult;
 
 function applyPattern(text: string, pattern: SecretPattern): RedactionResult {
   let redactions = 0;
@@ -61,14 +62,19 @@ export function compileExtraPatterns(sources: readonly string[]): SecretPattern[
 
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   // Fresh RegExp objects: a global regex carries lastIndex, so redactors never share them.
-  const fresh = (p: SecretPattern): SecretPattern => ({ ...p, regex: new RegExp(p.regex.source, p.regex.flags) });
+  const fresh = (p: CompiledPattern): CompiledPattern => ({ ...p, regex: new RegExp(p.regex.source, p.regex.flags) });
   const tokenPatterns = TOKEN_PATTERNS.map(fresh);
+  const hinted = (p: CompiledPattern): Detector => {
+    const { hints } = p;
+    if (!hints) return (t) => applyPattern(t, p);
+    return (t, lower) => (hints.some((h) => lower.includes(h)) ? applyPattern(t, p) : { text: t, redactions: 0 });
+  };
   const extra = compileExtraPatterns(options.extraPatterns ?? []);
   const detectors: Detector[] = [
     redactPem,
     redactBase64Pem,
     redactPuttyKey,
-    ...tokenPatterns.map((p): Detector => (t) => applyPattern(t, p)),
+    ...tokenPatterns.map(hinted),
     redactAssignments,
     redactNameValuePairs,
     redactXmlElements,
@@ -77,11 +83,15 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   return {
     redact(text: string): RedactionResult {
       let current = text;
+      let lower = text.toLowerCase();
       let redactions = 0;
       for (const detect of detectors) {
-        const r = detect(current);
-        current = r.text;
-        redactions += r.redactions;
+        const r = detect(current, lower);
+        if (r.redactions > 0) {
+          current = r.text;
+          lower = current.toLowerCase();
+          redactions += r.redactions;
+        }
       }
       return { text: current, redactions };
     },

@@ -114,7 +114,7 @@ describe('adversarial 69k-character inputs (the pre-cut size): every detector st
     ['a base64 PEM key of 69k characters', `client-key-data: ${Buffer.from(pem.repeat(10)).toString('base64')}`, 'client-key-data: [REDACTED:private-key]'],
     ['an unclosed XML element', fill('<password>'), fill('<password>')],
     ['repeated escaped newlines', fill('\\n'), fill('\\n')],
-    ['repeated Signature=: the first value is the rest of the run', fill('Signature='), 'Signature=[REDACTED:secret]'],
+    ['repeated Signature= (a weak name whose value is words)', fill('Signature='), fill('Signature=')],
     ['repeated AKIA', fill('AKIA'), fill('AKIA')],
     ['repeated name/value pair names', fill('- name: DB_PASSWORD\n'), fill('- name: DB_PASSWORD\n')],
     ['repeated password words (netrc without a value at line end)', fill('password '), fill('password ')],
