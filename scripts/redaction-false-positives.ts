@@ -6,12 +6,13 @@
  * should hold a secret, so every line the redactor changes is a candidate false positive; the script
  * prints them with the kinds that fired so a reader can confirm.
  *
- * Run: npx vite-node scripts/redaction-false-positives.ts [--lines-per-source N] [--show N]
+ * Run: npx vite-node scripts/redaction-false-positives.ts [--lines-per-source N] [--show N] [--module path]
+ * (`--module` measures another redactor module exporting createRedactor, e.g. an older copy.)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRedactor } from '../src/privacy/redact.js';
+import { createRedactor as currentRedactor } from '../src/privacy/redact.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -69,6 +70,9 @@ const sources: [string, () => string][] = [
   ['node_modules sources', () => nodeModuleSources(LINES_PER_SOURCE)],
 ];
 
+const moduleIndex = args.indexOf('--module');
+const createRedactor: typeof currentRedactor =
+  moduleIndex >= 0 ? ((await import(args[moduleIndex + 1]!)) as { createRedactor: typeof currentRedactor }).createRedactor : currentRedactor;
 const redactor = createRedactor();
 const kindsFired = new Map<string, number>();
 const changedLines: { source: string; line: string; out: string }[] = [];

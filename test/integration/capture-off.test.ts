@@ -6,7 +6,9 @@
 // reliability review found (finding 4) and their neighbours, with a unique canary in EVERY string
 // field and a real-looking secret next to it. The only fields left as they are, are the ones the
 // trace model records by design as identity (session, prompt, tool and agent ids, the tool name,
-// the event name, cwd, permission mode): they are not content.
+// the event name, cwd, permission mode) and model names: they are not content. Fields with a
+// documented value set (SessionStart.source, SessionEnd.reason, StopFailure.error, …) are planted
+// too: an agent may record such a field only as one of its documented values, never pass it through.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,10 @@ const SID = 'cccccccc-0ff0-4000-8000-00000000c0ff';
 const PROMPT = 'p-capture-off';
 
 /** Top-level fields the trace model exports by design (ids and names), and ids inside tool payloads it links by. */
-const IDENTITY = new Set(['session_id', 'hook_event_name', 'prompt_id', 'tool_use_id', 'tool_name', 'agent_id', 'agent_type', 'cwd', 'permission_mode']);
+const IDENTITY = new Set([
+  'session_id', 'hook_event_name', 'prompt_id', 'tool_use_id', 'tool_name', 'agent_id', 'agent_type', 'cwd', 'permission_mode',
+  'model', 'from_model', 'to_model', 'requested_model',
+]);
 const IDENTITY_PATHS = new Set(['tool_response.agentId', 'tool_input.subagent_type', 'tool_calls.tool_use_id', 'tool_calls.tool_name']);
 
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
