@@ -160,7 +160,8 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   { kind: 'sendgrid-key', regex: /(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,}/g },
   // Mailgun: legacy key-<32 hex>; current <32 hex>-<8 hex>-<8 hex>
   { kind: 'mailgun-key', regex: /(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9])/g },
-  { kind: 'mailgun-key', regex: /(?<![A-Za-z0-9_-])[0-9a-f]{32}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])/g },
+  // (the boundary is checked after the first hex digit: a leading lookbehind would run at every position of the text)
+  { kind: 'mailgun-key', regex: /[0-9a-f](?<![A-Za-mo-qsu-z0-9_-][0-9a-f]|(?<!\\)[nrt][0-9a-f])[0-9a-f]{31}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])/g },
   // npm: npm_ + 36 base62 (granular and automation tokens)
   { kind: 'npm-token', regex: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g },
   // PyPI: macaroon pypi-AgEIcHlwaS5vcmc… (pypi.org) / pypi-AgENdGVzdC5weXBp… (test.pypi.org)
