@@ -11,15 +11,76 @@
  * ALL_CAPS name, a query or connection string, a line that is only `name: value`, or `name=value`
  * without spaces (shell) are literals; `password: string;` or `f(password=pw)` are code.
  *
- * Linear: one sticky-free global regex finds `NAME <sep>` at run starts; the value is read by hand
- * and, when it is kept, at most VALUE_PEEK characters of it are looked at before the scan goes on
- * right after the separator (so a value that holds another assignment is scanned too).
+ * Linear: the scan looks for separators (`=`, `:`, `:=`, `=>`) and reads the name backwards from
+ * each (at most ~100 characters), which is much cheaper than trying a name regex at every position.
+ * The value is read by hand and, when it is kept, at most VALUE_PEEK characters of it are looked at
+ * before the scan goes on right after the separator (so a value that holds another assignment is
+ * scanned too).
  */
 import { redactionMarker } from './patterns.js';
 import type { RedactionResult } from './private-keys.js';
 import { isCodeLike, isPlaceholder, isWorkingDirectory, looksRandom, nameStrength, type NameStrength } from './secret-names.js';
 
-const NAME_SEP = /(?<![A-Za-mo-qsu-z0-9_.\-\\]|(?<!\\)[nrt])(\\{0,7}["'])?(-{0,2}[A-Za-z_][A-Za-z0-9_.\-]{0,79})(\\{0,7}["'])?([ \t]{0,8}(?:=>|:=|={1,3}|:(?!:))[ \t]{0,8})/g;
+/** Separators between a name and its value; `::` (a path in C++/Rust) and `!=`, `<=`, `>=` are not. */
+const SEPARATOR = /=>|:=|={1,3}|:(?!:)/g;
+const MAX_NAME = 82;
+
+/** `NAME <sep>` found around one separator. */
+interface Assignment {
+  /** Where the name (or its opening quote) starts. */
+  index: number;
+  name: string;
+  nameQuoted: boolean;
+  /** From the end of the name (and its closing quote) to the value: spaces, separator, spaces. */
+  separator: string;
+  afterSep: number;
+}
+
+const isNameChar = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45;
+const isBlank = (ch: string | undefined) => ch === ' ' || ch === '\t';
+/** True when a name may start after position `at - 1`: not inside a run, not after a backslash, except the escapes \n \r \t. */
+function boundaryBefore(text: string, at: number): boolean {
+  if (at === 0) return true;
+  const prev = text.charCodeAt(at - 1);
+  if ((prev === 110 || prev === 114 || prev === 116) && text[at - 2] === '\\') return true;
+  return !isNameChar(prev) && prev !== 92;
+}
+
+/** Reads the name that ends before the separator at [sepStart, sepEnd). */
+function assignmentAt(text: string, sepStart: number, sepEnd: number): Assignment | undefined {
+  const prevSep = text[sepStart - 1];
+  if (prevSep === ':' || prevSep === '!' || prevSep === '<' || prevSep === '>' || prevSep === '=') return undefined;
+  let p = sepStart;
+  for (let k = 0; k < 8 && isBlank(text[p - 1]); k++) p--;
+  if (isBlank(text[p - 1])) return undefined;
+  const separatorStart = p;
+  if (text[p - 1] === '"' || text[p - 1] === "'") {
+    p--;
+    for (let b = 0; b < 7 && text[p - 1] === '\\'; b++) p--;
+  }
+  const nameEnd = p;
+  let q = nameEnd;
+  while (q > 0 && nameEnd - q <= MAX_NAME && isNameChar(text.charCodeAt(q - 1))) q--;
+  if (nameEnd - q > MAX_NAME) return undefined;
+  // `\nDB_PASS=`: the `n` belongs to the escape, not to the name.
+  if (q > 0 && text[q - 1] === '\\' && (text[q] === 'n' || text[q] === 'r' || text[q] === 't') && nameEnd - q > 1) q++;
+  const name = text.slice(q, nameEnd);
+  if (!/^-{0,2}[A-Za-z_]/.test(name)) return undefined;
+  let index = q;
+  let nameQuoted = false;
+  if (text[q - 1] === '"' || text[q - 1] === "'") {
+    let quoteStart = q - 1;
+    for (let b = 0; b < 7 && text[quoteStart - 1] === '\\'; b++) quoteStart--;
+    if (boundaryBefore(text, quoteStart)) {
+      index = quoteStart;
+      nameQuoted = true;
+    }
+  } else if (!boundaryBefore(text, q)) return undefined;
+  let afterSep = sepEnd;
+  for (let k = 0; k < 8 && isBlank(text[afterSep]); k++) afterSep++;
+  return { index, name, nameQuoted, separator: text.slice(separatorStart, afterSep), afterSep };
+}
 
 /** Characters that end a bare (unquoted) value. */
 const BARE_STOP = new Set([' ', '\t', '\r', '\n', '"', "'", '`', ',', ';', '&', '|', '<', '>', '(', ')', '{', '}', '[', ']', '\\']);
@@ -83,14 +144,13 @@ function charBefore(text: string, at: number): string {
   return p >= 0 ? (text[p] ?? '') : '';
 }
 
-function isLiteral(text: string, m: RegExpExecArray, name: string, value: Value): boolean {
-  if (value.quoted || m[1] !== undefined) return true;
-  if (/^[A-Z][A-Z0-9_-]*$/.test(name) || name.startsWith('-')) return true; // env var, header, --flag=
-  const before = charBefore(text, m.index);
+function isLiteral(text: string, a: Assignment, value: Value): boolean {
+  if (value.quoted || a.nameQuoted) return true;
+  if (/^[A-Z][A-Z0-9_-]*$/.test(a.name) || a.name.startsWith('-')) return true; // env var, header, --flag=
+  const before = charBefore(text, a.index);
   if (before === '?' || before === '&' || before === ';') return true; // query and connection strings
-  const sep = (m[4] ?? '').trim();
-  if (startsLine(text, m.index) && endsLine(text, value.end)) return true; // YAML, INI, .env, properties
-  if (sep === '=' && !/[ \t]/.test(m[4] ?? '') && before !== ',' && before !== '(') return true; // shell, libpq conninfo
+  if (startsLine(text, a.index) && endsLine(text, value.end)) return true; // YAML, INI, .env, properties
+  if (a.separator === '=' && before !== ',' && before !== '(') return true; // shell, libpq conninfo (no spaces around =)
   return false;
 }
 
@@ -102,21 +162,22 @@ function isSecretValue(strength: NameStrength, literal: boolean, value: string):
 }
 
 export function redactAssignments(text: string): RedactionResult {
-  const regex = new RegExp(NAME_SEP.source, 'g');
+  const regex = new RegExp(SEPARATOR.source, 'g');
   let out = '';
   let last = 0;
   let redactions = 0;
   let m: RegExpExecArray | null;
   while ((m = regex.exec(text)) !== null) {
-    const name = m[2] ?? '';
-    const afterSep = m.index + m[0].length;
+    const a = assignmentAt(text, m.index, m.index + m[0].length);
+    if (!a || a.index < last) continue;
+    const { name, afterSep } = a;
     const strength = nameStrength(name);
     if (strength === 'none') continue;
     const peek = readValue(text, afterSep, VALUE_PEEK);
     if (!peek) continue;
     const peeked = text.slice(peek.start, peek.end);
     if (isWorkingDirectory(name, peeked)) continue;
-    const literal = isLiteral(text, m, name, peek);
+    const literal = isLiteral(text, a, peek);
     if (!isSecretValue(strength, literal, peeked)) continue;
     // A secret: consume its whole run, however long.
     const value = readValue(text, afterSep, Infinity) ?? peek;
@@ -144,8 +205,9 @@ export function redactXmlElements(text: string): RedactionResult {
   return { text: out, redactions };
 }
 
+// Starts at the literal `name`/`key` (the boundary before it is looked behind), so the engine scans quickly.
 const NAME_VALUE_PAIR =
-  /(?<![A-Za-z0-9_-])(\\{0,7}["']?(?:name|key|Name|Key)\\{0,7}["']?[ \t]{0,8}[:=][ \t]{0,8}\\{0,7}["']?)([A-Za-z_][A-Za-z0-9_.-]{0,79})(\\{0,7}["']?[ \t]{0,8}(?:,|\r?\n|\\n)[ \t]{0,40}(?:-[ \t]+)?\\{0,7}["']?(?:value|Value)\\{0,7}["']?[ \t]{0,8}[:=][ \t]{0,8})/g;
+  /(?:[Nn]ame|[Kk]ey)(?<=(?:^|[^A-Za-z0-9_-]|\\[nrt])(?:[Nn]ame|[Kk]ey))(\\{0,7}["']?[ \t]{0,8}[:=][ \t]{0,8}\\{0,7}["']?)([A-Za-z_][A-Za-z0-9_.-]{0,79})(\\{0,7}["']?[ \t]{0,8}(?:,|\r?\n|\\n)[ \t]{0,40}(?:-[ \t]+)?\\{0,7}["']?(?:value|Value)\\{0,7}["']?[ \t]{0,8}[:=][ \t]{0,8})/g;
 
 /** `- name: DB_PASSWORD` / `value: x` (Kubernetes env, ECS task definitions, GitHub/Terraform variables). */
 export function redactNameValuePairs(text: string): RedactionResult {

@@ -14,12 +14,17 @@ export interface SecretPattern {
   /** The kind, shown as `[REDACTED:<kind>]`. */
   kind: string;
   regex: RegExp;
+  /** A cheap regex (leading literal) that must match somewhere for this pattern to be run at all. */
+  prefilter?: RegExp;
   /**
    * Builds the replacement from the match and its capture groups; returning the match itself keeps
    * it (a validator decided it is not a secret). Default: the whole match becomes the marker.
    */
-  replace?: (match: string, groups: readonly (string | undefined)[]) => string;
+  replace?: (match: string, groups: readonly (string | undefined)[], offset: number, input: string) => string;
 }
+
+/** A URL scheme (RFC 3986) that ends right before `://`, at a boundary. */
+const SCHEME_BEFORE = /(?:^|[^A-Za-z0-9+.-]|\\[nrt])[A-Za-z][A-Za-z0-9+.-]{1,20}$/;
 
 export const redactionMarker = (kind: string): string => `[REDACTED:${kind}]`;
 
@@ -77,8 +82,10 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   // --- URL credentials (RFC 3986 userinfo): scheme://user:password@host — postgres, mysql, mongodb+srv, redis, amqp, https (.git-credentials)
   {
     kind: 'url-credentials',
-    regex: /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/)([^\s:/?#@"'<>\\]{0,256}):([^\s/?#"'<>\\]+)@/g,
-    replace: (m, g) => (isPlaceholder(g[2] ?? '') ? m : `${g[0]}${g[1]}:${redactionMarker('url-credentials')}@`),
+    // The match starts at the literal `://` so the engine scans for it quickly; the scheme before it is checked by hand.
+    regex: /:\/\/([^\s:/?#@"'<>\\]{0,256}):([^\s/?#"'<>\\]+)@/g,
+    replace: (m, g, at, input) =>
+      isPlaceholder(g[1] ?? '') || !SCHEME_BEFORE.test(input.slice(Math.max(0, at - 24), at)) ? m : `://${g[0]}:${redactionMarker('url-credentials')}@`,
   },
 
   // --- HTTP auth headers (RFC 9110 Authorization / Proxy-Authorization, RFC 6265 Cookie / Set-Cookie), raw, curl -H, JSON or code
@@ -149,19 +156,20 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   {
     kind: 'discord-bot-token',
     regex: re(`${START}([MNO][A-Za-z0-9_-]{23,27})\\.[A-Za-z0-9_-]{6,7}\\.[A-Za-z0-9_-]{27,}`),
+    prefilter: /\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27}/,
     replace: (m, g) => (/^\d{17,20}$/.test(Buffer.from(g[0] ?? '', 'base64url').toString('latin1')) ? redactionMarker('discord-bot-token') : m),
   },
   // Stripe: sk_live_/sk_test_/rk_live_/rk_test_/pk_live_ + 24+ base62; webhook signing secret whsec_
   { kind: 'stripe-key', regex: /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g },
   { kind: 'stripe-key', regex: /(?<![A-Za-z0-9_])whsec_[A-Za-z0-9+/=]{20,}/g },
   // Twilio: API key SID SK + 32 hex, Account SID AC + 32 hex
-  { kind: 'twilio-key', regex: /(?<![A-Za-z0-9])(?:SK|AC)[0-9a-f]{32}(?![A-Za-z0-9])/g },
+  { kind: 'twilio-key', regex: /(?<![A-Za-z0-9])(?:SK|AC)[0-9a-f]{32}(?![A-Za-z0-9])/g, prefilter: /SK[0-9a-f]{32}|AC[0-9a-f]{32}/ },
   // SendGrid: SG.<22>.<43>
   { kind: 'sendgrid-key', regex: /(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{30,}/g },
   // Mailgun: legacy key-<32 hex>; current <32 hex>-<8 hex>-<8 hex>
   { kind: 'mailgun-key', regex: /(?<![A-Za-z0-9_-])key-[0-9a-f]{32}(?![A-Za-z0-9])/g },
   // (the boundary is checked after the first hex digit: a leading lookbehind would run at every position of the text)
-  { kind: 'mailgun-key', regex: /[0-9a-f](?<![A-Za-mo-qsu-z0-9_-][0-9a-f]|(?<!\\)[nrt][0-9a-f])[0-9a-f]{31}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])/g },
+  { kind: 'mailgun-key', regex: /[0-9a-f](?<![A-Za-mo-qsu-z0-9_-][0-9a-f]|(?<!\\)[nrt][0-9a-f])[0-9a-f]{31}-[0-9a-f]{8}-[0-9a-f]{8}(?![A-Za-z0-9-])/g, prefilter: /-[0-9a-f]{8}-[0-9a-f]{8}/ },
   // npm: npm_ + 36 base62 (granular and automation tokens)
   { kind: 'npm-token', regex: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g },
   // PyPI: macaroon pypi-AgEIcHlwaS5vcmc… (pypi.org) / pypi-AgENdGVzdC5weXBp… (test.pypi.org)

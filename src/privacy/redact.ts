@@ -37,7 +37,7 @@ function applyPattern(text: string, pattern: SecretPattern): RedactionResult {
     // rest = [...groups, offset, input, (namedGroups)]; keep the capture groups only.
     const offsetIndex = rest.findIndex((v) => typeof v === 'number');
     const groups = rest.slice(0, offsetIndex) as (string | undefined)[];
-    const replacement = pattern.replace ? pattern.replace(match, groups) : redactionMarker(pattern.kind);
+    const replacement = pattern.replace ? pattern.replace(match, groups, rest[offsetIndex] as number, text) : redactionMarker(pattern.kind);
     if (replacement !== match) redactions += 1;
     return replacement;
   });
@@ -65,9 +65,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
   const fresh = (p: CompiledPattern): CompiledPattern => ({ ...p, regex: new RegExp(p.regex.source, p.regex.flags) });
   const tokenPatterns = TOKEN_PATTERNS.map(fresh);
   const hinted = (p: CompiledPattern): Detector => {
-    const { hints } = p;
-    if (!hints) return (t) => applyPattern(t, p);
-    return (t, lower) => (hints.some((h) => lower.includes(h)) ? applyPattern(t, p) : { text: t, redactions: 0 });
+    const { hints, prefilter } = p;
+    return (t, lower) => {
+      if (hints && !hints.some((h) => lower.includes(h))) return { text: t, redactions: 0 };
+      if (prefilter && !prefilter.test(t)) return { text: t, redactions: 0 };
+      return applyPattern(t, p);
+    };
   };
   const extra = compileExtraPatterns(options.extraPatterns ?? []);
   const detectors: Detector[] = [
