@@ -17,7 +17,7 @@
  * before the scan goes on right after the separator (so a value that holds another assignment is
  * scanned too).
  */
-import { redactionMarker } from './patterns.js';
+import { redactionMarker } from './pattern-kit.js';
 import type { RedactionResult } from './private-keys.js';
 import { isCodeLike, isPlaceholder, isWorkingDirectory, looksRandom, nameStrength, type NameStrength } from './secret-names.js';
 

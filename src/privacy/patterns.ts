@@ -1,66 +1,22 @@
 /**
  * The secret shapes the redactor knows, grouped by kind, each with the documented format it follows.
- * Data only: the engine (redact.ts) applies them in this order, after private keys (private-keys.ts)
- * and before the name-based scanner (assignments.ts).
+ * Data only: the engine (redact.ts) applies them in this order, then the command-line and
+ * credential-file forms (command-patterns.ts), after private keys (private-keys.ts) and before the
+ * name-based scanner (assignments.ts). The compiled table (boundaries made escape-aware, literal
+ * hints) is TOKEN_PATTERNS at the end.
  *
  * Every pattern is linear: it starts at a token boundary (a lookbehind that rejects a start inside a
  * run of the same characters, so a run is tried once), and a secret's run is consumed whole with an
  * unbounded class (`+`, `{n,}`) that nothing has to backtrack into. A long token is therefore
  * replaced entirely, never its first N characters (reliability review, finding 7).
  */
-import { isCodeLike, isPlaceholder, looksRandom, nameStrength } from './secret-names.js';
+import { COMMAND_PATTERNS } from './command-patterns.js';
+import {
+  END, SCHEME_BEFORE, START, T, decodesToCredentials, keepPrefix, looksLikeToken, re, redactionMarker, type SecretPattern,
+} from './pattern-kit.js';
+import { isCodeLike, isPlaceholder } from './secret-names.js';
 
-export interface SecretPattern {
-  /** The kind, shown as `[REDACTED:<kind>]`. */
-  kind: string;
-  regex: RegExp;
-  /** A cheap regex (leading literal) that must match somewhere for this pattern to be run at all. */
-  prefilter?: RegExp;
-  /**
-   * Builds the replacement from the match and its capture groups; returning the match itself keeps
-   * it (a validator decided it is not a secret). Default: the whole match becomes the marker.
-   */
-  replace?: (match: string, groups: readonly (string | undefined)[], offset: number, input: string) => string;
-}
-
-/** A URL scheme (RFC 3986) that ends right before `://`, at a boundary. */
-const SCHEME_BEFORE = /(?:^|[^A-Za-z0-9+.-]|\\[nrt])[A-Za-z][A-Za-z0-9+.-]{1,20}$/;
-
-export const redactionMarker = (kind: string): string => `[REDACTED:${kind}]`;
-
-/** A run of token characters of at least `min` (base64url, as most providers use). */
-const T = '[A-Za-z0-9_-]';
-/** Not preceded by a token character: the pattern starts at the start of a run. */
-const START = '(?<![A-Za-z0-9_-])'; // made escape-aware with the rest (see escapeAware)
-/** Not followed by a token character. */
-const END = '(?![A-Za-z0-9_-])';
-const re = (source: string, flags = 'g') => new RegExp(source, flags);
-
-/** A shell word: '…', "…" (also JSON-escaped \"…\") or a bare word. */
-const SHELL_WORD = `(?:'[^'\\r\\n]*'|\\\\{0,7}"[^"\\\\\\r\\n]*\\\\{0,7}"|[^\\s"'\\\\|;&]+)`;
-
-/** Keeps the named groups and replaces the last one (the secret) with the marker. */
-const keepPrefix = (kind: string) => (m: string, g: readonly (string | undefined)[]) => {
-  const secret = g.at(-1);
-  if (secret === undefined || isPlaceholder(unquote(secret))) return m;
-  return m.slice(0, m.length - secret.length) + redactionMarker(kind);
-};
-
-function unquote(word: string): string {
-  return word.replace(/^\\*["']|\\*["']$/g, '');
-}
-
-/** A token-ish credential (Bearer values): random-looking, not a word. */
-function looksLikeToken(v: string): boolean {
-  const digit = /[0-9]/.test(v);
-  const letter = /[A-Za-z]/.test(v);
-  return v.length >= 8 && ((digit && letter) || (v.length >= 16 && /[A-Z]/.test(v) && /[a-z]/.test(v)));
-}
-
-function decodesToCredentials(b64: string): boolean {
-  const decoded = Buffer.from(b64, 'base64').toString('utf8');
-  return /^[\x20-\x7e]{1,256}:[\x20-\x7e]{1,256}$/.test(decoded);
-}
+export { redactionMarker, type SecretPattern } from './pattern-kit.js';
 
 const AUTH_SCHEME = /^(?:bearer|basic|token|digest|bot|apikey|api-key|negotiate|ntlm|hmac|aws4-hmac-sha256|sso-key|splunk|dsn|key|otoken)\s+/i;
 
@@ -77,6 +33,7 @@ function headerValue(m: string, g: readonly (string | undefined)[]): string {
   const lead = value.length - value.trimStart().length;
   return m.slice(0, m.length - value.length) + value.slice(0, lead) + scheme + redactionMarker(isCookie ? 'cookie' : 'authorization');
 }
+
 
 const RAW_PATTERNS: readonly SecretPattern[] = [
   // --- URL credentials (RFC 3986 userinfo): scheme://user:password@host — postgres, mysql, mongodb+srv, redis, amqp, https (.git-credentials)
@@ -220,71 +177,6 @@ const RAW_PATTERNS: readonly SecretPattern[] = [
   { kind: 'mapbox-token', regex: /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}/g },
   // JWT (RFC 7519, JWS compact): eyJ<header>.eyJ<payload>.<signature>
   { kind: 'jwt', regex: re(`${START}eyJ${T}{5,}\\.eyJ${T}{5,}\\.${T}*`) },
-
-  // --- CLI password arguments
-  // curl -u user:password / --user user:password; smbclient -U user%password
-  { kind: 'password', regex: /(?<![A-Za-z0-9_-])((?:-u|--user)[ \t]{1,8}\\{0,7}["']?[^\s:"'\\]{1,256}:)([^\s"'\\]+)/g, replace: keepPrefix('password') },
-  { kind: 'password', regex: /(?<![A-Za-z0-9_-])((?:-U|--user)[ \t]{1,8}\\{0,7}["']?[^\s%"'\\]{1,256}%)([^\s"'\\]+)/g, replace: keepPrefix('password') },
-  // mysql/mariadb clients: -p<password> (no space; `-p` alone prompts)
-  {
-    kind: 'password',
-    regex: /(?<![A-Za-z0-9_-])((?:mysql(?:dump|admin|import|show|check|pump|sh)?|mariadb(?:-dump|-admin)?)\b[^\r\n|;&]{0,300}?[ \t]-p)((?:'[^'\r\n]*'|"[^"\r\n]*"|[^\s"'\\|;&]+))/g,
-    replace: keepPrefix('password'),
-  },
-  // sshpass -p <password>; redis-cli -a <password>; openssl -passin/-passout pass:<password>
-  { kind: 'password', regex: re(`(?<![A-Za-z0-9_-])(sshpass\\b[^\\r\\n|;&]{0,200}?[ \\t]-p[ \\t]*)(${SHELL_WORD})`), replace: keepPrefix('password') },
-  { kind: 'password', regex: re(`(?<![A-Za-z0-9_-])(redis-cli\\b[^\\r\\n|;&]{0,300}?[ \\t]-a[ \\t]+)(${SHELL_WORD})`), replace: keepPrefix('password') },
-  { kind: 'password', regex: /(?<![A-Za-z0-9_-])(-pass(?:in|out)?[ \t]+pass:)([^\s"'\\]+)/g, replace: keepPrefix('password') },
-  // htpasswd -b[cBmsp…] file user password / htpasswd -nb user password
-  {
-    kind: 'password',
-    regex: re(`(?<![A-Za-z0-9_-])htpasswd((?:[ \\t]+-[A-Za-z]+){1,6})[ \\t]+(${SHELL_WORD})[ \\t]+(${SHELL_WORD})(?:[ \\t]+(${SHELL_WORD}))?`),
-    replace: (m, g) => {
-      const flags = g[0] ?? '';
-      if (!/b/.test(flags)) return m;
-      const secret = /n/.test(flags) ? g[2] : g[3];
-      if (secret === undefined || isPlaceholder(unquote(secret))) return m;
-      const at = m.lastIndexOf(secret);
-      return m.slice(0, at) + redactionMarker('password') + m.slice(at + secret.length);
-    },
-  },
-  // --password x, --api-key x, -storepass x (the `=` form is left to the assignment scanner)
-  {
-    kind: 'secret',
-    regex: re(`(?<![A-Za-z0-9_-])(--?[A-Za-z][A-Za-z0-9_-]{0,40})([ \\t]{1,8})(${SHELL_WORD})`),
-    replace: (m, g) => {
-      const [flag = '', , word = ''] = g;
-      const strength = nameStrength(flag);
-      const value = unquote(word);
-      if (strength === 'none' || word.startsWith('-') || isPlaceholder(value)) return m;
-      if (strength === 'weak' && !looksRandom(value)) return m;
-      return m.slice(0, m.length - word.length) + redactionMarker('secret');
-    },
-  },
-
-  // --- Credential files
-  // ~/.netrc: "machine h login u password X" (one line), or "password X" on its own line
-  { kind: 'netrc', regex: /(?<![A-Za-z0-9_-])(login[ \t]+\S+[ \t]+password[ \t]+)([^\s"'\\]+)/g, replace: keepPrefix('netrc') },
-  { kind: 'netrc', regex: /(password(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20}password)[ \t]+)([^\s"'\\]+)(?=[ \t]*(?:$|[\r\n]|\\[nr]|"))/g, replace: keepPrefix('netrc') },
-  // ~/.pgpass: hostname:port:database:username:password (the line break before it is matched, not looked behind: cheaper)
-  {
-    kind: 'pgpass',
-    regex: /(^|[\r\n"]|\\n)([A-Za-z0-9_.*-]{1,253}:(?:[1-9]\d{0,4}|\*):[A-Za-z0-9_.*-]{1,63}:[A-Za-z0-9_.*@-]{1,63}:)([^\s"\\]+)(?=$|[\r\n]|\\[nr]|")/g,
-    // An IPv6 address (2001:4888:50:ff00:…) has the same shape: its first group is 1-4 hex digits.
-    replace: (m, g) => (/^[0-9a-f]{1,4}:/i.test(g[1] ?? '') ? m : keepPrefix('pgpass')(m, g)),
-  },
-  // Netscape cookie jar (curl -c, wget): domain TRUE path FALSE expiry name value
-  {
-    kind: 'cookie',
-    regex: /(^|[\r\n"]|\\n)((?:#HttpOnly_)?[A-Za-z0-9.-]{1,253}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)[^\t\r\n\\]{1,512}(?:\t|\\t)(?:TRUE|FALSE)(?:\t|\\t)\d{1,12}(?:\t|\\t)[^\t\r\n\\]{1,256}(?:\t|\\t))([^\t\r\n\\]+)/g,
-    replace: keepPrefix('cookie'),
-  },
-  // Dockerfile legacy form: ENV NAME value (the literal comes first so the engine can scan for it)
-  {
-    kind: 'secret',
-    regex: /ENV(?<=(?:^|[\r\n"]|\\n)[ \t]{0,20}ENV)([ \t]+([A-Za-z_][A-Za-z0-9_]{0,80})[ \t]+)([^\s"'\\=][^\s"'\\]*)/g,
-    replace: (m, g) => (nameStrength(g[1] ?? '') === 'strong' && !isPlaceholder(g[2] ?? '') ? `ENV${g[0]}${redactionMarker('secret')}` : m),
-  },
 ];
 
 /**
@@ -350,7 +242,7 @@ const HINTS: Record<string, readonly string[]> = {
   cookie: ['\t', '\\t'],
 };
 
-export const TOKEN_PATTERNS: readonly CompiledPattern[] = RAW_PATTERNS.map((p) => {
+export const TOKEN_PATTERNS: readonly CompiledPattern[] = [...RAW_PATTERNS, ...COMMAND_PATTERNS].map((p) => {
   const literal = literalHint(p.regex.source);
   const hints = literal ? [literal] : HINTS[p.kind];
   return { ...p, regex: escapeAware(p.regex), ...(hints ? { hints } : {}) };

@@ -6,7 +6,7 @@
  * files (`Private-Lines: N` followed by base64 lines). Each uses `indexOf` or a sticky class run, so
  * the work is linear in the text.
  */
-import { redactionMarker } from './patterns.js';
+import { redactionMarker } from './pattern-kit.js';
 
 export interface RedactionResult {
   text: string;
