@@ -177,6 +177,9 @@ export function redactAssignments(text: string): RedactionResult {
     if (!peek) continue;
     const peeked = text.slice(peek.start, peek.end);
     if (isWorkingDirectory(name, peeked)) continue;
+    // `libsecret-1-0:amd64`, `secret-store:latest`, `host:port`: an unquoted `name:value` without a
+    // space is a qualified name, not an assignment (YAML, JSON and prose put a space after `:`).
+    if (a.separator === ':' && !a.nameQuoted && !peek.quoted) continue;
     const literal = isLiteral(text, a, peek);
     if (!isSecretValue(strength, literal, peeked)) continue;
     // A secret: consume its whole run, however long.
