@@ -8,7 +8,9 @@ import { removeHome, startTestAgent, waitFor, type TestAgent } from '../support/
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 
 interface Sample { name: string; text: string; secrets: string[] }
-const corpus = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/secrets/corpus.json'), 'utf8')) as { samples: Sample[] };
+const load = (file: string) => (JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/secrets', file), 'utf8')) as { samples: Sample[] }).samples;
+// The hand-written corpus and the generated one (kinds.json: 195 samples of 64 kinds).
+const corpus = { samples: [...load('corpus.json'), ...load('kinds.json')] };
 
 describe('redaction with content capture on', () => {
   let agent: TestAgent;
@@ -51,7 +53,7 @@ describe('redaction with content capture on', () => {
     }
     await post('SessionEnd', {});
     const expected = 1 + corpus.samples.length * 3;
-    await waitFor(() => receiver.spans.length >= expected, 20_000, `${expected} spans`);
+    await waitFor(() => receiver.spans.length >= expected, 60_000, `${expected} spans`);
     await agent.stop();
 
     const spans = JSON.stringify(receiver.spans);

@@ -93,6 +93,62 @@ describe('createRedactor', () => {
   });
 });
 
+describe('adversarial 69k-character inputs (the pre-cut size): every detector stays linear and consumes whole runs', () => {
+  const redactor = createRedactor();
+  const N = 69_632;
+  const fill = (unit: string, n = N) => unit.repeat(Math.ceil(n / unit.length));
+  const pem = `-----BEGIN RSA PRIVATE KEY-----\n${'MIIEow'.repeat(1000)}\n-----END RSA PRIVATE KEY-----\n`;
+  const exact: [string, string, string][] = [
+    ['one long run', fill('A'), fill('A')],
+    ['a bearer token of 69k characters (no tail survives)', `Bearer ${fill('a1')}`, 'Bearer [REDACTED:bearer-token]'],
+    ['a GitHub token of 69k characters', `ghp_${fill('a1')}`, '[REDACTED:github-token]'],
+    ['a JWT of 69k characters', `eyJ${fill('a', N / 2)}.eyJ${fill('b', N / 2)}.sig`, '[REDACTED:jwt]'],
+    ['an assignment whose value is 69k characters', `password=${fill('a1')}`, 'password=[REDACTED:secret]'],
+    ['a placeholder of 69k characters', `password=${fill('x')}`, `password=${fill('x')}`],
+    ['repeated assignments: the first value is the rest of the run', fill('password='), 'password=[REDACTED:secret]'],
+    ['repeated weak names with word values', fill('key='), fill('key=')],
+    ['a cookie header of 69k characters', `Cookie: a=${fill('b')}`, 'Cookie: [REDACTED:cookie]'],
+    ['URL credentials with a 69k-character password', `https://u:${fill('p')}@h`, 'https://u:[REDACTED:url-credentials]@h'],
+    ['URL userinfo without @', `https://u:${fill('p')}`, `https://u:${fill('p')}`],
+    ['repeated base64 "-----BEGIN" prefixes (not a key)', fill('LS0tLS1CRUdJTi'), fill('LS0tLS1CRUdJTi')],
+    ['a base64 PEM key of 69k characters', `client-key-data: ${Buffer.from(pem.repeat(10)).toString('base64')}`, 'client-key-data: [REDACTED:private-key]'],
+    ['an unclosed XML element', fill('<password>'), fill('<password>')],
+    ['repeated escaped newlines', fill('\\n'), fill('\\n')],
+    ['repeated Signature= (a weak name whose value is words)', fill('Signature='), fill('Signature=')],
+    ['repeated AKIA', fill('AKIA'), fill('AKIA')],
+    ['repeated name/value pair names', fill('- name: DB_PASSWORD\n'), fill('- name: DB_PASSWORD\n')],
+    ['repeated password words (netrc without a value at line end)', fill('password '), fill('password ')],
+    ['repeated flags without values', fill('--password --token '), fill('--password --token ')],
+  ];
+  for (const [name, input, expected] of exact) {
+    it(name, () => {
+      expect(redactor.redact(input).text).toBe(expected);
+    });
+  }
+
+  const noSecretLeft: [string, string, RegExp][] = [
+    ['repeated mysql -p', fill('mysql -pS3cretpw '), /S3cretpw/],
+    ['repeated sshpass -p', fill("sshpass -p 'S3cretpw' "), /S3cretpw/],
+    ['repeated redis-cli -a', fill('redis-cli -a S3cretpw '), /S3cretpw/],
+    ['repeated htpasswd -b', fill('htpasswd -b f u S3cretpw '), /S3cretpw/],
+    ['repeated netrc lines', fill('machine h login u password S3cretpw\n'), /S3cretpw/],
+    ['repeated pgpass lines', fill('h:5432:db:u:S3cretpw\n'), /S3cretpw/],
+    ['repeated XML elements', fill('<password>S3cretpw</password>'), /S3cretpw/],
+    ['repeated name/value pairs', fill('- name: DB_PASSWORD\n  value: S3cretpw\n'), /S3cretpw/],
+    ['repeated quoted JSON pairs', fill('"password": "S3cretpw", '), /S3cretpw/],
+    ['repeated escaped JSON pairs', fill('\\"token\\": \\"S3cretpw\\", '), /S3cretpw/],
+    ['repeated Set-Cookie lines', fill('Set-Cookie: sid=S3cretpw\n'), /S3cretpw/],
+    ['repeated query strings', fill('?sig=S3cretpwS3cretpwAB12&token=S3cretpw'), /S3cretpw/],
+  ];
+  for (const [name, input, secret] of noSecretLeft) {
+    it(name, () => {
+      const { text, redactions } = redactor.redact(input);
+      expect(text).not.toMatch(secret);
+      expect(redactions).toBeGreaterThan(100);
+    });
+  }
+});
+
 describe('capValue', () => {
   it('returns short text unchanged', () => {
     expect(capValue('hello', 10)).toBe('hello');
