@@ -125,15 +125,22 @@ function toolInput(e: { tool_name: string; tool_use_id: string; tool_input?: unk
   return ev;
 }
 
+/** Documented value sets of enum fields (Claude Code's hooks reference): a value outside one is
+ *  recorded as `other`, so a field that should hold a keyword can never carry content. */
+const SESSION_START_SOURCES = new Set(['startup', 'resume', 'clear', 'compact']);
+const SESSION_END_REASONS = new Set(['clear', 'resume', 'logout', 'prompt_input_exit', 'bypass_permissions_disabled', 'other']);
+const COMPACTION_TRIGGERS = new Set(['manual', 'auto']);
+const oneOf = (value: string, known: ReadonlySet<string>): string => (known.has(value) ? value : 'other');
+
 function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownBridgeEvent {
   const { capture, captureValue } = options;
   if (e.hook_event_name === 'SubagentStop' && e.agent_transcript_path) base.agentTranscriptPath = e.agent_transcript_path;
   const k = { ...base, known: true as const };
   switch (e.hook_event_name) {
     case 'SessionStart':
-      return { ...k, name: e.hook_event_name, ...(e.source ? { source: e.source } : {}) };
+      return { ...k, name: e.hook_event_name, ...(e.source ? { source: oneOf(e.source, SESSION_START_SOURCES) } : {}) };
     case 'SessionEnd':
-      return { ...k, name: e.hook_event_name, ...(e.reason ? { reason: e.reason } : {}) };
+      return { ...k, name: e.hook_event_name, ...(e.reason ? { reason: oneOf(e.reason, SESSION_END_REASONS) } : {}) };
     case 'UserPromptSubmit': {
       const ev: UserPromptSubmitEvent = { ...k, name: e.hook_event_name };
       if (e.prompt !== undefined) {
@@ -196,7 +203,7 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
       };
     case 'PreCompact':
     case 'PostCompact':
-      return { ...k, name: e.hook_event_name, ...(e.trigger ? { source: e.trigger } : {}) };
+      return { ...k, name: e.hook_event_name, ...(e.trigger ? { source: oneOf(e.trigger, COMPACTION_TRIGGERS) } : {}) };
     case 'PermissionDenied': {
       const ev: PermissionDeniedEvent = { ...k, name: e.hook_event_name };
       if (e.tool_name) ev.toolName = e.tool_name;

@@ -21,7 +21,7 @@ describe('parseHookEvent', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     // every event kind 2.1.332 fired in the recorded sessions has a schema, PreSkillShellCommand included
-    const unknownOnes = ['CwdChanged', 'InstructionsLoaded', 'MessageDisplay', 'UserPromptExpansion'];
+    const unknownOnes = ['CwdChanged', 'InstructionsLoaded', 'MessageDisplay', 'UserPromptExpansion', 'ConfigChange', 'PreModelSwitch', 'PostModelSwitch'];
     expect(result.known).toBe(!unknownOnes.includes(String(payload.hook_event_name)));
   });
 
