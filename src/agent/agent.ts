@@ -3,7 +3,7 @@
  * spool, trace builder, telemetry and HTTP server; replays the journal at start; reaps sessions
  * whose Claude Code process is gone; exits when idle; flushes everything on SIGTERM.
  */
-import { existsSync, readFileSync, renameSync, unlinkSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, watch, type FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.js';
 import { otlpSignalUrl } from '../config/load.js';
@@ -14,6 +14,10 @@ import { createJournal } from './journal.js';
 import { createIngestor } from './ingest.js';
 import { createAgentMetrics } from './metrics.js';
 import { ensureHome, ensureToken, homePaths } from './paths.js';
+import { AgentAlreadyRunning, claimAgentPid, type PidClaim } from './agent-pid.js'; // [identity]
+import { listenOrExplain } from './port-owner.js'; // [identity]
+import { clearStartFailure, recordStartFailure, startFailureOf } from './start-marker.js'; // [identity]
+import { writeFileAtomic } from '../shared/home.js'; // [identity]
 import { createAgentServer } from './server.js';
 import { createSpool } from './spool.js';
 import { startTelemetry } from './telemetry.js';
@@ -33,7 +37,7 @@ export interface RunningAgent {
   closed: Promise<void>;
 }
 
-export class AgentAlreadyRunning extends Error {}
+export { AgentAlreadyRunning } from './agent-pid.js'; // [identity]
 
 /** The hook script writes its event straight into spool/new: a young file that does not parse yet may still be being written. */
 const SPOOL_WRITE_GRACE_MS = 2000;
@@ -72,19 +76,35 @@ function readNumber(file: string): number | undefined {
   }
 }
 
-function writeAtomic(file: string, text: string) {
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+// [identity] a random temporary opened O_EXCL: never through a planted `.tmp` link (finding 5).
+const writeAtomic = (file: string, text: string) => writeFileAtomic(file, text);
+
+// [identity] The home is ours or refused (HomeRefused: nothing is written into it, not even the
+// marker); the home is claimed (agent.lock, agent.pid) before anything else, released if the start
+// fails; a failed start leaves agent.start-failed for the hooks and doctor, a listening agent removes it.
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
+  const paths = homePaths(options.config.home);
+  ensureHome(paths, log);
+  const claim = claimAgentPid(paths);
+  try {
+    const agent = await startComponents({ ...options, log }, claim);
+    clearStartFailure(paths);
+    return agent;
+  } catch (err) {
+    claim.release();
+    if (!(err instanceof AgentAlreadyRunning)) {
+      const failure = recordStartFailure(paths, startFailureOf(err));
+      log(`agent cannot start (${failure.code}): ${failure.reason}; hooks spool meanwhile and retry after ${new Date(failure.retryAtSec * 1000).toISOString()}`);
+    }
+    throw err;
+  }
 }
 
-export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const { config } = options;
+async function startComponents(options: AgentOptions & { log: (message: string) => void }, claim: PidClaim): Promise<RunningAgent> {
+  const { config, log } = options;
   const env = options.env ?? process.env;
-  const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
   const paths = homePaths(config.home);
-  ensureHome(paths);
-  const running = readNumber(paths.pidFile);
-  if (running && running !== process.pid && isAlive(running)) throw new AgentAlreadyRunning(`agent already running (pid ${running})`);
   const token = ensureToken(paths);
 
   const journal = createJournal(paths.journal);
@@ -134,6 +154,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     journalBytes: () => journal.sizeBytes(),
   });
   metricsRef = metrics;
+  // [identity] requests refused for a missing token or a foreign Host: counted apart (finding 10).
+  const unauthorized = telemetry.meter.createCounter('claude_otel.unauthorized_requests', { description: 'HTTP requests refused: wrong or missing token, or a Host header that is not loopback' });
   const ingestor = createIngestor({
     journal, builder, sink: telemetry, metrics, log,
     normalize: {
@@ -183,6 +205,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
   const server = createAgentServer({
     token,
+    host: config.agent.host, // [identity] accepted in Host besides 127.0.0.1, localhost, [::1]
+    onUnauthorized: (reason, route) => unauthorized.add(1, { reason, route }), // [identity] not an events-rejected
     maxBodyBytes: 64 * 1024 * 1024,
     onHook(body, meta) {
       const timeMs = performance.timeOrigin + performance.now();
@@ -216,22 +240,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     metrics: (req, res) => telemetry.prometheus.getMetricsRequestHandler(req, res),
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.agent.port, config.agent.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch(async (err: NodeJS.ErrnoException) => {
+  // [identity] EADDRINUSE names the holder (PortHeld); a start step failing after listen closes the server.
+  const port = await listenOrExplain(server, config.agent.port, config.agent.host).then(() => {
+    const bound = (server.address() as AddressInfo).port;
+    writeAtomic(paths.agentInfo, JSON.stringify({ pid: process.pid, url: `http://${config.agent.host}:${bound}`, port: bound, startedAt: new Date().toISOString(), version: options.version ?? 'dev' }));
+    return bound;
+  }).catch(async (err: unknown) => {
+    server.close();
     await telemetry.shutdown();
     journal.close();
-    if (err.code === 'EADDRINUSE') throw new AgentAlreadyRunning(`port ${config.agent.host}:${config.agent.port} is in use`);
     throw err;
   });
-  const port = (server.address() as AddressInfo).port;
   const url = `http://${config.agent.host}:${port}`;
-  writeAtomic(paths.pidFile, `${process.pid}\n`);
-  writeAtomic(paths.agentInfo, JSON.stringify({ pid: process.pid, url, port, startedAt: new Date().toISOString(), version: options.version ?? 'dev' }));
   log(`agent listening on ${url} (pid ${process.pid}), exporting to ${tracesUrl ?? 'the local store only'}`);
 
   let watcher: FSWatcher | undefined;
@@ -297,9 +317,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await telemetry.shutdown();
       journal.close();
       writeAtomic(paths.cleanStop, `${new Date().toISOString()}\n`);
-      if (readNumber(paths.pidFile) === process.pid) {
-        for (const f of [paths.pidFile, paths.agentInfo]) if (existsSync(f)) unlinkSync(f);
-      }
+      claim.release(); // [identity] agent.json, agent.pid, agent.lock if still ours
       resolveClosed();
     })();
     return stopping;
