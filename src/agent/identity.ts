@@ -31,8 +31,8 @@ export function loopbackUrl(text: string | undefined): URL | undefined {
   }
 }
 
-/** True when whoever answers at `url` proves it holds `token`; false on any doubt (no answer, bad proof, timeout). */
-export function verifyAgentIdentity(url: URL, token: string, timeoutMs = 1000): Promise<boolean> {
+/** `ours`: whoever answers at `url` proves it holds `token`; `stranger`: something answers without a valid proof; `unreachable`: nothing answers in time. */
+export function probeAgentIdentity(url: URL, token: string, timeoutMs = 1000): Promise<'ours' | 'stranger' | 'unreachable'> {
   const nonce = randomBytes(16).toString('hex');
   const expected = Buffer.from(identityProof(token, nonce, Number(url.port)));
   return new Promise((resolve) => {
@@ -45,18 +45,23 @@ export function verifyAgentIdentity(url: URL, token: string, timeoutMs = 1000): 
         else chunks.push(c);
       });
       res.on('end', () => {
-        if (res.statusCode !== 200) return resolve(false);
+        if (res.statusCode !== 200) return resolve('stranger');
         try {
           const proof = Buffer.from(String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { proof?: unknown }).proof ?? ''));
-          resolve(proof.length === expected.length && timingSafeEqual(proof, expected));
+          resolve(proof.length === expected.length && timingSafeEqual(proof, expected) ? 'ours' : 'stranger');
         } catch {
-          resolve(false);
+          resolve('stranger');
         }
       });
-      res.on('error', () => resolve(false));
+      res.on('error', () => resolve('stranger'));
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve('unreachable')); // refused, reset, timed out (a response already settled it)
     req.end();
   });
+}
+
+/** True only when the agent at `url` proved it holds `token`; false on any doubt. */
+export async function verifyAgentIdentity(url: URL, token: string, timeoutMs = 1000): Promise<boolean> {
+  return (await probeAgentIdentity(url, token, timeoutMs)) === 'ours';
 }
