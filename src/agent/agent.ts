@@ -86,16 +86,22 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
   const paths = homePaths(options.config.home);
   ensureHome(paths, log);
-  const claim = claimAgentPid(paths);
+  let claim: PidClaim | undefined;
   try {
+    claim = claimAgentPid(paths);
     const agent = await startComponents({ ...options, log }, claim);
     clearStartFailure(paths);
     return agent;
   } catch (err) {
-    claim.release();
-    if (!(err instanceof AgentAlreadyRunning)) {
-      const failure = recordStartFailure(paths, startFailureOf(err));
-      log(`agent cannot start (${failure.code}): ${failure.reason}; hooks spool meanwhile and retry after ${new Date(failure.retryAtSec * 1000).toISOString()}`);
+    if (err instanceof AgentAlreadyRunning) throw err;
+    claim?.release();
+    const failure = startFailureOf(err);
+    log(`agent cannot start (${failure.code}): ${failure.reason}`);
+    try {
+      const marked = recordStartFailure(paths, failure);
+      log(`hooks spool meanwhile and start the agent again after ${new Date(marked.retryAtSec * 1000).toISOString()}`);
+    } catch (markErr) {
+      log(`could not write ${paths.startFailed}: ${(markErr as Error).message}`);
     }
     throw err;
   }

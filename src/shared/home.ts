@@ -150,9 +150,16 @@ export function createFileExclusive(file: string, data: string | Uint8Array, mod
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    try {
+      unlinkSync(file); // never leave a partial file behind (disk full)
+    } catch {
+      /* best effort */
+    }
+    throw err;
   }
+  closeSync(fd);
   return true;
 }
 
