@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { lstatSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
@@ -68,10 +68,18 @@ function spool(paths: HomePaths, body: Buffer, pid: string | undefined): void {
   renameSync(tmp, join(paths.spoolNew, name));
 }
 
-function startAgent(home: string) {
+function startAgent(paths: HomePaths) {
   const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: 'ignore', env: { ...process.env, CLAUDE_OTEL_HOME: home } });
+  // Its stderr goes to agent.log (never through a link), as with bin/claude-otel-hook: doctor shows it.
+  let log: number | 'ignore' = 'ignore';
+  try {
+    log = openSync(paths.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch {
+    /* no log then */
+  }
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CLAUDE_OTEL_HOME: paths.home } });
   child.unref();
+  if (typeof log === 'number') closeSync(log);
 }
 
 export async function runHookCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -88,7 +96,7 @@ export async function runHookCommand(env: NodeJS.ProcessEnv = process.env): Prom
       if (url && token && (await verifyAgentIdentity(url, token)) && (await post(url, token, body, pid))) return 0;
     }
     spool(paths, body, pid);
-    if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths.home);
+    if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths);
   } catch {
     /* never harm the session */
   }
