@@ -17,7 +17,7 @@ import { ensureHome, ensureToken, homePaths } from './paths.js';
 import { AgentAlreadyRunning, claimAgentPid, type PidClaim } from './agent-pid.js'; // [identity]
 import { listenOrExplain } from './port-owner.js'; // [identity]
 import { clearStartFailure, recordStartFailure, startFailureOf } from './start-marker.js'; // [identity]
-import { writeFileAtomic } from '../shared/home.js'; // [identity]
+import { ownsDirectory, writeFileAtomic } from '../shared/home.js'; // [identity]
 import { createAgentServer } from './server.js';
 import { createSpool } from './spool.js';
 import { startTelemetry } from './telemetry.js';
@@ -79,15 +79,15 @@ function readNumber(file: string): number | undefined {
 // [identity] a random temporary opened O_EXCL: never through a planted `.tmp` link (finding 5).
 const writeAtomic = (file: string, text: string) => writeFileAtomic(file, text);
 
-// [identity] The home is ours or refused (HomeRefused: nothing is written into it, not even the
-// marker); the home is claimed (agent.lock, agent.pid) before anything else, released if the start
+// [identity] The home is ours or refused (HomeRefused; a home owned by someone else gets nothing,
+// not even the marker); the home is claimed (agent.lock, agent.pid) before anything else, released if the start
 // fails; a failed start leaves agent.start-failed for the hooks and doctor, a listening agent removes it.
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
   const paths = homePaths(options.config.home);
-  ensureHome(paths, log);
   let claim: PidClaim | undefined;
   try {
+    ensureHome(paths, log);
     claim = claimAgentPid(paths);
     const agent = await startComponents({ ...options, log }, claim);
     clearStartFailure(paths);
@@ -97,6 +97,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     claim?.release();
     const failure = startFailureOf(err);
     log(`agent cannot start (${failure.code}): ${failure.reason}`);
+    if (!ownsDirectory(paths.home)) throw err; // a home that is not ours gets nothing, not even the marker
     try {
       const marked = recordStartFailure(paths, failure);
       log(`hooks spool meanwhile and start the agent again after ${new Date(marked.retryAtSec * 1000).toISOString()}`);

@@ -77,7 +77,7 @@ function startAgent(paths: HomePaths) {
   } catch {
     /* no log then */
   }
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CLAUDE_OTEL_HOME: paths.home } });
+  const child = spawn(process.env.CLAUDE_OTEL_NODE || process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CLAUDE_OTEL_HOME: paths.home } });
   child.unref();
   if (typeof log === 'number') closeSync(log);
 }

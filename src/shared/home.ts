@@ -115,6 +115,16 @@ export function secureHome(layout: HomeLayout, options: { uid?: number; log?: (m
   return { repaired };
 }
 
+/** True when `dir` is a directory of ours and not a link: a marker may be written there even if the home was refused. */
+export function ownsDirectory(dir: string, uid = currentUid()): boolean {
+  try {
+    const s = lstatSync(dir);
+    return s.isDirectory() && (uid < 0 || s.uid === uid);
+  } catch {
+    return false;
+  }
+}
+
 /** A random sibling name for a temporary file: never predictable, so never pre-planted. */
 export const temporaryName = (file: string): string => join(dirname(file), `.${file.slice(dirname(file).length + 1)}.${randomBytes(6).toString('hex')}.tmp`);
 
