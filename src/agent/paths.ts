@@ -73,13 +73,11 @@ export function ensureHome(paths: HomePaths, log?: (message: string) => void): {
   return secureHome(homeLayout(paths), log ? { log } : {});
 }
 
-const TOKEN = /^[A-Za-z0-9_-]{16,256}$/;
-
 /** The token, read without following a link and only from a regular file of ours; undefined otherwise. */
 export function readToken(paths: HomePaths): string | undefined {
   const read = readPrivateFile(paths.token, 4096);
   const token = read?.text.trim();
-  return token && TOKEN.test(token) ? token : undefined;
+  return token && !/\s/.test(token) ? token : undefined;
 }
 
 /** The per-install token, created with mode 0600 on first use (exclusively: never through a planted link). */

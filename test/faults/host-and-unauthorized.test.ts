@@ -62,7 +62,8 @@ describe('Host header and unauthenticated requests (finding 10)', () => {
 
   it('counts unauthorized POSTs apart: claude_otel_events_rejected_total does not move', async () => {
     const before = (await rawRequest(port, { path: '/metrics', headers: auth() })).body;
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `bearer ${token}` }, { 'content-type': 'text/plain' }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: `bearer ${token}` }, { 'content-type': 'text/plain' }];
+    for (const headers of attempts) {
       expect((await rawRequest(port, { method: 'POST', path: '/v1/hooks', headers, body })).status).toBe(401);
     }
     const after = (await rawRequest(port, { path: '/metrics', headers: auth() })).body;
