@@ -27,6 +27,8 @@ import { createSpool } from './spool.js';
 import { createSpoolDrainer } from './spool-drainer.js';
 import { createStatus } from './status.js';
 import { createWatermark } from './watermark.js';
+import { clearStartFailure, recordStartFailure, startFailureOf } from './start-marker.js';
+import { ownsDirectory } from '../shared/home.js';
 
 export { AgentAlreadyRunning };
 export { isAlive } from './reaper.js';
@@ -46,14 +48,39 @@ export interface RunningAgent {
   closed: Promise<void>;
 }
 
+/**
+ * Starts the agent, or records why it cannot (agent.start-failed: the hooks then spool without
+ * waiting and back off, doctor explains). A home that is not ours gets nothing, not even the marker.
+ */
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const { config } = options;
-  const version = options.version ?? 'dev';
   const log = options.log ?? ((m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`));
+  const paths = homePaths(options.config.home);
+  try {
+    const agent = await startComponents({ ...options, log });
+    clearStartFailure(paths);
+    return agent;
+  } catch (err) {
+    if (err instanceof AgentAlreadyRunning) throw err;
+    const failure = startFailureOf(err);
+    log(`agent cannot start (${failure.code}): ${failure.reason}`);
+    if (!ownsDirectory(paths.home)) throw err;
+    try {
+      const marked = recordStartFailure(paths, failure);
+      log(`hooks spool meanwhile and start the agent again after ${new Date(marked.retryAtSec * 1000).toISOString()}`);
+    } catch (markErr) {
+      log(`could not write ${paths.startFailed}: ${(markErr as Error).message}`);
+    }
+    throw err;
+  }
+}
+
+async function startComponents(options: AgentOptions & { log: (message: string) => void }): Promise<RunningAgent> {
+  const { config, log } = options;
+  const version = options.version ?? 'dev';
   const paths = homePaths(config.home);
-  ensureHome(paths); // seam: the identity work secures the home here (owner, mode)
+  ensureHome(paths, log); // the home is ours or refused (HomeRefused): owner, modes, no links
   const files = createProcessFiles(paths);
-  files.claim(); // seam: stale-pid detection; throws AgentAlreadyRunning
+  files.claim(); // agent.lock (pid + start time): throws AgentAlreadyRunning; a reused pid does not block
   const token = ensureToken(paths);
 
   // Build. Counters exist once the exporter's meter does; the components that count are built before it.
@@ -94,6 +121,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     host: a.host, port: a.port, token, maxBodyBytes: MAX_EVENT_BYTES, version, ingest: ingestor.ingest, journal, metrics,
     before: () => drainer.drainIfDirty(), after: () => reaper.touch(),
     metricsHandler: (req, res) => telemetry.prometheus.getMetricsRequestHandler(req, res),
+    onUnauthorized: (reason, route) => metrics.unauthorized.add(1, { reason, route }),
     status: createStatus({
       version, otlp: exporter.tracesUrl, openSpans: () => builder.openSpanCount(), exportPending: () => tracker().pending(),
       retryBacklog: () => tracker().retryBacklog(), spoolBacklog: () => drainer.backlog(), watermark: () => tracker().watermark(),

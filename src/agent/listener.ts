@@ -9,7 +9,7 @@ import type { Component } from './component.js';
 import type { Ingestor } from './ingest.js';
 import { JournalUnavailable, type Journal } from './journal.js';
 import type { AgentMetrics } from './metrics.js';
-import { AgentAlreadyRunning } from './process-files.js';
+import { listenOrExplain } from './port-owner.js';
 import { createAgentServer, type ServerHandlers } from './server.js';
 import type { AgentStatus } from './status.js';
 
@@ -27,6 +27,8 @@ export interface ListenerOptions {
   after(): void;
   status(): AgentStatus;
   metricsHandler: ServerHandlers['metrics'];
+  /** A request refused before it was read (wrong token, foreign Host): counted apart from events. */
+  onUnauthorized?: ServerHandlers['onUnauthorized'];
 }
 
 export interface Listener extends Component {
@@ -38,6 +40,8 @@ export function createListener(options: ListenerOptions): Listener {
   const { metrics, journal } = options;
   const server = createAgentServer({
     token: options.token,
+    host: options.host,
+    ...(options.onUnauthorized ? { onUnauthorized: options.onUnauthorized } : {}),
     maxBodyBytes: options.maxBodyBytes,
     onHook(body, meta) {
       options.before();
@@ -57,17 +61,9 @@ export function createListener(options: ListenerOptions): Listener {
   });
   return {
     name: 'server',
-    // Seam: the identity work checks here who holds the port when it is in use.
-    start: () => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') throw new AgentAlreadyRunning(`port ${options.host}:${options.port} is in use`);
-      throw err;
-    }),
+    // A port in use throws PortHeld naming the holder's uid (another user's listener would get the
+    // token and payloads from Claude Code's http hooks): the start fails loudly, doctor reports it.
+    start: () => listenOrExplain(server, options.port, options.host),
     address() {
       const port = (server.address() as AddressInfo).port;
       return { port, url: `http://${options.host}:${port}` };

@@ -16,6 +16,7 @@ export interface AgentMetrics {
   journalWriteFailures: Counter;
   /** Events answered with a non-200 because they could not be kept on disk, by transport. */
   unacknowledged: Counter;
+  unauthorized: Counter;
   fieldsDropped: Counter;
 }
 
@@ -58,6 +59,7 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
     quarantineDropped: meter.createCounter('claude_otel.quarantine_dropped', { description: 'Quarantine entries evicted past the bound or not written (disk full)' }),
     journalWriteFailures: meter.createCounter('claude_otel.journal_write_failures', { description: 'Journal writes the disk refused (retried until it takes them)' }),
     unacknowledged: meter.createCounter('claude_otel.events_unacknowledged', { description: 'Events answered 503 because they could not be kept on disk, by transport' }),
+    unauthorized: meter.createCounter('claude_otel.unauthorized_requests', { description: 'HTTP requests refused: wrong or missing token, or a Host header that is not loopback (not events: no alert fires on them)' }),
     fieldsDropped: meter.createCounter('claude_otel.event_fields_dropped', { description: 'Top-level event fields beyond the per-event cap, not kept' }),
     handling: meter.createHistogram('claude_otel.handling_duration', {
       description: 'Time from receipt to journaled and applied, per event',

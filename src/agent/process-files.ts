@@ -5,27 +5,15 @@
  * exported-seq (the export watermark). Every write goes to a fresh, exclusively created temporary
  * (O_EXCL: a planted symlink is never followed) and is renamed into place.
  */
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { writeFileAtomic } from '../shared/home.js';
+import { AgentAlreadyRunning, claimAgentPid, type PidClaim } from './agent-pid.js';
 import type { HomePaths } from './paths.js';
-import { isAlive } from './reaper.js';
 
-export class AgentAlreadyRunning extends Error {}
+export { AgentAlreadyRunning };
 
-export function writeAtomic(file: string, text: string) {
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, file);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* not created */
-    }
-    throw err;
-  }
-}
+/** A random temporary opened O_EXCL|O_NOFOLLOW, renamed into place (src/shared/home.ts). */
+export const writeAtomic = (file: string, text: string) => writeFileAtomic(file, text);
 
 export function readNumber(file: string): number | undefined {
   try {
@@ -37,7 +25,7 @@ export function readNumber(file: string): number | undefined {
 }
 
 export interface ProcessFiles {
-  /** Refuses when another live agent holds agent.pid; then writes ours. */
+  /** Refuses when another live agent holds the home (agent.lock); then writes ours. */
   claim(): void;
   publish(info: { url: string; port: number; version: string }): void;
   /** True when the previous run stopped cleanly; removes the marker either way. */
@@ -48,13 +36,10 @@ export interface ProcessFiles {
 }
 
 export function createProcessFiles(paths: HomePaths, pid = process.pid): ProcessFiles {
-  let claimed = false;
+  let claim: PidClaim | undefined;
   return {
     claim() {
-      const running = readNumber(paths.pidFile);
-      if (running && running !== pid && isAlive(running)) throw new AgentAlreadyRunning(`agent already running (pid ${running})`);
-      writeAtomic(paths.pidFile, `${pid}\n`);
-      claimed = true;
+      claim = claimAgentPid(paths, pid); // agent.lock = pid + start time: a reused pid is not us (agent-pid.ts)
     },
     publish(info) {
       writeAtomic(paths.agentInfo, JSON.stringify({ pid, url: info.url, port: info.port, startedAt: new Date().toISOString(), version: info.version }));
@@ -72,15 +57,8 @@ export function createProcessFiles(paths: HomePaths, pid = process.pid): Process
       writeAtomic(paths.cleanStop, `${new Date().toISOString()}\n`);
     },
     release() {
-      if (!claimed || readNumber(paths.pidFile) !== pid) return;
-      for (const f of [paths.pidFile, paths.agentInfo]) {
-        try {
-          unlinkSync(f);
-        } catch {
-          /* gone */
-        }
-      }
-      claimed = false;
+      claim?.release();
+      claim = undefined;
     },
   };
 }

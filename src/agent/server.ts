@@ -1,23 +1,35 @@
 /**
  * The agent's HTTP face, loopback only. POST /v1/hooks takes one hook event (Claude Code's http
  * hooks, or `claude-otel hook`); the answer is always `{}` with 200 so that nothing we say can
- * change what Claude Code does. GET /healthz, GET /metrics (Prometheus), GET /v1/status (token).
+ * change what Claude Code does. GET /v1/status (token), GET /metrics (Prometheus; without the token
+ * the resource attributes are left out), GET /healthz (`ok`; pid and version only with the token),
+ * GET /v1/identity?nonce=N (a proof that we hold the token, see identity.ts).
+ * Every route first checks `Host` (DNS rebinding: only 127.0.0.1, localhost and [::1], with our
+ * port), and refused requests are counted apart from rejected events (onUnauthorized), so nobody
+ * can fire the events-rejected alert without the token (reliability review, finding 10).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
+import { IDENTITY_PATH, identityProof, validNonce } from './identity.js';
 
 export interface ServerHandlers {
   token: string;
   maxBodyBytes: number;
+  /** Extra loopback name or address we listen on (config agent.host), accepted in Host. */
+  host?: string;
   /** Takes one event; the answer waits for the returned promise (the journal write). */
   onHook(body: string, meta: { pid?: number | undefined; via: 'http' | 'command' }): Promise<void> | void;
   onRejected(reason: string): void;
+  /** A request refused before reading it: wrong/missing token or a foreign Host header. */
+  onUnauthorized?(reason: 'token' | 'host', route: string): void;
   status(): unknown;
   health(): unknown;
   metrics(req: IncomingMessage, res: ServerResponse): void;
 }
 
 const EMPTY = '{}';
+const ROUTES = new Set(['/v1/hooks', '/healthz', '/metrics', '/v1/status', IDENTITY_PATH]);
 
 function authorized(req: IncomingMessage, token: string): boolean {
   const header = req.headers.authorization ?? '';
@@ -26,30 +38,68 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** Host names a loopback client of ours sends; anything else came through a name we do not own. */
+export function allowedHost(hostHeader: string | undefined, port: number, extra?: string): boolean {
+  if (!hostHeader) return false;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hostHeader.trim());
+  if (!m) return false;
+  if (m[2] !== undefined && Number(m[2]) !== port) return false;
+  const name = m[1]!.toLowerCase();
+  const extraName = extra && (extra.includes(':') && !extra.startsWith('[') ? `[${extra}]` : extra).toLowerCase();
+  return name === '127.0.0.1' || name === 'localhost' || name === '[::1]' || name === extraName;
+}
+
 function reply(res: ServerResponse, status: number, body: string, type = 'application/json') {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
+/** Lets the Prometheus handler write, minus target_info (the resource attributes). */
+function withoutTargetInfo(res: ServerResponse): ServerResponse {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') chunk = chunk.split('\n').filter((l) => !/^(# (HELP|TYPE) )?target_info\b/.test(l)).join('\n');
+    return end(chunk, ...rest);
+  }) as ServerResponse['end'];
+  return res;
+}
+
 export function createAgentServer(handlers: ServerHandlers): Server {
+  const refuse = (res: ServerResponse, req: IncomingMessage, reason: 'token' | 'host', route: string, status: number, body: string) => {
+    handlers.onUnauthorized?.(reason, route);
+    req.resume();
+    reply(res, status, body);
+  };
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
-    if (req.method === 'POST' && url.startsWith('/v1/hooks')) return hook(req, res);
-    if (req.method === 'GET' && url === '/healthz') return reply(res, 200, JSON.stringify(handlers.health()));
-    if (req.method === 'GET' && url === '/metrics') return handlers.metrics(req, res);
-    if (req.method === 'GET' && url === '/v1/status') {
-      if (!authorized(req, handlers.token)) return reply(res, 401, '{"error":"token required"}');
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const route = ROUTES.has(path) ? path : 'other';
+    const port = (server.address() as AddressInfo | null)?.port ?? 0;
+    if (!allowedHost(req.headers.host, port, handlers.host)) return refuse(res, req, 'host', route, 403, '{"error":"host not allowed"}');
+    const withToken = authorized(req, handlers.token);
+    if (req.method === 'POST' && path === '/v1/hooks') {
+      if (!withToken) return refuse(res, req, 'token', route, 401, EMPTY);
+      return hook(req, res);
+    }
+    if (req.method === 'GET' && path === '/healthz') {
+      return withToken ? reply(res, 200, JSON.stringify(handlers.health())) : reply(res, 200, 'ok', 'text/plain');
+    }
+    if (req.method === 'GET' && path === IDENTITY_PATH) {
+      const nonce = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '').get('nonce') ?? '';
+      if (!validNonce(nonce)) return reply(res, 400, '{"error":"nonce: 32 to 128 hex digits"}');
+      return reply(res, 200, JSON.stringify({ proof: identityProof(handlers.token, nonce, port) }));
+    }
+    if (req.method === 'GET' && path === '/metrics') return handlers.metrics(req, withToken ? res : withoutTargetInfo(res));
+    if (req.method === 'GET' && path === '/v1/status') {
+      if (!withToken) return refuse(res, req, 'token', route, 401, '{"error":"token required"}');
       return reply(res, 200, JSON.stringify(handlers.status()));
     }
+    req.resume();
     reply(res, 404, '{"error":"not found"}');
   });
 
   function hook(req: IncomingMessage, res: ServerResponse) {
-    if (!authorized(req, handlers.token)) {
-      handlers.onRejected('unauthorized');
-      req.resume();
-      return reply(res, 401, EMPTY);
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;

@@ -1,10 +1,9 @@
 /** The checks behind `claude-otel doctor`: each returns a verdict and, when it fails, the fix. */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
-import { homePaths, tokenFileMode } from '../agent/paths.js';
-import { fetchAgentJson, readAgentInfo } from './agent-client.js';
+import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -69,6 +68,14 @@ export function checkClaudeVersion(ctx: DoctorContext): Promise<CheckResult> {
 export function checkToken(home: string): CheckResult {
   const paths = homePaths(home);
   const mode = tokenFileMode(paths);
+  let link = false;
+  try {
+    link = lstatSync(paths.token).isSymbolicLink();
+  } catch {
+    /* absent */
+  }
+  if (link) return { name: 'token', verdict: 'fail', detail: `${paths.token} is a symbolic link: the token could be written to or read from someone else's file`, fix: `rm ${paths.token} (a new token is created; then run \`claude-otel install\` again)` };
+  if (mode !== undefined && readToken(paths) === undefined) return { name: 'token', verdict: 'fail', detail: `${paths.token} is not a valid token file of ours (owner, type or content)`, fix: `rm ${paths.token} (a new token is created; then run \`claude-otel install\` again)` };
   if (mode === undefined) return { name: 'token', verdict: 'warn', detail: `no token at ${paths.token} yet`, fix: 'start the agent or run `claude-otel install` (both create it)' };
   if ((mode & 0o077) !== 0) return { name: 'token', verdict: 'fail', detail: `${paths.token} has mode ${mode.toString(8)}: other users can read it`, fix: `chmod 600 ${paths.token}` };
   return { name: 'token', verdict: 'pass', detail: `${paths.token} (mode 600)` };
@@ -79,20 +86,6 @@ export interface AgentStatus {
   exportPending: number;
   exportFailuresLastHour: number;
   otlp: string | null;
-}
-
-export async function checkAgent(ctx: DoctorContext): Promise<{ result: CheckResult; status?: AgentStatus }> {
-  const { info, token } = readAgentInfo(ctx.env);
-  if (!info) return { result: { name: 'agent', verdict: 'fail', detail: 'not running', fix: 'it starts with the next Claude Code session; or run `claude-otel agent`' } };
-  try {
-    const status = (await fetchAgentJson(info.url, '/v1/status', token)) as AgentStatus;
-    return { status, result: { name: 'agent', verdict: 'pass', detail: `pid ${info.pid} at ${info.url}, version ${info.version}` } };
-  } catch (err) {
-    if (/answered 401/.test((err as Error).message)) {
-      return { result: { name: 'agent', verdict: 'fail', detail: `the agent at ${info.url} refused the token in CLAUDE_OTEL_HOME`, fix: 'restart the agent so it reads the current token file (kill its pid; a hook starts it again)' } };
-    }
-    return { result: { name: 'agent', verdict: 'fail', detail: `agent.json names ${info.url} but it does not answer (${(err as Error).message})`, fix: 'run `claude-otel agent` to start it again (a stale agent.json is replaced)' } };
-  }
 }
 
 export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Record<string, string | undefined>): Promise<CheckResult> {

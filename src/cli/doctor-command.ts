@@ -5,8 +5,9 @@
 import { homedir } from 'node:os';
 import { resolveHome } from '../agent/paths.js';
 import type { CommandIo } from './io.js';
+import { checkAgent, checkHome } from './doctor-agent.js';
 import {
-  checkAgent, checkBacklog, checkClaudeVersion, checkConfig, checkEndpoint, checkExportFailures, checkHooks, checkToken,
+  checkBacklog, checkClaudeVersion, checkConfig, checkEndpoint, checkExportFailures, checkHooks, checkToken,
   type CheckResult,
 } from './doctor-checks.js';
 
@@ -20,11 +21,12 @@ export async function runDoctorCommand(argv: string[], io: CommandIo): Promise<n
   const ctx = { env: io.env, projectDir, userHome, ...(io.env.CLAUDE_BIN ? { claudeBinary: io.env.CLAUDE_BIN } : {}) };
   const home = resolveHome(io.env as NodeJS.ProcessEnv);
   const config = checkConfig(ctx);
-  const agent = await checkAgent(ctx);
+  const agent = await checkAgent(ctx, { port: config.loaded?.config.agent.port, host: config.loaded?.config.agent.host });
   const results: CheckResult[] = [
     await checkClaudeVersion(ctx),
     checkHooks(ctx),
     config.result,
+    checkHome(config.loaded?.config.home ?? home),
     agent.result,
     checkToken(config.loaded?.config.home ?? home),
     await checkEndpoint(config.loaded, io.env),

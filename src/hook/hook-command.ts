@@ -1,15 +1,23 @@
 /**
  * `claude-otel hook`: the Node command hook (the shell script bin/claude-otel-hook is the fast one).
- * Posts the event on stdin to the agent; if the agent cannot take it, spools it and starts the agent.
- * Prints nothing, exits 0, and imports only Node built-ins (a test checks this): it runs per event.
+ * Posts the event on stdin to the agent once the agent has proved it holds the token (identity.ts:
+ * a stranger on the port gets neither the token nor the payload); if the agent cannot take it,
+ * spools it and starts the agent, at most once per back-off interval while starts keep failing
+ * (start-marker.ts), never waiting for it. A home that is not ours (a link, another owner) gets
+ * nothing. Prints nothing, exits 0, and imports only Node built-ins (a test checks this): it runs
+ * per event.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { homedir } from 'node:os';
 import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
+import { homePaths, readToken, resolveHome, type HomePaths } from '../agent/paths.js';
+import { runningAgentPid } from '../agent/agent-pid.js';
+import { loopbackUrl, verifyAgentIdentity } from '../agent/identity.js';
+import { startDecision } from '../agent/start-marker.js';
+import { createFileExclusive, currentUid, readPrivateFile } from '../shared/home.js';
 
 const TIMEOUT_MS = 1500;
 
@@ -19,9 +27,9 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function post(url: string, token: string, body: Buffer, pid: string | undefined): Promise<boolean> {
+function post(url: URL, token: string, body: Buffer, pid: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${url}/v1/hooks`, {
+    const req = request(new URL('/v1/hooks', url), {
       method: 'POST',
       timeout: TIMEOUT_MS,
       agent: false, // no keep-alive socket holding the process open after the answer
@@ -40,37 +48,55 @@ function post(url: string, token: string, body: Buffer, pid: string | undefined)
   });
 }
 
-function spool(home: string, body: Buffer, pid: string | undefined) {
-  const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
-  const name = `${micros}-${pid ?? 0}-${process.pid}.json`;
-  mkdirSync(join(home, 'spool', 'tmp'), { recursive: true, mode: 0o700 });
-  mkdirSync(join(home, 'spool', 'new'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'spool', 'tmp', name), body, { mode: 0o600 });
-  renameSync(join(home, 'spool', 'tmp', name), join(home, 'spool', 'new', name));
+/** A directory of ours, not a link: created (0700) when absent. False when it is someone else's. */
+function ownDir(dir: string): boolean {
+  try {
+    const s = lstatSync(dir);
+    return s.isDirectory() && !s.isSymbolicLink() && s.uid === currentUid();
+  } catch {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return ownDir(dir);
+  }
 }
 
-function startAgent(home: string) {
+function spool(paths: HomePaths, body: Buffer, pid: string | undefined): void {
+  if (!ownDir(paths.spool) || !ownDir(paths.spoolTmp) || !ownDir(paths.spoolNew)) return;
+  const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  const name = `${micros}-${pid ?? 0}-${process.pid}.json`;
+  const tmp = join(paths.spoolTmp, name);
+  if (!createFileExclusive(tmp, body, 0o600)) return;
+  renameSync(tmp, join(paths.spoolNew, name));
+}
+
+function startAgent(paths: HomePaths) {
   const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: 'ignore', env: { ...process.env, CLAUDE_OTEL_HOME: home } });
+  // Its stderr goes to agent.log (never through a link), as with bin/claude-otel-hook: doctor shows it.
+  let log: number | 'ignore' = 'ignore';
+  try {
+    log = openSync(paths.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  } catch {
+    /* no log then */
+  }
+  const child = spawn(process.env.CLAUDE_OTEL_NODE || process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CLAUDE_OTEL_HOME: paths.home } });
   child.unref();
+  if (typeof log === 'number') closeSync(log);
 }
 
 export async function runHookCommand(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    const home = env.CLAUDE_OTEL_HOME || join(env.HOME || homedir(), '.claude-otel');
+    const paths = homePaths(resolveHome(env));
     const body = await readStdin();
+    if (!ownDir(paths.home)) return 0; // not our home: nothing goes there
     const pid = env.CLAUDE_PID;
-    let info: { url?: string; pid?: number } = {};
-    let token = '';
-    try {
-      info = JSON.parse(readFileSync(join(home, 'agent.json'), 'utf8')) as typeof info;
-      token = readFileSync(join(home, 'token'), 'utf8').trim();
-    } catch {
-      /* agent never ran here */
+    const agentPid = runningAgentPid(paths);
+    if (agentPid !== undefined) {
+      const info = JSON.parse(readPrivateFile(paths.agentInfo, 64 * 1024)?.text ?? '{}') as { url?: string; pid?: number };
+      const url = info.pid === agentPid ? loopbackUrl(info.url) : undefined;
+      const token = url && readToken(paths);
+      if (url && token && (await verifyAgentIdentity(url, token)) && (await post(url, token, body, pid))) return 0;
     }
-    if (info.url && token && (await post(info.url, token, body, pid))) return 0;
-    spool(home, body, pid);
-    startAgent(home);
+    spool(paths, body, pid);
+    if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths);
   } catch {
     /* never harm the session */
   }

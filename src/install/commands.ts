@@ -6,6 +6,8 @@ import type { CommandIo } from '../cli/io.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { TRANSPORT_MODES, type TransportMode } from '../config/schema.js';
 import { HOOK_SCRIPT_NAME } from './hook-entries.js';
+import { describeHolder, holderOf, type PortListener } from '../agent/port-owner.js';
+import { currentUid } from '../shared/home.js';
 import {
   InstallError,
   applyInstall,
@@ -20,7 +22,7 @@ import {
 const SCOPES: readonly InstallScope[] = ['user', 'project', 'local'];
 
 /** The CLI's io, plus the working directory (default process.cwd()) used when --project-dir is absent. */
-export type InstallIo = CommandIo & { cwd?: string };
+export type InstallIo = CommandIo & { cwd?: string; /** Who listens on a port (tests); default: /proc/net/tcp. */ portHolder?: (host: string, port: number) => PortListener | undefined };
 
 export const INSTALL_USAGE = `Usage: claude-otel install [--scope user|project|local] [--transport http|durable]
                           [--project-dir DIR] [--port N] [--hook-script PATH] [--dry-run]
@@ -102,6 +104,7 @@ function report(plan: InstallPlan, io: InstallIo, dryRun: boolean): number {
   const applyOptions = clock ? { now: () => new Date(clock()) } : {};
   const result = plan.action === 'install' ? applyInstall(plan, applyOptions) : applyUninstall(plan, applyOptions);
   for (const backup of result.backups) io.stdout(`Backup: ${backup}\n`);
+  for (const file of result.scrubbed ?? []) io.stdout(`Removed the token from the old backup ${file}\n`);
   if (result.tokenCreated) io.stdout(`Created token: ${result.tokenCreated}\n`);
   io.stdout(
     result.written.length === 0
@@ -125,10 +128,19 @@ function run(argv: readonly string[], io: InstallIo, install: boolean): number {
   try {
     const { config } = loadConfig({ env: io.env, home });
     const port = args.port ?? config.agent.port;
+    let transport = args.transport ?? config.transport.mode;
+    if (install && transport === 'http') {
+      // The http hooks send the token and raw payloads to whoever holds the port: never to another user.
+      const holder = (io.portHolder ?? holderOf)(config.agent.host, port);
+      if (holder && holder.uid !== currentUid()) {
+        io.stdout(`Port ${config.agent.host}:${port} is held by another user (${describeHolder(holder)}): http hooks would send it the agent token and tool payloads. Installing the durable transport instead (command hooks only, nothing sent over TCP); free the port or choose another --port to use http.\n`);
+        transport = 'durable';
+      }
+    }
     const plan = install
       ? planInstall({
           scope: args.scope,
-          transport: args.transport ?? config.transport.mode,
+          transport,
           projectDir: args.projectDir,
           home,
           hookScript: args.hookScript ?? defaultHookScript(),

@@ -22,6 +22,7 @@ export const HOOK_EVENTS = [
   'Notification',
   'PermissionRequest',
   'PermissionDenied',
+  'PreSkillShellCommand',
 ] as const;
 export type HookEventName = (typeof HOOK_EVENTS)[number];
 
@@ -32,6 +33,7 @@ export const TOOL_MATCHER_EVENTS: ReadonlySet<string> = new Set([
   'PostToolUseFailure',
   'PermissionRequest',
   'PermissionDenied',
+  'PreSkillShellCommand',
 ]);
 
 /**
@@ -43,6 +45,7 @@ export const TOOL_MATCHER_EVENTS: ReadonlySet<string> = new Set([
  */
 export const HTTP_EVENTS: ReadonlySet<string> = new Set([
   'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Notification', 'PermissionRequest', 'PermissionDenied',
+  'PreSkillShellCommand', // a shell line of a skill or slash command (2.1.332): can fire per command
 ]);
 
 /**

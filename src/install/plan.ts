@@ -4,8 +4,8 @@
  * A dry run prints the plan's diff and never applies it.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { TransportMode } from '../config/schema.js';
 import { unifiedDiff } from './diff.js';
 import { TOKEN_ENV, hookEntries, shellQuote } from './hook-entries.js';
@@ -72,6 +72,8 @@ export interface InstallPlan {
 export interface ApplyResult {
   written: string[];
   backups: string[];
+  /** Older backups from which the token was removed. */
+  scrubbed?: string[];
   tokenCreated?: string;
 }
 
@@ -240,6 +242,36 @@ function writeAtomic(path: string, content: string, mode: number): void {
   renameSync(tmp, path);
 }
 
+const TOKEN_VALUE = new RegExp(`("${TOKEN_ENV}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'g');
+
+/** The settings text with the value of our token key replaced: backups never keep the token. */
+export function scrubToken(text: string): string {
+  return text.replace(TOKEN_VALUE, '$1"<removed by claude-otel>"');
+}
+
+/** Removes the token from backups of `path` left by earlier installs (they outlived uninstall or rotation). */
+function scrubOldBackups(path: string): string[] {
+  const scrubbed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return scrubbed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${basename(path)}.bak-`)) continue;
+    const full = join(dirname(path), name);
+    const stat = lstatSync(full);
+    if (!stat.isFile()) continue; // never through a link
+    const text = readFileSync(full, 'utf8');
+    const clean = scrubToken(text);
+    if (clean === text) continue;
+    writeAtomic(full, clean, stat.mode & 0o777);
+    scrubbed.push(full);
+  }
+  return scrubbed;
+}
+
 function backupPath(path: string, now: Date): string {
   const base = `${path}.bak-${timestamp(now)}`;
   let candidate = base;
@@ -278,12 +310,14 @@ export function applyInstall(plan: InstallPlan, options: ApplyOptions = {}): App
       const stat = statSync(file.path);
       if (!file.holdsSecret) mode = stat.mode & 0o777;
       const backup = backupPath(file.path, now);
-      writeFileSync(backup, file.before, { mode: stat.mode & 0o777, flag: 'wx' });
+      writeFileSync(backup, scrubToken(file.before), { mode: stat.mode & 0o777, flag: 'wx' });
       result.backups.push(backup);
     }
     writeAtomic(file.path, file.after, mode);
     result.written.push(file.path);
   }
+  const scrubbed = [...new Set(plan.files.map((f) => f.path))].flatMap(scrubOldBackups);
+  if (scrubbed.length) result.scrubbed = scrubbed;
   return result;
 }
 

@@ -20,7 +20,8 @@ describe('finding 11: a 60k-field unknown event', () => {
     const agent = await startAgentProcess({ home, env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } });
     cleanups.push(() => removeHome(home), () => receiver.close(), () => agent.stop('SIGKILL'));
     const event: Record<string, unknown> = { session_id: SID, hook_event_name: 'FutureWideEvent' };
-    for (let i = 0; i < 60_000; i++) event[`field_${i}`] = `value ${i} AKIA${String(i).padStart(16, '0')}`;
+    // short tokens: with capture off, string details of unknown events survive only as such (docs/privacy.md)
+    for (let i = 0; i < 60_000; i++) event[`field_${i}`] = `v${i}-AKIA${String(i).padStart(16, '0')}`;
     const [posted, health] = await Promise.all([agent.post(JSON.stringify(event)), agent.healthy(10_000)]);
     expect(posted).toBe(200);
     expect(health).toBe(true);

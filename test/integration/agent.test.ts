@@ -68,7 +68,9 @@ describe('agent', () => {
     const { agent } = await setup();
     const res = await fetch(`${agent.url}/v1/hooks`, { method: 'POST', body: body('SessionStart') });
     expect(res.status).toBe(401);
-    expect(await agent.metrics()).toMatch(/claude_otel_events_rejected_total\{reason="unauthorized"\} 1/);
+    // Counted apart from rejected events: anyone can send it, so it must not fire ClaudeOtelEventsRejected.
+    expect(await agent.metrics()).toMatch(/claude_otel_unauthorized_requests_total\{reason="token",route="\/v1\/hooks"\} 1/);
+    expect(await agent.metrics()).not.toMatch(/claude_otel_events_rejected_total/);
   });
 
   it('ingests spooled events in receipt order before a later http event', async () => {

@@ -1,6 +1,6 @@
 // `claude-otel doctor`, in process: one failure at a time against a temp CLAUDE_OTEL_HOME, asserting on
 // the --json output; and the happy path with an in-process agent and hooks installed.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +86,7 @@ function httpServer(status: number): Promise<{ url: string; server: Server }> {
 describe('claude-otel doctor', () => {
   it('prints every check in a fixed order', async () => {
     const { results } = await doctor();
-    expect(results.map((r) => r.name)).toEqual(['claude code', 'hooks', 'config', 'agent', 'token', 'otlp endpoint', 'backlog', 'export failures']);
+    expect(results.map((r) => r.name)).toEqual(['claude code', 'hooks', 'config', 'home', 'agent', 'token', 'otlp endpoint', 'backlog', 'export failures']);
   });
 
   it('passes the Claude Code version check with the real binary (CLAUDE_BIN) and warns without one', async () => {
@@ -131,6 +131,42 @@ describe('claude-otel doctor', () => {
     chmodSync(join(home, 'token'), 0o600);
     expect((await doctor()).code).toBe(0);
     void a;
+  });
+
+  it('fails the home line for a home that is a symbolic link, and warns on modes we own and can tighten', async () => {
+    chmodSync(home, 0o755);
+    const loose = await doctor();
+    expect(loose.byName.home).toMatchObject({ verdict: 'warn' });
+    expect(loose.byName.home!.detail).toMatch(/mode 755: group or others have access/);
+    chmodSync(home, 0o700);
+    expect((await doctor()).byName.home!.verdict).toBe('pass');
+    const real = join(root, 'elsewhere');
+    mkdirSync(real, { mode: 0o700 });
+    const linked = join(root, 'linked-home');
+    symlinkSync(real, linked);
+    const refused = await doctor([], { CLAUDE_OTEL_HOME: linked });
+    expect(refused.byName.home).toMatchObject({ verdict: 'fail' });
+    expect(refused.byName.home!.detail).toContain(`${linked} is a symbolic link`);
+    expect(refused.code).toBe(1);
+  });
+
+  it('fails the token line for a token that is a symbolic link (lstat, not stat)', async () => {
+    const target = join(root, 'someone-elses-file');
+    writeFileSync(target, 'a'.repeat(64), { mode: 0o600 });
+    symlinkSync(target, join(home, 'token'));
+    const { byName } = await doctor();
+    expect(byName.token).toMatchObject({ verdict: 'fail' });
+    expect(byName.token!.detail).toMatch(/symbolic link/);
+  });
+
+  it('says why the agent cannot start: the failed-start marker and the tail of agent.log', async () => {
+    writeFileSync(join(home, 'agent.start-failed'), `${Math.floor(Date.now() / 1000) + 60} 3 ${Math.floor(Date.now() / 1000)} ENOSPC -\nno space left on device, write\n`, { mode: 0o600 });
+    writeFileSync(join(home, 'agent.log'), 'line one\nclaude-otel: ENOSPC: no space left on device, write\n', { mode: 0o600 });
+    const { code, byName } = await doctor();
+    expect(byName.agent!.verdict).toBe('fail');
+    expect(byName.agent!.detail).toMatch(/^cannot start \(ENOSPC\): no space left on device, write; 3 failed start\(s\)/);
+    expect(byName.agent!.detail).toContain('agent.log: line one | claude-otel: ENOSPC');
+    expect(code).toBe(1);
   });
 
   it('warns (does not fail) when there is no token yet', async () => {

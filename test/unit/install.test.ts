@@ -338,6 +338,38 @@ describe('runInstallCommand / runUninstallCommand', () => {
     expect(readJson(local)).toEqual({});
   });
 
+  it('installs the durable transport when another uid holds the agent port, and says why', () => {
+    const { io: cmdIo, out } = io();
+    const squatter = { address: '127.0.0.1', port: PORT, uid: 65534, inode: 1, pid: 4242, command: 'node -e listen' };
+    expect(runInstallCommand(['--hook-script', hookScript], { ...cmdIo, portHolder: () => squatter })).toBe(0);
+    expect(out.join('')).toMatch(/Port 127\.0\.0\.1:4319 is held by another user \(uid 65534, pid 4242 \(node -e listen\)\)/);
+    const settings = readJson(userSettings());
+    expect(JSON.stringify(settings.hooks)).not.toMatch(/"type":"http"/);
+    expect(settings.env?.CLAUDE_OTEL_TOKEN).toBeUndefined();
+    // A listener of our own uid (our agent) does not change the transport.
+    const own = { ...squatter, uid: process.getuid!() };
+    expect(runInstallCommand(['--hook-script', hookScript], { ...io().io, portHolder: () => own })).toBe(0);
+    expect(JSON.stringify(readJson(userSettings()).hooks)).toMatch(/"type":"http"/);
+  });
+
+  it('never keeps the token in backups: new backups are scrubbed, old ones too on uninstall', () => {
+    const { io: cmdIo } = io();
+    const free = { ...cmdIo, portHolder: () => undefined };
+    writeExisting(userSettings());
+    expect(runInstallCommand(['--hook-script', hookScript], free)).toBe(0);
+    const token = readFileSync(join(home, '.claude-otel', 'token'), 'utf8').trim();
+    expect(readFileSync(userSettings(), 'utf8')).toContain(token);
+    // An old backup from before this fix, holding the token.
+    const old = `${userSettings()}.bak-20240101T000000Z`;
+    writeFileSync(old, JSON.stringify({ env: { CLAUDE_OTEL_TOKEN: token, OTHER: 'kept' } }, null, 2), { mode: 0o600 });
+    expect(runUninstallCommand([], free)).toBe(0);
+    const backups = readdirSync(join(home, '.claude')).filter((f) => f.includes('.bak-'));
+    expect(backups.length).toBeGreaterThanOrEqual(2);
+    for (const b of backups) expect(readFileSync(join(home, '.claude', b), 'utf8'), b).not.toContain(token);
+    expect(readJson(old).env).toEqual({ CLAUDE_OTEL_TOKEN: '<removed by claude-otel>', OTHER: 'kept' });
+    expect(statSync(old).mode & 0o777).toBe(0o600);
+  });
+
   it('exits 1 with a clear message on invalid JSON and 2 on bad flags', () => {
     writeExisting(userSettings(), undefined, () => 'nope');
     const { io: cmdIo, err } = io();

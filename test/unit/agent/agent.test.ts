@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentAlreadyRunning, startAgent } from '../../../src/agent/agent.js';
+import { startAgent } from '../../../src/agent/agent.js';
+import { PortHeld } from '../../../src/agent/port-owner.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { freePort } from '../../support/ports.js';
 
@@ -30,7 +31,7 @@ describe('startAgent (composition root)', () => {
     await new Promise((r) => squatter.once('listening', r));
     try {
       const logs: string[] = [];
-      await expect(startAgent({ config: config(port), log: (m) => logs.push(m) })).rejects.toBeInstanceOf(AgentAlreadyRunning);
+      await expect(startAgent({ config: config(port), log: (m) => logs.push(m) })).rejects.toBeInstanceOf(PortHeld); // names the holder: a loud failure, not 'already running'
       expect(existsSync(join(home, 'agent.pid'))).toBe(false);
       expect(existsSync(join(home, 'agent.json'))).toBe(false);
       expect(existsSync(join(home, 'clean-stop'))).toBe(false); // not a clean stop: the next start marks gaps if needed

@@ -12,8 +12,13 @@ describe('process files', () => {
   it('claims agent.pid, refuses a live holder, and releases only its own files', () => {
     dir = mkdtempSync(join(tmpdir(), 'cob-pf-'));
     const paths = homePaths(dir);
-    writeFileSync(paths.pidFile, `${process.pid}\n`); // a live process (this one) holds it
+    createProcessFiles(paths).claim(); // a live agent (this process) holds the home: agent.lock = pid + start time
     expect(() => createProcessFiles(paths, process.pid + 1_000_000).claim()).toThrow(AgentAlreadyRunning);
+    rmSync(paths.lockFile);
+    writeFileSync(paths.pidFile, `${process.pid}\n`); // a live pid that is not an agent (finding 9): no block
+    const other = createProcessFiles(paths, 999_999_997);
+    other.claim();
+    other.release();
     const mine = createProcessFiles(paths, 999_999_999);
     writeFileSync(paths.pidFile, '999999998\n'); // dead
     mine.claim();
