@@ -27,27 +27,27 @@ describe('sink HTTP receiver', () => {
     ['bad time', { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'x', startTimeUnixNano: 'soon' }] }] }] }],
     ['only invalid ids', { resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 'xyz', spanId: 'b'.repeat(16), name: 'x', startTimeUnixNano: '1' }] }] }] }],
   ])('answers 400 to malformed traces (%s) and writes nothing', async (_label, body) => {
-    const res = await postJson(`${sink.url}/v1/traces`, body);
+    const res = await postJson(`${sink.url}/v1/traces`, body, sink.auth);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 3 });
     expect(await rows()).toBe(0);
   });
 
   it('answers 400 to malformed logs', async () => {
-    expect((await postJson(`${sink.url}/v1/logs`, { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: 5 }] }] }] })).status).toBe(400);
+    expect((await postJson(`${sink.url}/v1/logs`, { resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: 5 }] }] }] }, sink.auth)).status).toBe(400);
     expect(await rows()).toBe(0);
   });
 
   it('answers 415 to protobuf and unknown content types', async () => {
-    const pb = await postJson(`${sink.url}/v1/traces`, 'xx', { 'content-type': 'application/x-protobuf' });
+    const pb = await postJson(`${sink.url}/v1/traces`, 'xx', { ...sink.auth, 'content-type': 'application/x-protobuf' });
     expect(pb.status).toBe(415);
     expect(String(pb.body.message)).toMatch(/encoding: json/);
-    expect((await postJson(`${sink.url}/v1/traces`, 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await postJson(`${sink.url}/v1/traces`, 'x', { ...sink.auth, 'content-type': 'text/plain' })).status).toBe(415);
   });
 
   it('answers 413 to an oversized body and 404/405 elsewhere', async () => {
-    expect((await postJson(`${sink.url}/v1/traces`, buildSyntheticSession({ extraTools: 500 }).traces)).status).toBe(413);
-    expect((await postJson(`${sink.url}/v1/metrics`, {})).status).toBe(404);
+    expect((await postJson(`${sink.url}/v1/traces`, buildSyntheticSession({ extraTools: 500 }).traces, sink.auth)).status).toBe(413);
+    expect((await postJson(`${sink.url}/v1/metrics`, {}, sink.auth)).status).toBe(404);
     expect((await fetch(`${sink.url}/v1/traces`)).status).toBe(405);
   });
 
@@ -55,7 +55,7 @@ describe('sink HTTP receiver', () => {
     const s = buildSyntheticSession();
     const res = await fetch(`${sink.url}/v1/traces`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      headers: { ...sink.auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
       body: gzipSync(JSON.stringify(s.traces)),
     });
     expect(res.status).toBe(200);
@@ -65,13 +65,13 @@ describe('sink HTTP receiver', () => {
   it('reports partial success when some spans are invalid', async () => {
     const s = buildSyntheticSession();
     s.spans[0]!.traceId = 'not-hex';
-    const res = await postJson(`${sink.url}/v1/traces`, s.traces);
+    const res = await postJson(`${sink.url}/v1/traces`, s.traces, sink.auth);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ partialSuccess: { rejectedSpans: '1' } });
   });
 
   it('accepts an empty request', async () => {
-    expect((await postJson(`${sink.url}/v1/traces`, {})).status).toBe(200);
+    expect((await postJson(`${sink.url}/v1/traces`, {}, sink.auth)).status).toBe(200);
   });
 });
 
