@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSinkConfig } from '../../src/sink/config.js';
@@ -72,6 +76,69 @@ describe('sink HTTP receiver', () => {
 
   it('accepts an empty request', async () => {
     expect((await postJson(`${sink.url}/v1/traces`, {}, sink.auth)).status).toBe(200);
+  });
+
+  it('answers 401 on both OTLP routes without the bearer token, and writes nothing', async () => {
+    const s = buildSyntheticSession();
+    const before = await rows();
+    for (const [path, body] of [['/v1/traces', s.traces], ['/v1/logs', s.logs]] as const) {
+      expect((await postJson(`${sink.url}${path}`, body)).status).toBe(401);
+      expect((await postJson(`${sink.url}${path}`, body, { authorization: 'Bearer nope' })).status).toBe(401);
+      expect((await postJson(`${sink.url}${path}`, body, { authorization: `Basic ${sink.token}` })).status).toBe(401);
+    }
+    expect(await rows()).toBe(before);
+  });
+
+  it('serves /healthz (status only) and /metrics on a loopback listener without the token', async () => {
+    const h = await fetch(`${sink.url}/healthz`);
+    expect(await h.json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${sink.url}/metrics`)).status).toBe(200);
+  });
+
+  it('refuses a DNS name in Host on a loopback listener (rebinding), accepts IPs and localhost', async () => {
+    const port = new URL(sink.url).port;
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/healthz', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject).end();
+      });
+    expect(await get(`evil.example:${port}`)).toBe(403);
+    expect(await get(`localhost:${port}`)).toBe(200);
+    expect(await get(`127.0.0.1:${port}`)).toBe(200);
+    expect(await get(`[::1]:${port}`)).toBe(200);
+  });
+});
+
+describe('sink on a non-loopback listener', () => {
+  it('needs the token for /metrics too; /healthz stays open', async () => {
+    const token = 'x'.repeat(24);
+    const s = createSinkService(parseSinkConfig({ listen: { host: '0.0.0.0', port: 0 }, auth: { token } }), { log: createRecordingLogger() });
+    await s.start();
+    try {
+      const url = `http://127.0.0.1:${new URL(s.url).port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect((await postJson(`${url}/v1/traces`, {})).status).toBe(401);
+      expect((await postJson(`${url}/v1/traces`, {}, { authorization: `Bearer ${token}` })).status).toBe(200);
+    } finally {
+      await s.shutdown();
+    }
+  });
+
+  it('reads the token from auth.tokenFile at start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sink-tf-'));
+    writeFileSync(join(dir, 'token'), 'from-a-file-0123456789\n');
+    const s = createSinkService(parseSinkConfig({ listen: { port: 0 }, auth: { tokenFile: join(dir, 'token') } }), { log: createRecordingLogger() });
+    await s.start();
+    try {
+      expect((await postJson(`${s.url}/v1/traces`, {})).status).toBe(401);
+      expect((await postJson(`${s.url}/v1/traces`, {}, { authorization: 'Bearer from-a-file-0123456789' })).status).toBe(200);
+    } finally {
+      await s.shutdown();
+    }
   });
 });
 
