@@ -198,9 +198,10 @@ const shapeError = (what: string, issues: { path: PropertyKey[]; message: string
 
 /** A resource or scope that does not validate drops every record under it (each counted). */
 function context(resource: unknown, scope: unknown, o: ValidateOptions) {
-  const r = resourceSchema.safeParse(resource);
+  // null is the protobuf-JSON spelling of an absent message.
+  const r = resourceSchema.safeParse(resource ?? undefined);
   if (!r.success) return { error: shapeError('resource', r.error.issues) };
-  const s = scopeSchema.safeParse(scope);
+  const s = scopeSchema.safeParse(scope ?? undefined);
   if (!s.success) return { error: shapeError('scope', s.error.issues) };
   const bad = checkAttributes(r.data?.attributes, 'resource', o.limits);
   if (bad) return { error: bad };
