@@ -110,18 +110,19 @@ export function checkValue(value: AnyValue | undefined, where: string, limits: L
     const s = v.stringValue ?? v.bytesValue;
     if (s !== undefined) bytes += s.length <= 64 ? s.length : Buffer.byteLength(s, 'utf8');
     else bytes += 8;
-    const children = v.arrayValue?.values ?? v.kvlistValue?.values;
-    if (children) {
-      if (children.length > limits.maxAttributes) {
-        return { reason: 'too_many_attributes', message: `${where}: a list of ${children.length} values (limit ${limits.maxAttributes})` };
+    // Both at once if a sender sets both (anyValueToJson reads arrayValue first): each is bounded.
+    const items = v.arrayValue?.values ?? [];
+    const pairs = v.kvlistValue?.values ?? [];
+    for (const list of [items, pairs]) {
+      if (list.length > limits.maxAttributes) {
+        return { reason: 'too_many_attributes', message: `${where}: a list of ${list.length} values (limit ${limits.maxAttributes})` };
       }
-      for (const c of children) {
-        if ('key' in c) {
-          if (overBytes((c as KeyValue).key, limits.maxKeyBytes)) return { reason: 'key_too_long', message: `${where}: a key over ${limits.maxKeyBytes} bytes` };
-          bytes += (c as KeyValue).key.length;
-          if ((c as KeyValue).value) stack.push([(c as KeyValue).value!, depth + 1]);
-        } else stack.push([c as AnyValue, depth + 1]);
-      }
+    }
+    for (const item of items) stack.push([item, depth + 1]);
+    for (const kv of pairs) {
+      if (overBytes(kv.key, limits.maxKeyBytes)) return { reason: 'key_too_long', message: `${where}: a key over ${limits.maxKeyBytes} bytes` };
+      bytes += kv.key.length;
+      if (kv.value) stack.push([kv.value, depth + 1]);
     }
     if (bytes > limits.maxValueBytes) {
       return { reason: 'value_too_long', message: `${where}: value over ${limits.maxValueBytes} bytes` };

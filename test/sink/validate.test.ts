@@ -45,6 +45,16 @@ describe('validateTraces', () => {
     expect(r.value.errors.join(';').length).toBeLessThan(2_000);
   });
 
+  it('walks array items as values even when they carry a stray "key" (no bypass of the depth bound)', () => {
+    const s = buildSyntheticSession();
+    const spans = JSON.parse(JSON.stringify(s.spans));
+    const deep = (n: number): unknown => (n === 0 ? { stringValue: 'x' } : { arrayValue: { values: [deep(n - 1)] } });
+    spans[0].attributes.push({ key: 'a', value: { arrayValue: { values: [{ key: 'looks-like-a-pair', ...(deep(12) as object) }] } } });
+    spans[1].attributes.push({ key: 'b', value: { kvlistValue: { values: [{ key: 'k', value: deep(12) }] } } });
+    const r = validateTraces({ resourceSpans: [{ scopeSpans: [{ spans }] }] }, { limits, now });
+    expect(r.ok && Object.fromEntries(r.value.rejected)).toEqual({ value_too_deep: 2 });
+  });
+
   it('drops every span of a resource whose attributes are over a bound', () => {
     const s = buildSyntheticSession();
     const body = JSON.parse(JSON.stringify(s.traces));
