@@ -6,7 +6,7 @@
  * keys, one bad field drops one record (partialSuccess), deep nesting is a permanent 400, and a
  * gzip bomb is stopped after about the size limit of decoded output.
  */
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from '../../src/sink/webhooks/sign.js';
@@ -205,5 +205,37 @@ describe('finding 6: the sink is authenticated and bounded', () => {
     // The sink is fine afterwards.
     expect((await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth)).status).toBe(200);
     await waitUntil(async () => (await count()) > 0);
+  });
+
+  it.each([
+    ['deflate', () => deflateSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 })],
+    ['br', () => brotliCompressSync(Buffer.alloc(64 * 1024 * 1024), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } })],
+  ])('a %s bomb (64 MiB decoded) is stopped the same way', async (encoding, make) => {
+    sink = await startTestSink({ postgres: { url: db.url } });
+    const bomb = make();
+    const res = await fetch(`${sink.url}/v1/logs`, {
+      method: 'POST',
+      headers: { ...sink.auth, 'content-type': 'application/json', 'content-encoding': encoding },
+      body: bomb,
+    });
+    expect(res.status).toBe(413);
+    const { message } = (await res.json()) as { message: string };
+    const m = /stopped after (\d+) decoded bytes, (\d+) compressed bytes inflated/.exec(message);
+    expect(m, message).not.toBeNull();
+    // Decoding stopped at the limit (the input is tiny for br: what matters is the output).
+    expect(Number(m![1])).toBeLessThanOrEqual(16 * 1024 * 1024 + 64 * 1024);
+    expect(Number(m![2])).toBeLessThanOrEqual(bomb.length);
+  });
+
+  it('log records are validated one by one too: a 1 MB session.id among good records → partialSuccess rejectedLogRecords', async () => {
+    sink = await startTestSink({ postgres: { url: db.url } });
+    const s = buildSyntheticSession();
+    const logs = JSON.parse(JSON.stringify(s.logs));
+    const good = logs.resourceLogs[0].scopeLogs[0].logRecords[0];
+    const bad = { ...good, attributes: [{ key: 'session.id', value: { stringValue: 'z'.repeat(1_000_000) } }] };
+    logs.resourceLogs[0].scopeLogs[0].logRecords.push(bad);
+    const res = await postJson(`${sink.url}/v1/logs`, logs, sink.auth);
+    expect(res).toMatchObject({ status: 200, body: { partialSuccess: { rejectedLogRecords: '1' } } });
+    expect(await count('log_records')).toBe(1);
   });
 });
