@@ -13,7 +13,7 @@ import { generateSecret } from '../../src/sink/webhooks/sign.js';
 import { postJson, waitUntil } from '../sink/support/http.js';
 import { type TestDatabase, createTestDatabase } from '../sink/support/pg.js';
 import { buildSyntheticSession, randomSessionId, resourceSpans, type SyntheticSpan } from '../sink/support/session.js';
-import { type TestSink, startTestSink } from '../sink/support/sink.js';
+import { type TestSink, startTestSink, waitForStores } from '../sink/support/sink.js';
 import { type WebhookReceiver, startWebhookReceiver } from '../sink/support/webhook-receiver.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -33,6 +33,13 @@ function toolSpan(i: number, startMs: number, extra: Array<{ key: string; value:
     endTimeUnixNano: ns(startMs + 100),
     attributes: [attr('session.id', sessionId), attr('claude_code.span.kind', 'tool'), attr('gen_ai.tool.name', 'Bash'), ...(extra as SyntheticSpan['attributes'])],
   };
+}
+
+/** A sink whose stores are ready, with a write deadline generous enough for a loaded machine. */
+async function start(config: Parameters<typeof startTestSink>[0]): Promise<TestSink> {
+  const sink = await startTestSink({ writeTimeoutMs: 30_000, ...config });
+  await waitForStores(sink);
+  return sink;
 }
 
 const metric = async (sink: TestSink, re: RegExp): Promise<number> => {
@@ -71,7 +78,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
     afterAll(async () => receiver?.close());
 
     it('gets 401, is not stored and triggers no webhook; the same span with the token does', async () => {
-      sink = await startTestSink({
+      sink = await start({
         postgres: { url: db.url },
         webhooks: {
           allowPrivateAddresses: ['127.0.0.1'],
@@ -102,7 +109,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('40 start days from 1971 to 3921 plus the year 5138 create no partition outside the window, and are counted', async () => {
-    sink = await startTestSink({ postgres: { url: db.url } });
+    sink = await start({ postgres: { url: db.url } });
     const now = Date.now();
     const spans = [
       ...Array.from({ length: 40 }, (_, i) => toolSpan(i, Date.UTC(1971 + i * 50, 0, 2))),
@@ -126,7 +133,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('2000 distinct session.id in one request make at most maxSessionStreamsPerBatch session streams; the rest are counted', async () => {
-    sink = await startTestSink({ postgres: { url: db.url }, redis: { url: REDIS_URL } });
+    sink = await start({ postgres: { url: db.url }, redis: { url: REDIS_URL } });
     const now = Date.now() - 60_000;
     const spans = Array.from({ length: 2000 }, (_, i) => toolSpan(i, now + i, [], `s-${i}-${randomSessionId()}`));
     const res = await postJson(`${sink.url}/v1/traces`, resourceSpans(spans), sink.auth);
@@ -139,7 +146,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('a 1 MB session.id and a 5000-character tool name among 10 good spans: the 10 are written, 2 rejected (partialSuccess)', async () => {
-    sink = await startTestSink({ postgres: { url: db.url }, redis: { url: REDIS_URL } });
+    sink = await start({ postgres: { url: db.url }, redis: { url: REDIS_URL } });
     const t = Date.now() - 60_000;
     const good = Array.from({ length: 10 }, (_, i) => toolSpan(i, t + i));
     const bigSession = toolSpan(20, t);
@@ -158,7 +165,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it.each([1500, 3000, 20000])('an attribute nested %i levels answers 400 (permanent, not retried), every time', async (depth) => {
-    sink ??= await startTestSink({ postgres: { url: db.url } });
+    sink ??= await start({ postgres: { url: db.url } });
     const span = JSON.stringify(toolSpan(1, Date.now() - 1000)).replace(
       /"attributes":\[/,
       `"attributes":[{"key":"deep","value":${'{"arrayValue":{"values":['.repeat(depth)}{"stringValue":"x"}${']}}'.repeat(depth)}},`,
@@ -174,7 +181,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('nesting within the JSON limit but deeper than maxValueDepth drops only that span', async () => {
-    sink = await startTestSink({ postgres: { url: db.url } });
+    sink = await start({ postgres: { url: db.url } });
     const deep = (n: number): unknown => (n === 0 ? { stringValue: 'x' } : { arrayValue: { values: [deep(n - 1)] } });
     const t = Date.now() - 1000;
     const res = await postJson(`${sink.url}/v1/traces`, resourceSpans([toolSpan(1, t), toolSpan(2, t, [{ key: 'deep', value: deep(12) }]), toolSpan(3, t)]), sink.auth);
@@ -184,7 +191,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('a 1 GiB gzip bomb (1 MB on the wire) answers 413 after inflating about the limit, not the whole body', async () => {
-    sink = await startTestSink({ postgres: { url: db.url } });
+    sink = await start({ postgres: { url: db.url } });
     const limit = 16 * 1024 * 1024; // maxBodyBytes default
     // 64 gzip members of 16 MiB of zeros each: 1 GiB decoded (gunzip reads concatenated members).
     const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
@@ -211,7 +218,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
     ['deflate', () => deflateSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 })],
     ['br', () => brotliCompressSync(Buffer.alloc(64 * 1024 * 1024), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } })],
   ])('a %s bomb (64 MiB decoded) is stopped the same way', async (encoding, make) => {
-    sink = await startTestSink({ postgres: { url: db.url } });
+    sink = await start({ postgres: { url: db.url } });
     const bomb = make();
     const res = await fetch(`${sink.url}/v1/logs`, {
       method: 'POST',
@@ -228,7 +235,7 @@ describe('finding 6: the sink is authenticated and bounded', () => {
   });
 
   it('log records are validated one by one too: a 1 MB session.id among good records → partialSuccess rejectedLogRecords', async () => {
-    sink = await startTestSink({ postgres: { url: db.url } });
+    sink = await start({ postgres: { url: db.url } });
     const s = buildSyntheticSession();
     const logs = JSON.parse(JSON.stringify(s.logs));
     const good = logs.resourceLogs[0].scopeLogs[0].logRecords[0];
@@ -236,6 +243,6 @@ describe('finding 6: the sink is authenticated and bounded', () => {
     logs.resourceLogs[0].scopeLogs[0].logRecords.push(bad);
     const res = await postJson(`${sink.url}/v1/logs`, logs, sink.auth);
     expect(res).toMatchObject({ status: 200, body: { partialSuccess: { rejectedLogRecords: '1' } } });
-    expect(await count('log_records')).toBe(1);
+    expect(await count('log_records')).toBe(2); // and the readiness probe's
   });
 });

@@ -11,7 +11,7 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, createTestDatabase } from '../sink/support/pg.js';
 import { buildSyntheticSession } from '../sink/support/session.js';
-import { type TestSink, startTestSink } from '../sink/support/sink.js';
+import { type TestSink, startTestSink, waitForStores } from '../sink/support/sink.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const SPAN_FIELDS = ['traceId', 'spanId', 'parentSpanId', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'status', 'attributes', 'events'];
@@ -107,7 +107,8 @@ describe('sink OTLP/JSON property test', () => {
   beforeAll(async () => {
     db = await createTestDatabase('fuzz');
     await redis.connect();
-    sink = await startTestSink({ postgres: { url: db.url }, redis: { url: REDIS_URL } });
+    sink = await startTestSink({ postgres: { url: db.url }, redis: { url: REDIS_URL }, writeTimeoutMs: 30_000 });
+    await waitForStores(sink);
   });
   afterAll(async () => {
     await sink?.service.shutdown();

@@ -55,3 +55,22 @@ export async function startTestSink(
   await service.start();
   return { service, url: service.url, log, prefix, token, auth: token ? { authorization: `Bearer ${token}` } : {} };
 }
+
+/**
+ * Waits until every store accepts writes (Redis connects in the background after start), by
+ * posting one log record until it answers 200. Tests that count spans are not disturbed by it.
+ */
+export async function waitForStores(sink: TestSink, timeoutMs = 20_000): Promise<void> {
+  const nowNs = `${BigInt(Date.now()) * 1_000_000n}`;
+  const body = JSON.stringify({
+    resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: nowNs, body: { stringValue: 'readiness probe' } }] }] }],
+  });
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${sink.url}/v1/logs`, { method: 'POST', headers: { ...sink.auth, 'content-type': 'application/json' }, body });
+    await res.arrayBuffer();
+    if (res.status === 200) return;
+    if (Date.now() > until) throw new Error(`stores not ready after ${timeoutMs} ms (last answer ${res.status})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
