@@ -21,6 +21,9 @@
 #   ALERT_WEBHOOK_URL            replaces the placeholder URL in alertmanager/alertmanager.yml
 #   ALERTMANAGER_GROUP_WAIT      overrides route.group_wait (tests use 1s)
 #   CLAUDE_OTEL_STACK_TIMEOUT    seconds to wait for each health check (default 60)
+#   CLAUDE_OTEL_SINK_TOKEN       bearer token the collector sends to the sink and the sink requires;
+#                                default: the one in $CLAUDE_OTEL_STACK_DIR/sink.token, generated
+#                                (mode 600) on the first `up`. Both get the same value, by env.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -121,8 +124,23 @@ render_alertmanager() {
       "$ROOT/alertmanager/alertmanager.yml" >"$STATE/alertmanager/alertmanager.yml"
 }
 
+# The sink's bearer token: from the environment, else the stack's own file (made once, mode 600).
+sink_token() {
+  if [[ -n "${CLAUDE_OTEL_SINK_TOKEN:-}" ]]; then export CLAUDE_OTEL_SINK_TOKEN; return 0; fi
+  local f="$STATE/sink.token"
+  if [[ ! -s "$f" ]]; then
+    (umask 077 && od -An -N24 -tx1 /dev/urandom | tr -d ' \n' >"$f.tmp" && mv "$f.tmp" "$f")
+    log "generated a sink token in $f"
+  fi
+  CLAUDE_OTEL_SINK_TOKEN="$(cat "$f")"
+  # Exported, not put on a command line (argv is readable by every local user): the collector
+  # and the sink inherit it.
+  export CLAUDE_OTEL_SINK_TOKEN
+}
+
 up() {
   mkdir -p "$STATE"
+  if wanted otelcol || wanted sink; then sink_token; fi
   local started=()
   if wanted jaeger; then
     local jbin="${JAEGER_BIN:-$(bash "$ROOT/scripts/build-jaeger.sh")}"
@@ -185,7 +203,7 @@ claude-otel-bridge stack (state: $STATE)
   jaeger      query http://127.0.0.1:$JAEGER_QUERY_HTTP_PORT/api/services  OTLP in 127.0.0.1:$JAEGER_OTLP_GRPC_PORT (gRPC) / $JAEGER_OTLP_HTTP_PORT (HTTP)
   prometheus  http://127.0.0.1:$PROMETHEUS_PORT/  (alerts: /alerts)
   alertmanager http://127.0.0.1:$ALERTMANAGER_PORT/
-  sink        http://127.0.0.1:$SINK_PORT/healthz
+  sink        http://127.0.0.1:$SINK_PORT/healthz  (token: \$CLAUDE_OTEL_SINK_TOKEN or $STATE/sink.token)
   logs        $STATE/logs/
 EOF
 }

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+
+/**
+ * The sink's configuration: one zod schema (file + CLAUDE_OTEL_SINK_* env, validated once).
+ * Security-relevant rules live here so a bad combination fails at start, not at the first
+ * request: a non-loopback listener needs a token, webhooks need a token.
+ */
 
 /** Events a webhook destination can subscribe to. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -43,7 +50,45 @@ const redisSchema = z.strictObject({
   sessionMaxLen: z.number().int().positive().default(10_000),
   sessionTtlSeconds: z.number().int().positive().default(86_400),
   commandTimeoutMs: z.number().int().positive().default(5_000),
+  /**
+   * Distinct per-session streams one request may write. Records of further sessions still go
+   * to the global stream (which carries session_id) and are counted, so one request cannot
+   * create thousands of keys.
+   */
+  maxSessionStreamsPerBatch: z.number().int().positive().default(256),
 });
+
+const authSchema = z.strictObject({
+  /** Bearer token the sender (the collector) must present on /v1/*. */
+  token: z.string().min(16, 'auth.token must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'auth.token: printable ASCII, no spaces').optional(),
+  /** A file holding the token (read at start; trailing newline ignored). */
+  tokenFile: z.string().min(1).optional(),
+});
+
+/** Bounds on what one request and one record may hold (docs/sinks.md, "Limits"). */
+const limitsSchema = z.strictObject({
+  /** JSON nesting of the whole body, checked before parsing: deeper → 400. */
+  maxJsonDepth: z.number().int().min(16).max(512).default(64),
+  /** arrayValue/kvlistValue nesting inside one attribute value: deeper → the record is rejected. */
+  maxValueDepth: z.number().int().min(1).max(32).default(8),
+  /** Attributes per list (resource, span, event, log record). */
+  maxAttributes: z.number().int().positive().default(256),
+  /** Events per span. */
+  maxEvents: z.number().int().positive().default(1_024),
+  /** UTF-8 bytes of one string (attribute value, log body, status message). The agent caps captured content at 1 MiB. */
+  maxValueBytes: z.number().int().positive().default(1_048_576),
+  /** UTF-8 bytes of an attribute key. */
+  maxKeyBytes: z.number().int().positive().default(256),
+  /** UTF-8 bytes of an indexed or promoted column (session_id, tool_name, error_type, event_name, ...). */
+  maxColumnBytes: z.number().int().min(36).max(2_000).default(256),
+  /** UTF-8 bytes of a span name. */
+  maxNameBytes: z.number().int().min(36).max(2_000).default(1_024),
+  /** Records whose time is more than this many days before now are rejected (and counted). */
+  pastDays: z.number().int().positive().default(7),
+  /** ... or more than this many days after now. */
+  futureDays: z.number().int().positive().default(1),
+});
+const LIMIT_DEFAULTS = limitsSchema.parse({});
 
 const webhooksSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -71,14 +116,34 @@ export const sinkConfigSchema = z
     writeTimeoutMs: z.number().int().positive().default(5_000),
     /** Concurrent requests beyond this answer 429. */
     maxInFlight: z.number().int().positive().default(64),
+    auth: authSchema.default({}),
+    limits: limitsSchema.default(LIMIT_DEFAULTS),
     postgres: postgresSchema.optional(),
     redis: redisSchema.optional(),
     webhooks: webhooksSchema.optional(),
   })
   .superRefine((c, ctx) => {
+    const hasToken = c.auth.token !== undefined || c.auth.tokenFile !== undefined;
+    if (c.auth.token !== undefined && c.auth.tokenFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'set auth.token or auth.tokenFile, not both' });
+    }
+    if (!hasToken && !isLoopbackHost(c.listen.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listen', 'host'],
+        message: `refusing to listen on ${c.listen.host} without a token: set auth.token / auth.tokenFile (CLAUDE_OTEL_SINK_TOKEN / CLAUDE_OTEL_SINK_TOKEN_FILE) or listen on 127.0.0.1`,
+      });
+    }
     const hooks = c.webhooks?.enabled && (c.webhooks.destinations.length ?? 0) > 0;
     if (hooks && !c.postgres?.enabled) {
       ctx.addIssue({ code: 'custom', path: ['webhooks'], message: 'webhooks need postgres (durable outbox)' });
+    }
+    if (hooks && !hasToken) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhooks'],
+        message: 'webhooks need auth.token (CLAUDE_OTEL_SINK_TOKEN): signed webhooks are only sent for spans from an authenticated sender',
+      });
     }
     const names = new Set<string>();
     for (const d of c.webhooks?.destinations ?? []) {
@@ -95,6 +160,17 @@ export type WebhookDestinationConfig = z.output<typeof destinationSchema>;
 export type WebhooksConfig = z.output<typeof webhooksSchema>;
 export type PostgresConfig = z.output<typeof postgresSchema>;
 export type RedisConfig = z.output<typeof redisSchema>;
+export type LimitsConfig = z.output<typeof limitsSchema>;
+export type AuthConfig = z.output<typeof authSchema>;
+
+/** 127.0.0.0/8, ::1, localhost: only processes on this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
+  return false;
+}
 
 export class SinkConfigError extends Error {
   override name = 'SinkConfigError';
@@ -109,6 +185,8 @@ export const SINK_ENV = {
   redisUrl: 'CLAUDE_OTEL_SINK_REDIS_URL',
   retentionDays: 'CLAUDE_OTEL_SINK_RETENTION_DAYS',
   webhookAllow: 'CLAUDE_OTEL_SINK_WEBHOOK_ALLOW',
+  token: 'CLAUDE_OTEL_SINK_TOKEN',
+  tokenFile: 'CLAUDE_OTEL_SINK_TOKEN_FILE',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -138,10 +216,36 @@ export function applyEnv(raw: Obj, env: Env): Obj {
     section(out, 'postgres').retentionDays = intFromEnv(SINK_ENV.retentionDays, v('retentionDays')!);
   }
   if (v('redisUrl')) section(out, 'redis').url = v('redisUrl');
+  // Env wins over the file, whichever of the two forms either uses.
+  if (v('token')) {
+    section(out, 'auth').token = v('token');
+    delete section(out, 'auth').tokenFile;
+  } else if (v('tokenFile')) {
+    section(out, 'auth').tokenFile = v('tokenFile');
+    delete section(out, 'auth').token;
+  }
   if (v('webhookAllow')) {
     section(out, 'webhooks').allowPrivateAddresses = v('webhookAllow')!.split(',').map((s) => s.trim()).filter(Boolean);
   }
   return out;
+}
+
+/** The token the sink requires, from auth.token or auth.tokenFile; undefined: none (loopback only). */
+export async function resolveSinkToken(auth: AuthConfig): Promise<string | undefined> {
+  if (auth.token !== undefined) return auth.token;
+  if (auth.tokenFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = await readFile(auth.tokenFile, 'utf8');
+  } catch (err) {
+    throw new SinkConfigError(`cannot read auth.tokenFile ${auth.tokenFile}: ${(err as Error).message}`);
+  }
+  const token = text.trim();
+  const checked = authSchema.shape.token.safeParse(token);
+  if (!checked.success || !token) {
+    throw new SinkConfigError(`auth.tokenFile ${auth.tokenFile}: ${checked.error?.issues[0]?.message ?? 'empty'}`);
+  }
+  return token;
 }
 
 export function parseSinkConfig(raw: unknown): SinkConfig {

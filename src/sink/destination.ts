@@ -4,6 +4,8 @@ import type { LogRecordRow, SpanRecord } from './records.js';
 export interface Batch {
   spans: SpanRecord[];
   logs: LogRecordRow[];
+  /** Came with the configured bearer token; followers (webhooks) only see batches where this is true. */
+  authenticated?: boolean;
 }
 
 /** A sink author writes `consume`; timeouts and failure mapping wrap it in the server. */

@@ -14,7 +14,9 @@ export type { SinkService, SinkServiceOptions } from './service.js';
 const USAGE = `usage: claude-otel sink [--config FILE]              run the sink (OTLP/HTTP JSON on 127.0.0.1:4400)
        claude-otel sink migrate [--config FILE]      apply Postgres migrations
        claude-otel sink dead-letters list [--config FILE] [--limit N]
-       claude-otel sink dead-letters replay ID [--config FILE]   ID: outbox id or webhook-id`;
+       claude-otel sink dead-letters replay ID [--config FILE]   ID: outbox id or webhook-id
+The collector must send Authorization: Bearer $CLAUDE_OTEL_SINK_TOKEN (or the content of
+CLAUDE_OTEL_SINK_TOKEN_FILE); without a token the sink serves loopback only (docs/sinks.md).`;
 
 export interface SinkCommandIo {
   env?: Record<string, string | undefined>;

@@ -42,7 +42,10 @@ export function createIngest(o: IngestOptions): (batch: Batch) => Promise<Ingest
       const failure = classifyError(err);
       o.metrics.writeLatency(d.name, (performance.now() - t0) / 1000, failure.kind);
       if (failure.kind === 'retryable') o.metrics.retried(d.name);
-      else o.metrics.rejected(`${d.name}_permanent`, batch.spans.length + batch.logs.length);
+      else {
+        if (batch.spans.length) o.metrics.recordsRejected('traces', `${d.name}_permanent`, batch.spans.length);
+        if (batch.logs.length) o.metrics.recordsRejected('logs', `${d.name}_permanent`, batch.logs.length);
+      }
       // One line per destination per 10 s, not one per request.
       const now = Date.now();
       if (failure.kind === 'permanent' || now - (lastLogged.get(d.name) ?? 0) > 10_000) {
@@ -58,6 +61,8 @@ export function createIngest(o: IngestOptions): (batch: Batch) => Promise<Ingest
   return async (batch) => {
     const stored = firstFailure(await Promise.all(o.stores.map((d) => write(d, batch))));
     if (!stored.ok) return stored;
+    // Webhooks (followers) act on what they read: only batches from an authenticated sender.
+    if (batch.authenticated !== true) return stored;
     return firstFailure(await Promise.all(o.followers.map((d) => write(d, batch))));
   };
 }

@@ -1,3 +1,4 @@
+/** The sink's own Prometheus metrics (served on GET /metrics). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -7,7 +8,12 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 export interface SinkMetrics {
   received(signal: 'traces' | 'logs', records: number): void;
   written(destination: string, records: number): void;
-  rejected(reason: string, records: number): void;
+  /** A whole request refused (unauthorized, malformed, too large, ...). */
+  requestRejected(reason: string): void;
+  /** Records dropped one by one (they are in the request's partialSuccess, or its 400). */
+  recordsRejected(signal: 'traces' | 'logs', reason: string, records: number): void;
+  /** Records written, but not to every place they would go (e.g. a per-session stream over the bound). */
+  skipped(destination: string, reason: string, records: number): void;
   retried(destination: string, count?: number): void;
   deadLettered(destination: string, count?: number): void;
   writeLatency(destination: string, seconds: number, outcome: 'ok' | 'retryable' | 'permanent'): void;
@@ -25,7 +31,15 @@ export function createSinkMetrics(): SinkMetrics {
   const meter = provider.getMeter('claude-otel-sink');
   const received = meter.createCounter('claude_otel_sink_received', { description: 'Records received (spans, log records)' });
   const written = meter.createCounter('claude_otel_sink_written', { description: 'Records written per destination' });
-  const rejected = meter.createCounter('claude_otel_sink_rejected', { description: 'Records rejected (malformed, unsupported)' });
+  const requests = meter.createCounter('claude_otel_sink_requests_rejected', {
+    description: 'Requests refused whole (401 unauthorized, 400 malformed/too deep, 413 too large, 415)',
+  });
+  const records = meter.createCounter('claude_otel_sink_records_rejected', {
+    description: 'Records dropped one by one (over a bound, bad id, outside the time window, ...), by reason',
+  });
+  const skipped = meter.createCounter('claude_otel_sink_records_skipped', {
+    description: 'Records written but left out of one place, by destination and reason',
+  });
   const retried = meter.createCounter('claude_otel_sink_retried', {
     description: 'Writes answered retryable (503/429) or webhook attempts rescheduled, per destination',
   });
@@ -39,7 +53,9 @@ export function createSinkMetrics(): SinkMetrics {
   return {
     received: (signal, n) => received.add(n, { signal }),
     written: (destination, n) => written.add(n, { destination }),
-    rejected: (reason, n) => rejected.add(n, { reason }),
+    requestRejected: (reason) => requests.add(1, { reason }),
+    recordsRejected: (signal, reason, n) => records.add(n, { signal, reason }),
+    skipped: (destination, reason, n) => skipped.add(n, { destination, reason }),
     retried: (destination, n = 1) => retried.add(n, { destination }),
     deadLettered: (destination, n = 1) => dead.add(n, { destination }),
     writeLatency: (destination, s, outcome) => latency.record(s, { destination, outcome }),

@@ -35,8 +35,10 @@ export const keyValueSchema: z.ZodType<KeyValue> = z.lazy(() =>
 );
 
 const attributes = z.array(keyValueSchema).optional();
-const resource = z.looseObject({ attributes }).optional();
-const scope = z.looseObject({ name: z.string().optional(), version: z.string().optional() }).optional();
+export const resourceSchema = z.looseObject({ attributes }).optional();
+export const scopeSchema = z.looseObject({ name: z.string().optional(), version: z.string().optional() }).optional();
+const resource = resourceSchema;
+const scope = scopeSchema;
 
 const spanEventSchema = z.looseObject({
   timeUnixNano: nanos.optional(),
@@ -91,6 +93,33 @@ export const logsRequestSchema = z.looseObject({
     .optional(),
 });
 
+/**
+ * The envelopes only: records, resources and scopes stay `unknown` here and are validated one
+ * by one (src/sink/validate.ts), so one bad record cannot fail the whole request.
+ */
+export const traceEnvelopeSchema = z.looseObject({
+  resourceSpans: z
+    .array(
+      z.looseObject({
+        resource: z.unknown().optional(),
+        scopeSpans: z.array(z.looseObject({ scope: z.unknown().optional(), spans: z.array(z.unknown()).optional() })).optional(),
+      }),
+    )
+    .optional(),
+});
+export const logsEnvelopeSchema = z.looseObject({
+  resourceLogs: z
+    .array(
+      z.looseObject({
+        resource: z.unknown().optional(),
+        scopeLogs: z.array(z.looseObject({ scope: z.unknown().optional(), logRecords: z.array(z.unknown()).optional() })).optional(),
+      }),
+    )
+    .optional(),
+});
+export type TraceEnvelope = z.infer<typeof traceEnvelopeSchema>;
+export type LogsEnvelope = z.infer<typeof logsEnvelopeSchema>;
+
 export type OtlpSpan = z.infer<typeof otlpSpanSchema>;
 export type OtlpLogRecord = z.infer<typeof otlpLogRecordSchema>;
 export type TraceRequest = z.infer<typeof traceRequestSchema>;
@@ -98,7 +127,7 @@ export type LogsRequest = z.infer<typeof logsRequestSchema>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
-function parseWith<T>(schema: z.ZodType<T>, body: unknown): ParseResult<T> {
+export function parseWith<T>(schema: z.ZodType<T>, body: unknown): ParseResult<T> {
   const r = schema.safeParse(body);
   if (r.success) return { ok: true, value: r.data };
   const first = r.error.issues[0];
@@ -107,3 +136,5 @@ function parseWith<T>(schema: z.ZodType<T>, body: unknown): ParseResult<T> {
 
 export const parseTraceRequest = (body: unknown) => parseWith(traceRequestSchema, body);
 export const parseLogsRequest = (body: unknown) => parseWith(logsRequestSchema, body);
+export const parseTraceEnvelope = (body: unknown) => parseWith(traceEnvelopeSchema, body);
+export const parseLogsEnvelope = (body: unknown) => parseWith(logsEnvelopeSchema, body);

@@ -1,3 +1,7 @@
+/**
+ * OTLP records → the flat rows the destinations write (promoted columns plus JSON maps). Pure
+ * mapping, one record at a time; the bounds a record must respect are checked in validate.ts.
+ */
 import { createHash } from 'node:crypto';
 import type { AnyValue, KeyValue, LogsRequest, OtlpLogRecord, OtlpSpan, TraceRequest } from './otlp-schema.js';
 
@@ -52,6 +56,31 @@ export interface LogRecordRow {
   resource: Record<string, unknown>;
 }
 
+/** Why a record was dropped: the `reason` label of claude_otel_sink_records_rejected_total. */
+export type RejectReason =
+  | 'invalid_record'
+  | 'invalid_id'
+  | 'invalid_time'
+  | 'time_out_of_window'
+  | 'column_too_long'
+  | 'value_too_long'
+  | 'key_too_long'
+  | 'too_many_attributes'
+  | 'too_many_events'
+  | 'value_too_deep';
+
+export interface Rejection {
+  reason: RejectReason;
+  message: string;
+}
+
+const reject = (reason: RejectReason, message: string): Rejection => ({ reason, message });
+/** A value quoted in an error message, cut short (the message goes back to the sender and to logs). */
+export const quote = (v: unknown): string => {
+  const s = String(v);
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…(${s.length} chars)` : s);
+};
+
 export interface Normalized<T> {
   records: T[];
   rejected: number;
@@ -80,7 +109,12 @@ export function anyValueToJson(v: AnyValue | undefined): unknown {
 
 export function attributesToObject(kvs: KeyValue[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of kvs ?? []) out[kv.key] = anyValueToJson(kv.value);
+  for (const kv of kvs ?? []) {
+    const v = anyValueToJson(kv.value);
+    // `__proto__` is data here, not the prototype setter.
+    if (kv.key === '__proto__') Object.defineProperty(out, kv.key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[kv.key] = v;
+  }
   return out;
 }
 
@@ -114,15 +148,15 @@ export function normalizeSpan(
   span: OtlpSpan,
   resource: Record<string, unknown>,
   scope: string | null,
-): SpanRecord | string {
+): SpanRecord | Rejection {
   const traceId = span.traceId.toLowerCase();
   const spanId = span.spanId.toLowerCase();
-  if (!TRACE_ID.test(traceId) || traceId === ZERO_TRACE) return `invalid traceId "${span.traceId}"`;
-  if (!SPAN_ID.test(spanId) || spanId === ZERO_SPAN) return `invalid spanId "${span.spanId}"`;
+  if (!TRACE_ID.test(traceId) || traceId === ZERO_TRACE) return reject('invalid_id', `invalid traceId ${quote(span.traceId)}`);
+  if (!SPAN_ID.test(spanId) || spanId === ZERO_SPAN) return reject('invalid_id', `invalid spanId ${quote(span.spanId)}`);
   const parent = span.parentSpanId ? span.parentSpanId.toLowerCase() : null;
-  if (parent !== null && !SPAN_ID.test(parent)) return `invalid parentSpanId "${span.parentSpanId}"`;
+  if (parent !== null && !SPAN_ID.test(parent)) return reject('invalid_id', `invalid parentSpanId ${quote(span.parentSpanId)}`);
   const startTime = nanosToIso(span.startTimeUnixNano);
-  if (!startTime) return `span ${spanId} has no startTimeUnixNano`;
+  if (!startTime) return reject('invalid_time', `span ${spanId} has no startTimeUnixNano`);
   const startMs = nanosToMs(span.startTimeUnixNano)!;
   const endMs = nanosToMs(span.endTimeUnixNano);
   const attrs = attributesToObject(span.attributes);
@@ -165,9 +199,9 @@ export function normalizeTraces(req: TraceRequest): Normalized<SpanRecord> {
     for (const ss of rs.scopeSpans ?? []) {
       for (const span of ss.spans ?? []) {
         const r = normalizeSpan(span, resource, ss.scope?.name ?? null);
-        if (typeof r === 'string') {
+        if ('reason' in r) {
           out.rejected++;
-          if (out.errors.length < 5) out.errors.push(r);
+          if (out.errors.length < 5) out.errors.push(r.message);
         } else out.records.push(r);
       }
     }
@@ -186,11 +220,11 @@ export function normalizeLog(
   rec: OtlpLogRecord,
   resource: Record<string, unknown>,
   now: () => Date,
-): LogRecordRow | string {
+): LogRecordRow | Rejection {
   const traceId = optionalId(rec.traceId, TRACE_ID, ZERO_TRACE);
   const spanId = optionalId(rec.spanId, SPAN_ID, ZERO_SPAN);
-  if (traceId === false) return `invalid traceId "${rec.traceId}"`;
-  if (spanId === false) return `invalid spanId "${rec.spanId}"`;
+  if (traceId === false) return reject('invalid_id', `invalid traceId ${quote(rec.traceId)}`);
+  if (spanId === false) return reject('invalid_id', `invalid spanId ${quote(rec.spanId)}`);
   const attrs = attributesToObject(rec.attributes);
   const body = anyValueToJson(rec.body);
   const time = nanosToIso(rec.timeUnixNano) ?? nanosToIso(rec.observedTimeUnixNano) ?? now().toISOString();
@@ -222,9 +256,9 @@ export function normalizeLogs(req: LogsRequest, now: () => Date = () => new Date
     for (const sl of rl.scopeLogs ?? []) {
       for (const rec of sl.logRecords ?? []) {
         const r = normalizeLog(rec, resource, now);
-        if (typeof r === 'string') {
+        if ('reason' in r) {
           out.rejected++;
-          if (out.errors.length < 5) out.errors.push(r);
+          if (out.errors.length < 5) out.errors.push(r.message);
         } else out.records.push(r);
       }
     }

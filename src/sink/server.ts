@@ -1,19 +1,27 @@
+/**
+ * The sink's HTTP receiver: OTLP/HTTP JSON on /v1/traces and /v1/logs (bearer token), /healthz
+ * (open, says only ok/draining) and /metrics (open on a loopback listener, else token). It maps
+ * every outcome to the OTLP answer the sender acts on: 200 / partialSuccess (some records
+ * dropped, never retried), 400 (permanent), 401, 413, 415, 429 and 503 + Retry-After (retry).
+ */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { RequestAuth } from './auth.js';
 import type { Batch, Logger } from './destination.js';
-import { HttpError, readBody } from './http-body.js';
+import { HttpError, drain, readBody } from './http-body.js';
 import type { IngestResult } from './ingest.js';
 import type { SinkMetrics } from './metrics.js';
-import { parseLogsRequest, parseTraceRequest } from './otlp-schema.js';
-import { type Normalized, normalizeLogs, normalizeTraces } from './records.js';
+import { type ValidateOptions, type Validated, jsonDepthExceeded, rejectedCount, validateLogs, validateTraces } from './validate.js';
 
 export interface SinkServerOptions {
   ingest: (batch: Batch) => Promise<IngestResult>;
   metrics: SinkMetrics;
   log: Logger;
+  auth: RequestAuth;
+  /** /metrics without the token (the listener is loopback-only). */
+  metricsOpen: boolean;
   maxBodyBytes: number;
   maxInFlight: number;
-  health: () => Record<string, unknown>;
-  now?: () => Date;
+  validate: ValidateOptions;
 }
 
 export interface SinkServer {
@@ -23,7 +31,7 @@ export interface SinkServer {
 }
 
 // google.rpc.Code values used in OTLP error bodies.
-const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+const RPC = { INVALID_ARGUMENT: 3, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -39,46 +47,54 @@ export function createSinkServer(o: SinkServerOptions): SinkServer {
   let draining = false;
   let idle: (() => void) | undefined;
 
+  const refuse = (req: IncomingMessage, res: ServerResponse, reason: string, status: number, code: number, message: string, headers?: Record<string, string>) => {
+    drain(req, o.maxBodyBytes);
+    o.metrics.requestRejected(reason);
+    rpcError(res, status, code, message, headers);
+  };
+
   async function otlp(req: IncomingMessage, res: ServerResponse, signal: 'traces' | 'logs'): Promise<void> {
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === 'application/x-protobuf' || type === 'application/protobuf') {
-      req.resume();
-      o.metrics.rejected('protobuf_unsupported', 1);
-      return rpcError(res, 415, RPC.INVALID_ARGUMENT, 'only OTLP/HTTP JSON is accepted (set encoding: json on the otlphttp exporter)');
+      return refuse(req, res, 'protobuf_unsupported', 415, RPC.INVALID_ARGUMENT, 'only OTLP/HTTP JSON is accepted (set encoding: json on the otlphttp exporter)');
     }
     if (type !== 'application/json') {
-      req.resume();
-      return rpcError(res, 415, RPC.INVALID_ARGUMENT, `unsupported content-type "${type}"`);
+      return refuse(req, res, 'unsupported_content_type', 415, RPC.INVALID_ARGUMENT, `unsupported content-type "${type}"`);
     }
     const raw = await readBody(req, o.maxBodyBytes);
+    // Before JSON.parse and zod: deep nesting is a permanent 400, never a stack overflow (503).
+    const at = jsonDepthExceeded(raw, o.validate.limits.maxJsonDepth);
+    if (at >= 0) {
+      o.metrics.requestRejected('too_deep');
+      return rpcError(res, 400, RPC.INVALID_ARGUMENT, `JSON nested deeper than ${o.validate.limits.maxJsonDepth} levels (at byte ${at})`);
+    }
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
     } catch (err) {
-      o.metrics.rejected('malformed_json', 1);
-      return rpcError(res, 400, RPC.INVALID_ARGUMENT, `malformed JSON: ${(err as Error).message}`);
+      o.metrics.requestRejected('malformed_json');
+      return rpcError(res, 400, RPC.INVALID_ARGUMENT, `malformed JSON: ${(err as Error).message.slice(0, 200)}`);
     }
-    let normalized: Normalized<unknown>;
-    const batch: Batch = { spans: [], logs: [] };
+    const batch: Batch = { spans: [], logs: [], authenticated: o.auth.required };
+    let v: Validated<unknown>;
     if (signal === 'traces') {
-      const parsed = parseTraceRequest(json);
+      const parsed = validateTraces(json, o.validate);
       if (!parsed.ok) return invalid(res, parsed.error);
-      const n = normalizeTraces(parsed.value);
-      batch.spans = n.records;
-      normalized = n;
+      batch.spans = parsed.value.records;
+      v = parsed.value;
     } else {
-      const parsed = parseLogsRequest(json);
+      const parsed = validateLogs(json, o.validate);
       if (!parsed.ok) return invalid(res, parsed.error);
-      const n = normalizeLogs(parsed.value, o.now);
-      batch.logs = n.records;
-      normalized = n;
+      batch.logs = parsed.value.records;
+      v = parsed.value;
     }
-    o.metrics.received(signal, normalized.records.length + normalized.rejected);
-    if (normalized.rejected) o.metrics.rejected('invalid_record', normalized.rejected);
-    if (normalized.records.length === 0 && normalized.rejected > 0) {
-      return rpcError(res, 400, RPC.INVALID_ARGUMENT, `all records rejected: ${normalized.errors.join('; ')}`);
+    const rejected = rejectedCount(v);
+    o.metrics.received(signal, v.records.length + rejected);
+    for (const [reason, n] of v.rejected) o.metrics.recordsRejected(signal, reason, n);
+    if (v.records.length === 0 && rejected > 0) {
+      return rpcError(res, 400, RPC.INVALID_ARGUMENT, `all ${rejected} records rejected: ${v.errors.join('; ')}`);
     }
-    if (normalized.records.length > 0) {
+    if (v.records.length > 0) {
       const result = await o.ingest(batch);
       if (!result.ok) {
         if (result.failure.kind === 'permanent') {
@@ -88,32 +104,44 @@ export function createSinkServer(o: SinkServerOptions): SinkServer {
         return rpcError(res, 503, RPC.UNAVAILABLE, `${result.destination} unavailable: ${result.failure.reason}`, { 'retry-after': after });
       }
     }
-    if (normalized.rejected > 0) {
+    if (rejected > 0) {
       const key = signal === 'traces' ? 'rejectedSpans' : 'rejectedLogRecords';
-      return send(res, 200, { partialSuccess: { [key]: String(normalized.rejected), errorMessage: normalized.errors.join('; ') } });
+      return send(res, 200, { partialSuccess: { [key]: String(rejected), errorMessage: v.errors.join('; ') } });
     }
     send(res, 200, {});
   }
 
   function invalid(res: ServerResponse, error: string): void {
-    o.metrics.rejected('invalid_otlp', 1);
+    o.metrics.requestRejected('invalid_otlp');
     rpcError(res, 400, RPC.INVALID_ARGUMENT, `invalid OTLP body: ${error}`);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
-      return send(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok', ...o.health() });
+    if (!o.auth.hostAllowed(req)) {
+      return refuse(req, res, 'forbidden_host', 403, RPC.PERMISSION_DENIED, 'Host must be an IP address or localhost on a loopback listener');
     }
-    if (req.method === 'GET' && path === '/metrics') return o.metrics.handle(req, res);
+    if (req.method === 'GET' && path === '/healthz') {
+      return send(res, draining ? 503 : 200, { status: draining ? 'draining' : 'ok' });
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      if (!o.metricsOpen && !o.auth.authorized(req)) {
+        return refuse(req, res, 'unauthorized', 401, RPC.UNAUTHENTICATED, 'bearer token required', { 'www-authenticate': 'Bearer' });
+      }
+      return o.metrics.handle(req, res);
+    }
     if (path === '/v1/traces' || path === '/v1/logs') {
-      if (req.method !== 'POST') return rpcError(res, 405, RPC.INVALID_ARGUMENT, 'use POST', { allow: 'POST' });
+      if (req.method !== 'POST') return refuse(req, res, 'method', 405, RPC.INVALID_ARGUMENT, 'use POST', { allow: 'POST' });
+      // Before anything reads the body: an unauthenticated request costs no parsing and writes nothing.
+      if (!o.auth.authorized(req)) {
+        return refuse(req, res, 'unauthorized', 401, RPC.UNAUTHENTICATED, 'bearer token required', { 'www-authenticate': 'Bearer' });
+      }
       if (draining) {
-        req.resume();
+        drain(req, o.maxBodyBytes);
         return rpcError(res, 503, RPC.UNAVAILABLE, 'sink is shutting down', { 'retry-after': '1' });
       }
       if (inFlight >= o.maxInFlight) {
-        req.resume();
+        drain(req, o.maxBodyBytes);
         o.metrics.retried('server');
         return rpcError(res, 429, RPC.RESOURCE_EXHAUSTED, 'too many concurrent requests', { 'retry-after': '1' });
       }
@@ -125,13 +153,16 @@ export function createSinkServer(o: SinkServerOptions): SinkServer {
         if (inFlight === 0) idle?.();
       }
     }
-    send(res, 404, { code: 5, message: `no route for ${req.method} ${path}` });
+    refuse(req, res, 'no_route', 404, 5, `no route for ${req.method} ${path}`);
   }
 
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
       if (res.headersSent) return res.destroy();
-      if (err instanceof HttpError) return rpcError(res, err.status, RPC.INVALID_ARGUMENT, err.message);
+      if (err instanceof HttpError) {
+        o.metrics.requestRejected(err.status === 413 ? 'too_large' : `http_${err.status}`);
+        return rpcError(res, err.status, RPC.INVALID_ARGUMENT, err.message);
+      }
       // Unexpected: answer retryable, never 500, and log it.
       o.log.error('unexpected error handling request', { error: (err as Error).stack ?? String(err) });
       rpcError(res, 503, RPC.UNAVAILABLE, 'internal error; retry', { 'retry-after': '1' });

@@ -1,6 +1,12 @@
+/**
+ * The sink as one component: builds the destinations, the ingest fan-out and the HTTP server
+ * from the config, starts them in order and shuts them down in reverse (created → starting →
+ * started → stopped; shutdown idempotent and safe without start).
+ */
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import type { SinkConfig } from './config.js';
+import { type RequestAuth, createRequestAuth } from './auth.js';
+import { type SinkConfig, isLoopbackHost, resolveSinkToken } from './config.js';
 import { type Destination, type Logger, createConsoleLogger } from './destination.js';
 import { createIngest } from './ingest.js';
 import { type SinkMetrics, createSinkMetrics } from './metrics.js';
@@ -36,7 +42,7 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
   const metrics = options.metrics ?? createSinkMetrics();
   const postgres =
     config.postgres?.enabled ? createPostgresSink(config.postgres, { log, migrationsDir: options.migrationsDir, now: options.now }) : undefined;
-  const redis = config.redis?.enabled ? createRedisSink(config.redis, { log, keyPrefix: options.redisKeyPrefix }) : undefined;
+  const redis = config.redis?.enabled ? createRedisSink(config.redis, { log, keyPrefix: options.redisKeyPrefix, metrics }) : undefined;
   const webhooks =
     config.webhooks?.enabled && config.webhooks.destinations.length && postgres
       ? createWebhookDispatcher(config.webhooks, {
@@ -50,14 +56,24 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
   const followers: Destination[] = webhooks ? [webhooks] : [];
   const all = [...stores, ...followers];
   const ingest = createIngest({ stores, followers, metrics, log, writeTimeoutMs: config.writeTimeoutMs });
+  const loopback = isLoopbackHost(config.listen.host);
+  // Replaced at start once auth.tokenFile is read; nothing is served before that.
+  let auth: RequestAuth = createRequestAuth({ token: config.auth.token, loopback });
   const http = createSinkServer({
     ingest,
     metrics,
     log,
+    auth: {
+      get required() {
+        return auth.required;
+      },
+      authorized: (req) => auth.authorized(req),
+      hostAllowed: (req) => auth.hostAllowed(req),
+    },
+    metricsOpen: loopback,
     maxBodyBytes: config.maxBodyBytes,
     maxInFlight: config.maxInFlight,
-    health: () => ({ destinations: all.map((d) => d.name) }),
-    now: options.now,
+    validate: { limits: config.limits, now: options.now ?? (() => new Date()) },
   });
   let state: 'created' | 'starting' | 'started' | 'stopped' = 'created';
   let url = '';
@@ -88,6 +104,12 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
       if (state !== 'created') throw new Error(`sink cannot start: it is ${state}`);
       state = 'starting';
       try {
+        auth = createRequestAuth({ token: await resolveSinkToken(config.auth), loopback });
+        if (!auth.required) {
+          log.warn('no auth token: any local process can write to this sink; set CLAUDE_OTEL_SINK_TOKEN (loopback only without one)', {
+            host: config.listen.host,
+          });
+        }
         for (const d of stores) await d.start();
         for (const d of followers) await d.start();
         await new Promise<void>((resolve, reject) => {
@@ -106,7 +128,7 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
       const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       url = `http://${host}:${addr.port}`;
       state = 'started';
-      log.info('sink listening', { url, destinations: all.map((d) => d.name) });
+      log.info('sink listening', { url, destinations: all.map((d) => d.name), auth: auth.required ? 'bearer' : 'none' });
     },
     shutdown() {
       if (!stopping) {

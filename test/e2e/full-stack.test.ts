@@ -62,6 +62,7 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
       CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol',
       OTELCOL_SINK_ENDPOINT: sink.url,
       SINK_PORT: new URL(sink.url).port,
+      CLAUDE_OTEL_SINK_TOKEN: sink.token, // stack.sh hands it to the collector, which sends it to the sink
     });
     stack('up');
   }, 1_500_000);

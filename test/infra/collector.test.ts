@@ -13,7 +13,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -133,6 +133,7 @@ describe('collector configs', () => {
 interface Received {
   path: string;
   contentType: string;
+  authorization: string;
   body: string;
 }
 
@@ -144,6 +145,7 @@ function startSink(port: number, received: Received[]): Promise<Server> {
       received.push({
         path: req.url ?? '',
         contentType: String(req.headers['content-type'] ?? ''),
+        authorization: String(req.headers.authorization ?? ''),
         body: Buffer.concat(chunks).toString('utf8'),
       });
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -231,6 +233,8 @@ function sessionTrace(traceId: string) {
 describe('live pipeline: collector -> span metrics, Jaeger, sink', () => {
   const state = mkdtempSync(join(tmpdir(), 'claude-otel-stack-'));
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_OTEL_STACK_DIR: state, CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol' };
+  // No token given: stack.sh generates one in the state dir and hands it to the collector.
+  delete env.CLAUDE_OTEL_SINK_TOKEN;
   const received: Received[] = [];
   let sink: Server | undefined;
   const stack = (cmd: string) =>
@@ -344,6 +348,11 @@ describe('live pipeline: collector -> span metrics, Jaeger, sink', () => {
       received.find((r) => r.path === '/v1/traces' && r.body.includes(traceId)),
     );
     expect(got.contentType).toContain('application/json');
+    // The collector authenticates with the token stack.sh generated (mode 600).
+    const token = readFileSync(join(state, 'sink.token'), 'utf8');
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    expect(statSync(join(state, 'sink.token')).mode & 0o077).toBe(0);
+    expect(got.authorization).toBe(`Bearer ${token}`);
     const body = JSON.parse(got.body) as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] };
     const spans = body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
     expect(spans.length).toBeGreaterThanOrEqual(6);

@@ -121,6 +121,16 @@ describe('docker-compose.yml agrees with scripts/stack.sh', () => {
     expect(stackSh).toContain('--web.listen-address="127.0.0.1:$ALERTMANAGER_PORT"');
   });
 
+  it('gives the collector and the sink the same bearer token, required, never a literal', () => {
+    const required = '${CLAUDE_OTEL_SINK_TOKEN:?';
+    expect(compose.services['otel-collector']!.environment!.CLAUDE_OTEL_SINK_TOKEN).toMatch(/^\$\{CLAUDE_OTEL_SINK_TOKEN:\?/);
+    expect(compose.services['otel-collector']!.environment!.CLAUDE_OTEL_SINK_TOKEN).toBe(compose.services.sink!.environment!.CLAUDE_OTEL_SINK_TOKEN);
+    expect(compose.services.sink!.environment!.CLAUDE_OTEL_SINK_TOKEN!.startsWith(required)).toBe(true);
+    // The collector sends it to the sink; stack.sh exports one value to both.
+    expect(read('otel-collector/config.yaml')).toContain('Authorization: "Bearer ${env:CLAUDE_OTEL_SINK_TOKEN}"');
+    expect(stackSh).toMatch(/export CLAUDE_OTEL_SINK_TOKEN/);
+  });
+
   it("the configs' port defaults equal ports.env", () => {
     for (const file of ['otel-collector/config.yaml', 'jaeger/config.yaml']) {
       const defaults = [...read(file).matchAll(/\$\{env:([A-Z_]+_PORT):-(\d+)\}/g)];

@@ -38,7 +38,7 @@ describe('Postgres outage mid-ingest', () => {
     // First half in flight concurrently, with the outage starting in the middle of it.
     const first = Promise.all(bodies.slice(0, half).map(async (b, i) => {
       await new Promise((r) => setTimeout(r, i * 5));
-      const res = await postJson(`${sink.url}/v1/traces`, b);
+      const res = await postJson(`${sink.url}/v1/traces`, b, sink.auth);
       statuses.push(res.status);
     }));
     await new Promise((r) => setTimeout(r, (half * 5) / 2));
@@ -46,7 +46,7 @@ describe('Postgres outage mid-ingest', () => {
     await first;
     // While down: every request is retryable, never 500.
     for (const b of bodies.slice(half)) {
-      const res = await postJson(`${sink.url}/v1/traces`, b);
+      const res = await postJson(`${sink.url}/v1/traces`, b, sink.auth);
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       statuses.push(res.status);
@@ -55,16 +55,16 @@ describe('Postgres outage mid-ingest', () => {
     expect(statuses).toContain(503);
     await proxy.up();
     // The collector retries what failed; replaying everything is also safe.
-    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[0])).status === 200, 20_000, 'postgres back');
-    for (const b of bodies) expect((await postJson(`${sink.url}/v1/traces`, b)).status).toBe(200);
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[0], sink.auth)).status === 200, 20_000, 'postgres back');
+    for (const b of bodies) expect((await postJson(`${sink.url}/v1/traces`, b, sink.auth)).status).toBe(200);
     expect(await count()).toEqual({ n: session.spans.length, d: session.spans.length });
   });
 
   it('recovers from backends killed by the server (57P01, as in a fast shutdown)', async () => {
     await db.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
-    const first = await postJson(`${sink.url}/v1/traces`, bodies[1]);
+    const first = await postJson(`${sink.url}/v1/traces`, bodies[1], sink.auth);
     expect([200, 503]).toContain(first.status);
-    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[1])).status === 200, 10_000, 'pool refilled');
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[1], sink.auth)).status === 200, 10_000, 'pool refilled');
     expect(await count()).toEqual({ n: session.spans.length, d: session.spans.length });
   });
 
@@ -74,9 +74,9 @@ describe('Postgres outage mid-ingest', () => {
     await proxy2.down();
     const late = await startTestSink({ postgres: { url: db2.urlVia(proxy2.port) } });
     try {
-      expect((await postJson(`${late.url}/v1/traces`, bodies[0])).status).toBe(503);
+      expect((await postJson(`${late.url}/v1/traces`, bodies[0], late.auth)).status).toBe(503);
       await proxy2.up();
-      await waitUntil(async () => (await postJson(`${late.url}/v1/traces`, bodies[0])).status === 200, 20_000, 'migrations after outage');
+      await waitUntil(async () => (await postJson(`${late.url}/v1/traces`, bodies[0], late.auth)).status === 200, 20_000, 'migrations after outage');
       const n = await db2.pool.query('SELECT count(*)::int AS n FROM spans');
       expect(n.rows[0].n).toBe(20);
     } finally {
@@ -93,12 +93,12 @@ describe('Postgres outage mid-ingest', () => {
     const direct = await startTestSink({ postgres: { url: db3.url } });
     const version = readdirSync('/etc/postgresql')[0]!;
     try {
-      for (const b of bodies.slice(0, 5)) expect((await postJson(`${direct.url}/v1/traces`, b)).status).toBe(200);
+      for (const b of bodies.slice(0, 5)) expect((await postJson(`${direct.url}/v1/traces`, b, direct.auth)).status).toBe(200);
       execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop', '-m', 'fast']);
-      expect((await postJson(`${direct.url}/v1/traces`, bodies[5])).status).toBe(503);
+      expect((await postJson(`${direct.url}/v1/traces`, bodies[5], direct.auth)).status).toBe(503);
       execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
-      await waitUntil(async () => (await postJson(`${direct.url}/v1/traces`, bodies[5])).status === 200, 30_000, 'restart');
-      for (const b of bodies) expect((await postJson(`${direct.url}/v1/traces`, b)).status).toBe(200);
+      await waitUntil(async () => (await postJson(`${direct.url}/v1/traces`, bodies[5], direct.auth)).status === 200, 30_000, 'restart');
+      for (const b of bodies) expect((await postJson(`${direct.url}/v1/traces`, b, direct.auth)).status).toBe(200);
       const n = await db3.pool.query('SELECT count(*)::int AS n FROM spans');
       expect(n.rows[0].n).toBe(session.spans.length);
     } finally {

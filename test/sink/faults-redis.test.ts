@@ -18,7 +18,7 @@ describe('Redis outage', () => {
     await redis.connect();
     proxy = await startFaultProxy(6379);
     sink = await startTestSink({ redis: { url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 1_000 }, writeTimeoutMs: 2_000 });
-    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[0])).status === 200, 10_000, 'redis connected');
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[0], sink.auth)).status === 200, 10_000, 'redis connected');
   });
   afterAll(async () => {
     await sink?.service.shutdown();
@@ -31,15 +31,15 @@ describe('Redis outage', () => {
   });
 
   it('answers 503 while Redis is down, recovers, and replays do not duplicate entries', async () => {
-    for (const b of bodies.slice(0, 4)) expect((await postJson(`${sink.url}/v1/traces`, b)).status).toBe(200);
+    for (const b of bodies.slice(0, 4)) expect((await postJson(`${sink.url}/v1/traces`, b, sink.auth)).status).toBe(200);
     await proxy.down();
-    const down = await postJson(`${sink.url}/v1/traces`, bodies[4]);
+    const down = await postJson(`${sink.url}/v1/traces`, bodies[4], sink.auth);
     expect(down.status).toBe(503);
     expect(String(down.body.message)).toMatch(/redis/);
     expect(sink.log.lines.some((l) => l.msg === 'redis connection error')).toBe(true);
     await proxy.up();
-    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[4])).status === 200, 20_000, 'redis back');
-    for (const b of bodies) expect((await postJson(`${sink.url}/v1/traces`, b)).status).toBe(200);
+    await waitUntil(async () => (await postJson(`${sink.url}/v1/traces`, bodies[4], sink.auth)).status === 200, 20_000, 'redis back');
+    for (const b of bodies) expect((await postJson(`${sink.url}/v1/traces`, b, sink.auth)).status).toBe(200);
     expect(await redis.xLen(`${sink.prefix}:spans`)).toBe(session.spans.length);
     expect(await redis.xLen(`${sink.prefix}:session:${session.sessionId}`)).toBe(session.spans.length);
   });
@@ -49,9 +49,9 @@ describe('Redis outage', () => {
     await proxy2.down();
     const late = await startTestSink({ redis: { url: `redis://127.0.0.1:${proxy2.port}` } }, `${sink.prefix}:late`);
     try {
-      expect((await postJson(`${late.url}/v1/traces`, bodies[0])).status).toBe(503);
+      expect((await postJson(`${late.url}/v1/traces`, bodies[0], late.auth)).status).toBe(503);
       await proxy2.up();
-      await waitUntil(async () => (await postJson(`${late.url}/v1/traces`, bodies[0])).status === 200, 20_000, 'redis connected late');
+      await waitUntil(async () => (await postJson(`${late.url}/v1/traces`, bodies[0], late.auth)).status === 200, 20_000, 'redis connected late');
     } finally {
       await late.service.shutdown();
       await proxy2.close();
@@ -65,12 +65,12 @@ describe('Redis outage', () => {
     const direct = await startTestSink({ redis: { url: 'redis://127.0.0.1:6379', commandTimeoutMs: 1_000 }, writeTimeoutMs: 2_000 });
     const start = () => execFileSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log']);
     try {
-      expect((await postJson(`${direct.url}/v1/traces`, bodies[0])).status).toBe(200);
+      expect((await postJson(`${direct.url}/v1/traces`, bodies[0], direct.auth)).status).toBe(200);
       execFileSync('redis-cli', ['-h', '127.0.0.1', 'shutdown', 'nosave']);
-      expect((await postJson(`${direct.url}/v1/traces`, bodies[1])).status).toBe(503);
+      expect((await postJson(`${direct.url}/v1/traces`, bodies[1], direct.auth)).status).toBe(503);
       start();
-      await waitUntil(async () => (await postJson(`${direct.url}/v1/traces`, bodies[1])).status === 200, 20_000, 'redis restarted');
-      for (const b of bodies) expect((await postJson(`${direct.url}/v1/traces`, b)).status).toBe(200);
+      await waitUntil(async () => (await postJson(`${direct.url}/v1/traces`, bodies[1], direct.auth)).status === 200, 20_000, 'redis restarted');
+      for (const b of bodies) expect((await postJson(`${direct.url}/v1/traces`, b, direct.auth)).status).toBe(200);
       const check = createClient({ url: 'redis://127.0.0.1:6379' });
       await check.connect();
       try {

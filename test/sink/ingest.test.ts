@@ -43,9 +43,9 @@ describe('sink ingest: a realistic session', () => {
   });
 
   it('accepts traces and logs with 200 and an empty OTLP response', async () => {
-    const t = await postJson(`${sink.url}/v1/traces`, session.traces);
+    const t = await postJson(`${sink.url}/v1/traces`, session.traces, sink.auth);
     expect(t).toMatchObject({ status: 200, body: {} });
-    const l = await postJson(`${sink.url}/v1/logs`, session.logs);
+    const l = await postJson(`${sink.url}/v1/logs`, session.logs, sink.auth);
     expect(l).toMatchObject({ status: 200, body: {} });
   });
 
@@ -77,8 +77,8 @@ describe('sink ingest: a realistic session', () => {
   });
 
   it('replaying the same bodies adds no rows', async () => {
-    expect((await postJson(`${sink.url}/v1/traces`, session.traces)).status).toBe(200);
-    expect((await postJson(`${sink.url}/v1/logs`, session.logs)).status).toBe(200);
+    expect((await postJson(`${sink.url}/v1/traces`, session.traces, sink.auth)).status).toBe(200);
+    expect((await postJson(`${sink.url}/v1/logs`, session.logs, sink.auth)).status).toBe(200);
     const n = await db.pool.query('SELECT count(*)::int AS n FROM spans');
     expect(n.rows[0].n).toBe(session.spans.length);
     const l = await db.pool.query('SELECT count(*)::int AS n FROM log_records');

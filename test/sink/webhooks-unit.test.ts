@@ -52,7 +52,15 @@ describe('SSRF guard', () => {
   it.each(['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1'])(
     'treats %s as private', (ip) => expect(isPrivateAddress(ip)).toBe(true),
   );
-  it.each(['8.8.8.8', '1.1.1.1', '2606:4700::1111'])('treats %s as public', (ip) => expect(isPrivateAddress(ip)).toBe(false));
+  // Finding 13's gaps: IPv4-compatible (::/96), 6to4 (2002::/16), SIIT (::ffff:0:0/96), local-use NAT64.
+  it.each(['::127.0.0.1', '::7f00:1', '::', '2002:7f00:1::1', '2002:a00:1::1', '::ffff:0:7f00:1', '::ffff:0:127.0.0.1', '64:ff9b::7f00:1', '64:ff9b:1::a00:1'])(
+    'treats %s (an embedded IPv4 address) as private', (ip) => expect(isPrivateAddress(ip)).toBe(true),
+  );
+  it.each(['8.8.8.8', '1.1.1.1', '2606:4700::1111', '2001:db8:2002::1', '::ffff:8.8.8.8'])('treats %s as public', (ip) => expect(isPrivateAddress(ip)).toBe(false));
+
+  it.each(['http://[::127.0.0.1]/x', 'http://[2002:7f00:1::1]/x', 'http://[::ffff:0:7f00:1]/x'])('refuses %s', async (url) => {
+    await expect(createAddressGuard([]).check(url)).rejects.toThrow(/private/);
+  });
 
   it('refuses private hosts unless allow-listed', async () => {
     await expect(createAddressGuard([]).check('http://127.0.0.1:9/x')).rejects.toThrow(/allowPrivateAddresses/);

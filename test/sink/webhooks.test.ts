@@ -57,7 +57,7 @@ describe('webhook delivery', () => {
     receiver.respond = (n) => ({ status: n < 3 ? 500 : 200 });
     sink = await start();
     const session = buildSyntheticSession();
-    expect((await postJson(`${sink.url}/v1/traces`, session.traces)).status).toBe(200);
+    expect((await postJson(`${sink.url}/v1/traces`, session.traces, sink.auth)).status).toBe(200);
     const got = await receiver.waitFor((r) => r.some((w) => w.status === 200));
     expect(got.map((w) => w.status)).toEqual([500, 500, 500, 200]);
     expect(new Set(got.map((w) => w.id)).size).toBe(1);
@@ -69,7 +69,7 @@ describe('webhook delivery', () => {
   it('honours Retry-After', async () => {
     receiver.respond = (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
     sink = await start();
-    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces);
+    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     const got = await receiver.waitFor((r) => r.length === 2);
     const gap = Number(got[1]!.timestamp) - Number(got[0]!.timestamp);
     expect(gap).toBeGreaterThanOrEqual(1);
@@ -78,14 +78,16 @@ describe('webhook delivery', () => {
   it('dead-letters after the last attempt; the CLI lists and replays it', async () => {
     receiver.respond = () => ({ status: 503 });
     sink = await start();
-    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces);
+    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     await waitUntil(async () => (await outbox())[0]?.state === 'dead', 15_000, 'dead letter');
     expect(receiver.received).toHaveLength(4);
+    const token = sink.token;
     await sink.service.shutdown();
     sink = undefined;
 
     const file = join(tmpdir(), `sink-cli-${process.pid}.json`);
     await writeFile(file, JSON.stringify({
+      auth: { token },
       postgres: { url: db.url },
       webhooks: { allowPrivateAddresses: ['127.0.0.1'], destinations: [{ name: 'ops', url: receiver.url, secret, events: ['tool_failure'] }] },
     }));
@@ -103,7 +105,7 @@ describe('webhook delivery', () => {
   it('disables a destination that answers 410 Gone', async () => {
     receiver.respond = () => ({ status: 410 });
     sink = await start({}, ['tool_failure', 'slow_tool']);
-    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces);
+    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     await waitUntil(async () => (await outbox()).every((r) => r.state === 'dead'), 10_000, '410 handling');
     const state = await db.pool.query('SELECT * FROM webhook_destination_state');
     expect(state.rows[0]).toMatchObject({ destination: 'ops' });
@@ -113,7 +115,7 @@ describe('webhook delivery', () => {
   it('does not follow redirects', async () => {
     receiver.respond = () => ({ status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } });
     sink = await start();
-    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces);
+    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     await waitUntil(async () => (await outbox())[0]?.state === 'dead', 10_000, 'redirect dead-letter');
     expect((await outbox())[0].last_error).toMatch(/redirect/);
     expect(receiver.received).toHaveLength(1);
@@ -123,7 +125,7 @@ describe('webhook delivery', () => {
     sink = await start({ allowPrivateAddresses: [] });
     const line = sink.log.lines.find((l) => l.level === 'error' && /refused/.test(l.msg));
     expect(line?.msg).toMatch(/webhook destination "ops" refused: .*127\.0\.0\.1.*private.*allowPrivateAddresses/);
-    expect((await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces)).status).toBe(200);
+    expect((await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 200));
     expect(await outbox()).toHaveLength(0);
     expect(receiver.received).toHaveLength(0);
@@ -137,7 +139,7 @@ describe('webhook delivery', () => {
         destinations: [{ name: 'slack', url: receiver.url, secret, events: ['tool_failure'], format: 'slack' }],
       },
     });
-    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces);
+    await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     const [w] = await receiver.waitFor((r) => r.length === 1);
     expect(String(w!.body.text)).toMatch(/Tool \*Bash\* failed: exit_code_1/);
   });

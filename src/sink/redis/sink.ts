@@ -3,6 +3,7 @@ import { ErrorReply, createClient } from 'redis';
 import type { RedisConfig } from '../config.js';
 import type { Batch, Destination, Logger } from '../destination.js';
 import { DestinationError } from '../failures.js';
+import type { SinkMetrics } from '../metrics.js';
 import type { LogRecordRow, SpanRecord } from '../records.js';
 import { REDIS_KEY_PREFIX, batchMarkerKey, globalLogsKey, globalSpansKey, sessionKey } from './keys.js';
 
@@ -10,6 +11,25 @@ export interface RedisSinkOptions {
   log: Logger;
   /** Key prefix; tests use their own to stay isolated. */
   keyPrefix?: string;
+  metrics?: SinkMetrics | undefined;
+}
+
+/**
+ * The sessions of a batch that get a per-session stream: the first `max` distinct ones, in record
+ * order. Records of the others still go to the global stream (their entries carry session_id).
+ */
+export function sessionStreams(batch: Batch, max: number): { allowed: Set<string>; skipped: number } {
+  const allowed = new Set<string>();
+  let skipped = 0;
+  const see = (id: string | null) => {
+    if (!id) return;
+    if (allowed.has(id)) return;
+    if (allowed.size < max) allowed.add(id);
+    else skipped++;
+  };
+  for (const s of batch.spans) see(s.sessionId);
+  for (const l of batch.logs) see(l.sessionId);
+  return { allowed, skipped };
 }
 
 /** How long a batch marker suppresses a replay of the same batch (collector retries). */
@@ -154,6 +174,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   });
   let started = false;
   let stopped = false;
+  let lastSkipLog = 0;
 
   const spansKey = globalSpansKey(prefix);
   const logsKey = globalLogsKey(prefix);
@@ -187,7 +208,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
    * Commands go in as pre-built argument arrays (XADD key MAXLEN ~ n * field value ...): the global
    * and the session entry share one field list, nothing is parsed per command.
    */
-  const pipelineWrite = async (batch: Batch, ranges: ReadonlyArray<readonly [number, number]>, marker: string) => {
+  const pipelineWrite = async (batch: Batch, ranges: ReadonlyArray<readonly [number, number]>, marker: string, allowed: Set<string>) => {
     const multi = client.multi();
     const sessions = new Set<string>();
     const add = (key: string, maxLen: string, fields: string[]) => {
@@ -201,7 +222,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
         fields.length = 0;
         const sessionId = recordArgs(batch, i, fields);
         add(i < batch.spans.length ? spansKey : logsKey, globalMaxLen, fields);
-        if (sessionId) {
+        if (sessionId && allowed.has(sessionId)) {
           add(sessionKey(sessionId, prefix), sessionMaxLen, fields);
           sessions.add(sessionId);
         }
@@ -213,7 +234,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   };
 
   /** EVALSHA arguments for records [from, to); args[1] (the sha) is filled in when sent. */
-  const scriptChunk = (batch: Batch, from: number, to: number, marker: string, setMarker: boolean): string[] => {
+  const scriptChunk = (batch: Batch, from: number, to: number, marker: string, setMarker: boolean, allowed: Set<string>): string[] => {
     const args = ['EVALSHA', '', '', marker, spansKey, logsKey];
     const argv = [globalMaxLen, sessionMaxLen, sessionTtl, setMarker ? MARKER_TTL : ''];
     const sessionIndex = new Map<string, string>();
@@ -221,7 +242,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       const at = argv.length;
       argv.push(i < batch.spans.length ? '2' : '3', '0', '');
       const sessionId = recordArgs(batch, i, argv);
-      if (sessionId) {
+      if (sessionId && allowed.has(sessionId)) {
         let k = sessionIndex.get(sessionId);
         if (k === undefined) {
           args.push(sessionKey(sessionId, prefix));
@@ -244,7 +265,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
    * itself; with several, it is set once all of them succeeded. As with the pipeline, a connection
    * lost mid-batch can leave some chunks written; the retry repeats them.
    */
-  const scriptWrite = async (batch: Batch, marker: string): Promise<void> => {
+  const scriptWrite = async (batch: Batch, marker: string, allowed: Set<string>): Promise<void> => {
     const n = batch.spans.length + batch.logs.length;
     const single = n <= SCRIPT_CHUNK_RECORDS;
     type Chunk = { from: number; to: number; args: string[] };
@@ -261,7 +282,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
     let sent: Array<Promise<Outcome>> = [];
     for (let from = 0; from < n; from += SCRIPT_CHUNK_RECORDS) {
       const to = Math.min(n, from + SCRIPT_CHUNK_RECORDS);
-      const chunk = { from, to, args: scriptChunk(batch, from, to, marker, single) };
+      const chunk = { from, to, args: scriptChunk(batch, from, to, marker, single, allowed) };
       pending.push(chunk);
       sent.push(send(chunk));
       // node-redis writes on setImmediate: let it write this chunk before building the next.
@@ -292,7 +313,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       else if (denied === undefined) throw noScript;
       else usePipeline(denied);
       if (mode === 'pipeline') {
-        await pipelineWrite(batch, failed.map((c) => [c.from, c.to] as const), marker);
+        await pipelineWrite(batch, failed.map((c) => [c.from, c.to] as const), marker, allowed);
         return;
       }
       pending = failed;
@@ -314,11 +335,25 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       const n = batch.spans.length + batch.logs.length;
       if (!n) return;
       const marker = batchMarkerKey(batchHash(batch), prefix);
+      const { allowed, skipped } = sessionStreams(batch, config.maxSessionStreamsPerBatch);
       if (mode === undefined) await loadScript();
-      if (mode === 'script') return scriptWrite(batch, marker);
-      // Fallback (EVALSHA not permitted): one pipelined round trip after the replay check.
-      if ((await client.exists(marker)) === 1) return; // replay of a batch already written
-      await pipelineWrite(batch, [[0, n]], marker);
+      if (mode === 'script') await scriptWrite(batch, marker, allowed);
+      else {
+        // Fallback (EVALSHA not permitted): one pipelined round trip after the replay check.
+        if ((await client.exists(marker)) === 1) return; // replay of a batch already written
+        await pipelineWrite(batch, [[0, n]], marker, allowed);
+      }
+      if (skipped > 0) {
+        options.metrics?.skipped('redis', 'session_stream_limit', skipped);
+        const now = Date.now();
+        if (now - lastSkipLog > 10_000) {
+          lastSkipLog = now;
+          log.warn('batch holds more sessions than redis.maxSessionStreamsPerBatch; the rest went to the global stream only', {
+            limit: config.maxSessionStreamsPerBatch,
+            skipped,
+          });
+        }
+      }
     },
     async shutdown() {
       if (stopped) return;

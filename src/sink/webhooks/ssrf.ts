@@ -7,11 +7,16 @@ const BLOCKED: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['0.0.0.0', 8, 'ipv4'], ['10.0.0.0', 8, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['127.0.0.0', 8, 'ipv4'],
   ['169.254.0.0', 16, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.0.0.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'],
   ['198.18.0.0', 15, 'ipv4'], ['224.0.0.0', 4, 'ipv4'], ['240.0.0.0', 4, 'ipv4'],
-  ['::', 128, 'ipv6'], ['::1', 128, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
-  ['64:ff9b::', 96, 'ipv6'], // ::ffff:a.b.c.d is unwrapped in isPrivateAddress
+  // ::/96 holds ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d.
+  ['::', 96, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
+  // Addresses that embed an IPv4 address: NAT64 (well-known and local-use), 6to4, SIIT
+  // (::ffff:0:0:0/96, ::ffff:0:a.b.c.d). ::ffff:a.b.c.d (mapped) is unwrapped in isPrivateAddress.
+  ['64:ff9b::', 96, 'ipv6'], ['64:ff9b:1::', 48, 'ipv6'], ['2002::', 16, 'ipv6'], ['::ffff:0:0:0', 96, 'ipv6'],
 ];
-const blocked = new BlockList();
-for (const [net, prefix, type] of BLOCKED) blocked.addSubnet(net, prefix, type);
+// One list per family: node's BlockList matches IPv4 addresses against IPv6 subnets too (as
+// ::a.b.c.d), so ::/96 in a shared list would block every public IPv4 address.
+const blocked = { ipv4: new BlockList(), ipv6: new BlockList() };
+for (const [net, prefix, type] of BLOCKED) blocked[type].addSubnet(net, prefix, type);
 
 export class SsrfError extends Error {
   override name = 'SsrfError';
@@ -28,7 +33,8 @@ function mappedV4(ip: string): string | undefined {
 export function isPrivateAddress(ip: string): boolean {
   const v4 = mappedV4(ip);
   if (v4) return isPrivateAddress(v4);
-  return blocked.check(ip, family(ip));
+  const f = family(ip);
+  return blocked[f].check(ip, f);
 }
 
 export interface AddressGuard {
