@@ -18,6 +18,7 @@ import { createAgentServer } from './server.js';
 import { createSpool } from './spool.js';
 import { startTelemetry } from './telemetry.js';
 import { categorizer } from './categorize.js';
+import { openSpansOf } from './open-spans.js';
 
 export interface AgentOptions {
   config: Config;
@@ -210,7 +211,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       otlp: tracesUrl ?? null,
       sessions: builder.openSessions().map((s) => ({
         sessionId: s.sessionId, traceId: s.traceId, pid: s.pid ?? null, openTurns: s.turns.size, openTools: s.tools.size,
-        openAgents: s.agents.size, lastEventMs: s.lastEventMs,
+        openAgents: s.agents.size, lastEventMs: s.lastEventMs, spans: openSpansOf(s),
       })),
     }),
     metrics: (req, res) => telemetry.prometheus.getMetricsRequestHandler(req, res),
