@@ -5,7 +5,7 @@
  * a page that reconnects (Last-Event-ID), even to a restarted ui server, gets exactly the lines it
  * has not seen. Readers dedupe by (traceId, spanId), as the store's format asks.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../store/prune.js';
 import { fileKeyOfName, sessionFileName } from '../store/session-key.js';
@@ -31,8 +31,9 @@ export function decodeCursor(text: string | undefined | null): Cursor | undefine
   for (const part of text.split(',')) {
     const colon = part.lastIndexOf(':');
     const key = part.slice(0, colon);
-    const n = parseInt(part.slice(colon + 1), 36);
-    if (colon < 1 || !KEY.test(key) || !Number.isSafeInteger(n) || n < 0) return undefined;
+    const digits = part.slice(colon + 1);
+    const n = /^[0-9a-z]{1,11}$/.test(digits) ? parseInt(digits, 36) : NaN;
+    if (colon < 1 || !KEY.test(key) || !Number.isSafeInteger(n)) return undefined;
     cursor.set(key, n);
   }
   return cursor;
@@ -135,10 +136,3 @@ export async function readChanges(dir: string, cursor: Cursor): Promise<StoreCha
   return changes;
 }
 
-export async function storeMtime(dir: string): Promise<number> {
-  try {
-    return (await stat(dir)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}

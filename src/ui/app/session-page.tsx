@@ -11,7 +11,7 @@ import { useTicker } from './hooks.js';
 import { VirtualList } from './virtual-list.js';
 import { buildWaterfall, GAP_EXPLAINED, type WaterfallRow } from './waterfall-rows.js';
 
-const GLYPH: Record<WaterfallRow['mark'], string> = { ok: '✓', error: '✗', denied: '⊘', interrupted: '⏹', gap: '…', running: '◷', none: '' };
+const GLYPH: Record<WaterfallRow['mark'], string> = { ok: '✓', error: '✗', denied: '⊘', interrupted: '■', gap: '…', running: '◷', none: '' };
 
 export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
   const [row, setRow] = useState<SessionRow | undefined | null>(undefined);
@@ -41,7 +41,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
           {running ? <span class="state running">running</span> : <span class="state ended">{current?.open ? 'open' : 'ended'}</span>} · {projectName(current?.cwd)} · {formatStart(current?.start)} · {formatDuration(waterfall.totalMs)} · {current?.turns ?? 0} turns · {current?.tools ?? 0} tools · <span class={(current?.errors ?? 0) > 0 ? 'bad' : ''}>{current?.errors ?? 0} errors</span>
           {feed.state.jaegerUrl && traceId ? <> · <a href={`${feed.state.jaegerUrl.replace(/\/$/, '')}/trace/${traceId}`} target="_blank" rel="noreferrer" data-testid="jaeger">open in Jaeger</a></> : null}
         </p>
-        <p class="legend">✓ ok · <span class="bad">✗ error</span> · <span class="denied">⊘ denied</span> · ⏹ interrupted · <span class="gap">… gap (an event the bridge did not get)</span> · <span class="running">◷ running</span> · ↑/↓ select, Enter details, Esc close</p>
+        <p class="legend">✓ ok · <span class="bad">✗ error</span> · <span class="denied">⊘ denied</span> · ■ interrupted · <span class="gap">… gap (an event the bridge did not get)</span> · <span class="running">◷ running</span> · ↑/↓ select, Enter details, Esc close</p>
       </div>
       <div class={`split${details ? ' with-details' : ''}`}>
         <div class="waterfall" onKeyDown={(e) => e.key === 'Escape' && setDetails(false)}>
