@@ -142,7 +142,7 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
   it('appears while it runs, its Bash span ticks then closes, the waterfall shows the tree, and a ui restart loses and duplicates nothing', async () => {
     b = await setupBridge(
       scenario({
-        main: (req) => (req.promptText.includes('<task-notification>') ? text('noted') : [tools(bash('sleep 3', 'wait a bit')), tools(tool('Agent', { description: 'delegate', prompt: 'SUB1: echo', subagent_type: 'general-purpose', run_in_background: false })), text('done')][req.step] ?? text('done')),
+        main: (req) => (req.promptText.includes('<task-notification>') ? text('noted') : [tools(bash('sleep 3', 'wait a bit')), tools(bash('exit 3', 'fail on purpose')), tools(tool('Agent', { description: 'delegate', prompt: 'SUB1: echo', subagent_type: 'general-purpose', run_in_background: false })), text('done')][req.step] ?? text('done')),
         subagents: { 'SUB1:': [tools(bash('echo in-sub')), text('sub done')] },
       }),
       { allowedTools: ['Bash', 'Agent'] },
@@ -201,6 +201,7 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
       [0, 'invoke_agent claude-code'],
       [1, 'claude_code.turn'],
       [2, 'execute_tool Bash'],
+      [2, 'execute_tool Bash'],
       [2, 'execute_tool Agent'],
       [3, 'invoke_agent general-purpose'],
       [4, 'execute_tool Bash'],
@@ -213,9 +214,10 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
     );
     const rows = await waterfallRows(page);
     expect(rows.map((r) => [r.depth, r.name])).toEqual(expected);
-    expect(rows.map((r) => r.mark)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(rows.map((r) => r.mark)).toEqual(['ok', 'ok', 'ok', 'error', 'ok', 'ok', 'ok']);
+    await expect(page.locator('.wrow[data-mark=error] .note').textContent()).resolves.toContain('exit_code_3');
     // The subagent and its tool are in a lane of their own; the main agent's spans in lane 0.
-    expect(rows.map((r) => r.lane)).toEqual([0, 0, 0, 0, 1, 1]);
+    expect(rows.map((r) => r.lane)).toEqual([0, 0, 0, 0, 0, 1, 1]);
     await expect(page.getByTestId('jaeger').getAttribute('href')).resolves.toBe(`http://127.0.0.1:16686/trace/${sessionId.replace(/-/g, '')}`);
 
     // Keyboard: ↓ moves the selection, Enter opens the details with the span's attributes.
@@ -240,15 +242,64 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
     const seen = await page.evaluate(() => (window as unknown as { __uiFeed: { spanEvents: string[] } }).__uiFeed.spanEvents);
     expect(seen).toEqual(stored);
 
+    // The live tail saw the spans close; the list finds the session by a tool_use_id, and not by nonsense.
+    await page.goto(`${ui.base}#/tail`);
+    await page.getByTestId('tail').getByText('execute_tool Agent').first().waitFor();
+    await page.goto(ui.base);
+    const toolUseId = b.ms.issuedToolUseIds()[1]!;
+    await page.getByTestId('search').fill(toolUseId);
+    await page.waitForFunction(() => document.querySelector('.count')?.textContent === '1 sessions');
+    await page.getByTestId('search').fill('no-such-id');
+    await page.getByText('No session matches.').waitFor();
+    await page.goto(`${ui.base}#/s/${sessionId}`);
+    await page.locator('.wrow[data-name="execute_tool Agent"]').waitFor();
+    await page.locator('.wrow[data-name="execute_tool Agent"]').click();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('details').waitFor();
+
     // Screenshots of the session page, light and dark, for a person to look at.
     await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: join(SHOTS, 'session-light.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(SHOTS, 'session-dark.png') });
-    await page.goto(ui.base);
+    await page.goto(`${ui.base}#/`);
     await page.locator('[data-testid=sessions] a').first().waitFor();
     await page.emulateMedia({ colorScheme: 'light' });
     await page.screenshot({ path: join(SHOTS, 'sessions-light.png') });
     console.log(`screenshots in ${SHOTS}`);
+  });
+});
+
+describe('claude-otel ui: a large session', () => {
+  it('renders only the rows in view of a 5,000-span session and scrolls to its end', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ui-home-'));
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(home, 'store'), { recursive: true });
+    const sid = '11111111-2222-4333-8444-555555555555';
+    const trace = sid.replace(/-/g, '');
+    const t0 = 1_764_000_000_000n * 1_000_000n;
+    const line = (id: string, parent: string | undefined, name: string, kind: string, start: bigint, end: bigint) =>
+      JSON.stringify({ type: 'span', traceId: trace, spanId: id, ...(parent ? { parentSpanId: parent } : {}), name, kind: 'internal', startTimeUnixNano: String(t0 + start), endTimeUnixNano: String(t0 + end), status: { code: 'unset' }, attributes: { 'session.id': sid, 'claude_code.span.kind': kind }, events: [] });
+    const lines = [line('r'.padStart(16, '0'), undefined, 'invoke_agent claude-code', 'session', 0n, 5_001_000_000n), line('t'.padStart(16, '0'), 'r'.padStart(16, '0'), 'claude_code.turn', 'turn', 0n, 5_000_000_000n)];
+    for (let i = 0; i < 4998; i++) lines.push(line(i.toString(16).padStart(16, '0'), 't'.padStart(16, '0'), `execute_tool Read${i}`, 'tool', BigInt(i) * 1_000_000n, BigInt(i) * 1_000_000n + 900_000n));
+    writeFileSync(join(home, 'store', `${sid}.jsonl`), lines.join('\n') + '\n');
+    const ui = await startUi(home, await freePort());
+    cleanups.push(() => ui.stop());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    cleanups.push(() => context.close());
+    const page = await context.newPage();
+    await page.goto(ui.loginUrl);
+    const started = Date.now();
+    await page.goto(`${ui.base}#/s/${sid}`);
+    await page.locator('.wrow[data-name="execute_tool Read0"]').waitFor();
+    console.log(`5,000-span session: first waterfall render ${Date.now() - started} ms (one run, not an assertion)`);
+    const inDom = await page.locator('[data-testid=waterfall] .wrow').count();
+    expect(inDom).toBeGreaterThan(10);
+    expect(inDom).toBeLessThan(100);
+    await page.getByTestId('waterfall').focus();
+    await page.keyboard.press('End');
+    await page.locator('.wrow[data-name="execute_tool Read4997"]').waitFor();
+    expect(await page.locator('[data-testid=waterfall] .wrow').count()).toBeLessThan(100);
   });
 });
