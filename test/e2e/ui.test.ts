@@ -208,7 +208,7 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
     ];
     // (the root lands in the store a moment after SessionEnd: wait for the settled tree)
     await page.waitForFunction(
-      (names) => JSON.stringify([...document.querySelectorAll('[data-testid=waterfall] .wrow')].map((e) => e.getAttribute('data-name'))) === JSON.stringify(names) && !document.querySelector('.wrow[data-mark=running]'),
+      (names) => JSON.stringify([...document.querySelectorAll('[data-testid=waterfall] .wrow')].map((e) => e.getAttribute('data-name'))) === JSON.stringify(names) && !document.querySelector('.wrow[data-mark=running], .wrow[data-mark=closing]'),
       expected.map(([, n]) => n),
       { timeout: 30_000 },
     );

@@ -42,6 +42,11 @@ describe('buildWaterfall', () => {
     expect(w.rows[4]!.note).toBe('exit_code_3');
   });
 
+  it('a span the agent closed but the store has not got yet is drawn closing, ending when it closed', () => {
+    const w = buildWaterfall([], [{ spanId: 'y', parentSpanId: null, name: 'tool y', kind: 'tool', startMs: 100, endMs: 400, attributes: {} }], T, 9_999);
+    expect(w.rows.map((r) => [r.mark, r.durationMs])).toEqual([['closing', 300]]);
+  });
+
   it('a stored span wins over the live copy of it', () => {
     const w = buildWaterfall([stored('x', undefined, 'tool', 0, 10)], [{ spanId: 'x', parentSpanId: null, name: 'tool x', kind: 'tool', startMs: 0, attributes: {} }], T, 99);
     expect(w.rows.map((r) => r.mark)).toEqual(['ok']);

@@ -5,7 +5,7 @@
  * the last line winning, as the store's format asks. A tiny observable: views subscribe and re-render.
  */
 import type { StoredSpan } from '../../store/stored-span.js';
-import type { LiveSession, LiveState } from '../agent-live.js';
+import type { LiveSession, LiveSpan, LiveState } from '../agent-live.js';
 import type { SessionRow } from '../server.js';
 
 export interface TailEvent {
@@ -22,6 +22,11 @@ export interface FeedState {
   live: LiveState;
   /** sessionId → spanKey → span */
   spans: Map<string, Map<string, StoredSpan>>;
+  /**
+   * Spans the agent closed that have not reached the store yet (its export batches them): kept,
+   * ended at the moment they left the live state, so rows do not blink out in between.
+   */
+  closing: Map<string, Map<string, LiveSpan & { endMs: number }>>;
   tail: TailEvent[];
   connected: boolean;
   jaegerUrl: string | null;
@@ -39,7 +44,7 @@ const TAIL_MAX = 500;
 const spanKey = (s: StoredSpan) => `${s.traceId}/${s.spanId}`;
 
 export function createFeed() {
-  const state: FeedState = { rows: [], live: { agent: { running: false }, sessions: [] }, spans: new Map(), tail: [], connected: false, jaegerUrl: null, version: 0 };
+  const state: FeedState = { rows: [], live: { agent: { running: false }, sessions: [] }, spans: new Map(), closing: new Map(), tail: [], connected: false, jaegerUrl: null, version: 0 };
   const log: FeedLog = { spanEvents: [], hellos: [] };
   const listeners = new Set<() => void>();
   let seq = 0;
@@ -95,6 +100,7 @@ export function createFeed() {
         log.spanEvents.push(spanKey(s));
         m.delete(spanKey(s));
         m.set(spanKey(s), s);
+        state.closing.get(sessionId)?.delete(s.spanId);
         pushTail({ kind: 'span', sessionId, text: s.name, span: s });
       }
       if (data.summary) {
@@ -110,6 +116,17 @@ export function createFeed() {
       const data = JSON.parse((e as MessageEvent<string>).data) as LiveState;
       const before = new Set(state.live.sessions.flatMap((s) => s.spans.map((x) => x.spanId)));
       for (const s of data.sessions) for (const x of s.spans) if (!before.has(x.spanId)) pushTail({ kind: 'live', sessionId: s.sessionId, text: `${x.name} started` });
+      const now = Date.now();
+      for (const old of state.live.sessions) {
+        const still = new Set(data.sessions.find((x) => x.sessionId === old.sessionId)?.spans.map((x) => x.spanId) ?? []);
+        const stored = state.spans.get(old.sessionId);
+        for (const x of old.spans) {
+          if (still.has(x.spanId) || stored?.has(`${old.traceId}/${x.spanId}`)) continue;
+          let c = state.closing.get(old.sessionId);
+          if (!c) state.closing.set(old.sessionId, (c = new Map()));
+          c.set(x.spanId, { ...x, endMs: now });
+        }
+      }
       state.live = data;
       markRunning();
       changed();
@@ -143,6 +160,12 @@ export function createFeed() {
     },
     liveOf(sessionId: string): LiveSession | undefined {
       return state.live.sessions.find((s) => s.sessionId === sessionId);
+    },
+    /** Open spans, then closed ones not stored yet (with their end). */
+    unstoredOf(sessionId: string): Array<LiveSpan & { endMs?: number }> {
+      const open = state.live.sessions.find((s) => s.sessionId === sessionId)?.spans ?? [];
+      const ids = new Set(open.map((x) => x.spanId));
+      return [...open, ...[...(state.closing.get(sessionId)?.values() ?? [])].filter((x) => !ids.has(x.spanId))];
     },
     async search(q: string): Promise<Set<string>> {
       const list = (await (await fetch(`/api/sessions?q=${encodeURIComponent(q)}`)).json()) as { sessions: SessionRow[] };

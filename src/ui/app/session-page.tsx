@@ -11,7 +11,7 @@ import { useTicker } from './hooks.js';
 import { VirtualList } from './virtual-list.js';
 import { buildWaterfall, GAP_EXPLAINED, type WaterfallRow } from './waterfall-rows.js';
 
-const GLYPH: Record<WaterfallRow['mark'], string> = { ok: '✓', error: '✗', denied: '⊘', interrupted: '■', gap: '…', running: '◷', none: '' };
+const GLYPH: Record<WaterfallRow['mark'], string> = { ok: '✓', error: '✗', denied: '⊘', interrupted: '■', gap: '…', running: '◷', closing: '◷', none: '' };
 
 export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
   const [row, setRow] = useState<SessionRow | undefined | null>(undefined);
@@ -27,7 +27,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
   const now = useTicker(running);
   const stored = feed.state.spans.get(sessionId);
   const traceId = row?.traceId ?? live?.traceId ?? '';
-  const waterfall = useMemo(() => buildWaterfall([...(stored?.values() ?? [])], live?.spans ?? [], traceId, now), [feed.state.version, now, sessionId, traceId]);
+  const waterfall = useMemo(() => buildWaterfall([...(stored?.values() ?? [])], feed.unstoredOf(sessionId), traceId, now), [feed.state.version, now, sessionId, traceId]);
   const current = feed.state.rows.find((r) => r.sessionId === sessionId) ?? row ?? undefined;
 
   if (row === null && !live) return <section class="page"><p class="empty">No session '{id}' in the store.</p></section>;
@@ -81,7 +81,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
 function Details({ row, onClose }: { row: WaterfallRow; onClose(): void }) {
   const span = row.span;
   const gap = typeof span?.attributes['claude_code.gap'] === 'string' ? (span.attributes['claude_code.gap'] as string) : undefined;
-  const attrs = Object.entries(span?.attributes ?? {}).filter(([k]) => k !== 'claude_code.ui.running').sort(([a], [b]) => a.localeCompare(b));
+  const attrs = Object.entries(span?.attributes ?? {}).filter(([k]) => !k.startsWith('claude_code.ui.')).sort(([a], [b]) => a.localeCompare(b));
   return (
     <aside class="details" data-testid="details" aria-label="span details">
       <div class="dhead">

@@ -10,7 +10,8 @@ import { buildSpanForest, MISSING_PARENT, nsToMs, type SpanNode } from '../../vi
 import { labelOf } from '../../view/waterfall.js';
 import type { LiveSpan } from '../agent-live.js';
 
-export type RowMark = 'ok' | 'error' | 'denied' | 'interrupted' | 'gap' | 'running' | 'none';
+/** `closing`: the agent closed it, its outcome is on its way to the store. */
+export type RowMark = 'ok' | 'error' | 'denied' | 'interrupted' | 'gap' | 'running' | 'closing' | 'none';
 
 export interface WaterfallRow {
   key: string;
@@ -39,17 +40,18 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** The agent's open span as a stored span ending now; `claude_code.ui.running` says so. */
-export function liveToStored(span: LiveSpan, traceId: string, nowMs: number): StoredSpan {
+/** The agent's open span as a stored span ending now (`claude_code.ui.running`), or a closed one
+ * not stored yet ending at `endMs` (`claude_code.ui.closing`). */
+export function liveToStored(span: LiveSpan & { endMs?: number }, traceId: string, nowMs: number): StoredSpan {
   const s: StoredSpan = {
     traceId,
     spanId: span.spanId,
     name: span.name,
     kind: 'internal',
     startTimeUnixNano: msToNano(span.startMs),
-    endTimeUnixNano: msToNano(Math.max(nowMs, span.startMs)),
+    endTimeUnixNano: msToNano(Math.max(span.endMs ?? nowMs, span.startMs)),
     status: { code: 'unset' },
-    attributes: { ...(span.attributes as StoredSpan['attributes']), 'claude_code.ui.running': true },
+    attributes: { ...(span.attributes as StoredSpan['attributes']), [span.endMs === undefined ? 'claude_code.ui.running' : 'claude_code.ui.closing']: true },
     events: [],
   };
   if (span.parentSpanId) s.parentSpanId = span.parentSpanId;
@@ -58,6 +60,7 @@ export function liveToStored(span: LiveSpan, traceId: string, nowMs: number): St
 
 export function markOf(span: StoredSpan): { mark: RowMark; note: string } {
   if (span.attributes['claude_code.ui.running'] === true) return { mark: 'running', note: 'running' };
+  if (span.attributes['claude_code.ui.closing'] === true) return { mark: 'closing', note: 'closing…' };
   const gap = str(span.attributes['claude_code.gap']);
   if (gap) return { mark: 'gap', note: gap };
   const outcome = str(span.attributes['claude_code.tool.outcome']) ?? str(span.attributes['claude_code.turn.outcome']) ?? str(span.attributes['claude_code.agent.outcome']);
@@ -69,7 +72,7 @@ export function markOf(span: StoredSpan): { mark: RowMark; note: string } {
   return { mark: 'ok', note: outcome ?? '' };
 }
 
-export function buildWaterfall(stored: readonly StoredSpan[], live: readonly LiveSpan[], traceId: string, nowMs: number): Waterfall {
+export function buildWaterfall(stored: readonly StoredSpan[], live: ReadonlyArray<LiveSpan & { endMs?: number }>, traceId: string, nowMs: number): Waterfall {
   const have = new Set(stored.map((s) => s.spanId));
   const spans = [...stored, ...live.filter((s) => !have.has(s.spanId)).map((s) => liveToStored(s, traceId, nowMs))];
   if (spans.length === 0) return { rows: [], totalMs: 0, startMs: 0 };
@@ -83,7 +86,7 @@ export function buildWaterfall(stored: readonly StoredSpan[], live: readonly Liv
     const durationMs = nsToMs(node.endNs - node.startNs);
     if (span) {
       const { mark, note } = markOf(span);
-      rows.push({ key: span.spanId, depth, label: labelOf(span), name: span.name, span, startMs, durationMs, mark, note, lane: myLane, running: mark === 'running' });
+      rows.push({ key: span.spanId, depth, label: labelOf(span), name: span.name, span, startMs, durationMs, mark, note, lane: myLane, running: mark === 'running' || mark === 'closing' });
     } else {
       rows.push({ key: `missing/${node.missingParentId ?? ''}`, depth, label: MISSING_PARENT, name: MISSING_PARENT, startMs, durationMs, mark: 'none', note: '', lane: myLane, running: false });
     }
