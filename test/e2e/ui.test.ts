@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, setupBridge, type Bridge } from '../support/bridge-e2e.js';
 import { bash, scenario, text, tool, tools } from '../support/model-server.js';
 import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/agent-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -188,8 +189,14 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
     );
 
     // Drop the live connection: restart the ui server on the same port while the session goes on.
+    // Spans land in the store while it is down (so a resume from "now" would lose them).
+    const storeDir = join(b.otelHome, 'store');
+    const spanLines = () =>
+      readdirSync(storeDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(storeDir, f), 'utf8').split('\n').filter((l) => l.includes('"type":"span"')));
     await ui.stop();
+    const atStop = spanLines().length;
     await page.getByTestId('connection').getByText('reconnecting').waitFor();
+    await waitFor(() => spanLines().length > atStop, 30_000, 'a span landing while the ui is down');
     ui = await startUi(b.otelHome, port, ['--jaeger-url', 'http://127.0.0.1:16686']);
     await page.waitForFunction(() => (window as unknown as { __uiFeed: { hellos: Array<{ resumed: boolean }> } }).__uiFeed.hellos.some((h) => h.resumed), undefined, { timeout: 15_000 });
 
@@ -233,7 +240,6 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
 
     // Every span line of the session's store file reached the page exactly once, in order,
     // across the restart (Last-Event-ID resumed the feed).
-    const storeDir = join(b.otelHome, 'store');
     const files = readdirSync(storeDir).filter((f) => f.endsWith('.jsonl'));
     expect(files).toHaveLength(1);
     const lines = readFileSync(join(storeDir, files[0]!), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; traceId?: string; spanId?: string });
