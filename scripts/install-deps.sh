@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages the local observability stack and the infra tests
 # need: Prometheus (prometheus, promtool) and Alertmanager (prometheus-alertmanager,
-# amtool). Idempotent and quiet: does nothing when the tools are already there.
+# amtool), and Debian's Chromium for the web view's browser tests (test/e2e/ui.test.ts
+# drives /usr/bin/chromium with playwright-core; no browser download). Idempotent and quiet: does nothing when the tools are already there.
 #
 #   sudo bash scripts/install-deps.sh     (root on CI / the dev machines)
 #
@@ -12,6 +13,7 @@ set -euo pipefail
 need=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
 
 if [[ ${#need[@]} -eq 0 ]]; then
   exit 0
@@ -43,7 +45,7 @@ for p in /run/prometheus/prometheus.pid /run/prometheus/prometheus-alertmanager.
   if [[ -s $p ]]; then $SUDO kill "$(cat "$p")" 2>/dev/null || true; fi
 done
 
-command -v promtool >/dev/null && command -v amtool >/dev/null || {
-  echo "install-deps: promtool/amtool still missing after install" >&2
+command -v promtool >/dev/null && command -v amtool >/dev/null && [[ -x /usr/bin/chromium ]] || {
+  echo "install-deps: promtool/amtool/chromium still missing after install" >&2
   exit 1
 }

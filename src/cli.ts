@@ -18,6 +18,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   status: { summary: 'open sessions and counters of the running agent', load: async () => (await import('./cli/status-command.js')).runStatusCommand },
   doctor: { summary: 'check the installation, agent, token, endpoint and backlog', load: async () => (await import('./cli/doctor-command.js')).runDoctorCommand },
   demo: { summary: 'replay a recorded Claude Code session through the hook path and show its trace', load: async () => (await import('./cli/demo-command.js')).runDemoCommand },
+  ui: { summary: 'serve the web view of sessions and their traces on loopback', load: async () => (await import('./cli/ui-command.js')).runUiCommand },
   sink: { summary: 'run the sink service (Postgres, Redis Streams, webhooks) behind the collector', load: async () => { const { runSinkCommand } = await import('./sink/index.js'); return (argv) => runSinkCommand(argv); } },
 };
 

@@ -4,6 +4,8 @@
  */
 import type { JournalStats } from './journal.js';
 import type { QuarantineSummary } from './quarantine.js';
+import type { SessionState } from '../model/open-span.js';
+import { openSpansOf, type OpenSpanStatus } from './open-spans.js';
 
 export interface AgentSessionStatus {
   sessionId: string;
@@ -13,6 +15,8 @@ export interface AgentSessionStatus {
   openTools: number;
   openAgents: number;
   lastEventMs: number;
+  /** What is running right now (names, parents, start times): the web view's ticking spans. */
+  spans: OpenSpanStatus[];
 }
 
 export interface AgentStatus {
@@ -45,7 +49,7 @@ export interface StatusSources {
   otlp: string | undefined;
   journal(): JournalStats;
   quarantine(): QuarantineSummary;
-  sessions(): { sessionId: string; traceId: string; pid?: number | undefined; turns: { size: number }; tools: { size: number }; agents: { size: number }; lastEventMs: number }[];
+  sessions(): SessionState[];
 }
 
 export function createStatus(sources: StatusSources): () => AgentStatus {
@@ -65,7 +69,7 @@ export function createStatus(sources: StatusSources): () => AgentStatus {
     quarantine: sources.quarantine(),
     sessions: sources.sessions().map((s) => ({
       sessionId: s.sessionId, traceId: s.traceId, pid: s.pid ?? null, openTurns: s.turns.size, openTools: s.tools.size,
-      openAgents: s.agents.size, lastEventMs: s.lastEventMs,
+      openAgents: s.agents.size, lastEventMs: s.lastEventMs, spans: openSpansOf(s),
     })),
   });
 }

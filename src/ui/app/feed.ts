@@ -1,0 +1,177 @@
+/**
+ * The page's data: the session list and spans fetched from the API, then kept current by one
+ * EventSource on /api/live (store cursors as event ids, so the browser's own reconnect sends
+ * Last-Event-ID and the server resumes from there). Spans are deduplicated by (traceId, spanId),
+ * the last line winning, as the store's format asks. A tiny observable: views subscribe and re-render.
+ */
+import type { StoredSpan } from '../../store/stored-span.js';
+import type { LiveSession, LiveSpan, LiveState } from '../agent-live.js';
+import type { SessionRow } from '../server.js';
+
+export interface TailEvent {
+  seq: number;
+  atMs: number;
+  kind: 'span' | 'live' | 'hello';
+  sessionId?: string;
+  text: string;
+  span?: StoredSpan;
+}
+
+export interface FeedState {
+  rows: SessionRow[];
+  live: LiveState;
+  /** sessionId → spanKey → span */
+  spans: Map<string, Map<string, StoredSpan>>;
+  /**
+   * Spans the agent closed that have not reached the store yet (its export batches them): kept,
+   * ended at the moment they left the live state, so rows do not blink out in between.
+   */
+  closing: Map<string, Map<string, LiveSpan & { endMs: number }>>;
+  tail: TailEvent[];
+  connected: boolean;
+  jaegerUrl: string | null;
+  /** Bumped on every change, so views can memoize on it. */
+  version: number;
+}
+
+/** What the feed saw, raw, for the browser tests (window.__uiFeed). */
+export interface FeedLog {
+  spanEvents: string[];
+  hellos: Array<{ resumed: boolean }>;
+}
+
+const TAIL_MAX = 500;
+const spanKey = (s: StoredSpan) => `${s.traceId}/${s.spanId}`;
+
+export function createFeed() {
+  const state: FeedState = { rows: [], live: { agent: { running: false }, sessions: [] }, spans: new Map(), closing: new Map(), tail: [], connected: false, jaegerUrl: null, version: 0 };
+  const log: FeedLog = { spanEvents: [], hellos: [] };
+  const listeners = new Set<() => void>();
+  let seq = 0;
+  const changed = () => {
+    state.version++;
+    for (const l of listeners) l();
+  };
+  const pushTail = (e: Omit<TailEvent, 'seq' | 'atMs'>) => {
+    state.tail.push({ ...e, seq: ++seq, atMs: Date.now() });
+    if (state.tail.length > TAIL_MAX) state.tail.splice(0, state.tail.length - TAIL_MAX);
+  };
+  const spansOf = (sessionId: string) => {
+    let m = state.spans.get(sessionId);
+    if (!m) state.spans.set(sessionId, (m = new Map()));
+    return m;
+  };
+  const markRunning = () => {
+    const running = new Map(state.live.sessions.map((s) => [s.sessionId, s]));
+    for (const r of state.rows) {
+      r.running = running.has(r.sessionId);
+      r.openSpans = running.get(r.sessionId)?.spans.length ?? 0;
+    }
+    for (const s of state.live.sessions) {
+      if (state.rows.some((r) => r.sessionId === s.sessionId)) continue;
+      const start = Math.min(s.lastEventMs, ...s.spans.map((x) => x.startMs));
+      state.rows.push({ sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true });
+    }
+    state.rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
+  };
+
+  function connect(since: string) {
+    const es = new EventSource(`/api/live?since=${encodeURIComponent(since)}`);
+    es.addEventListener('open', () => {
+      state.connected = true;
+      changed();
+    });
+    es.addEventListener('error', () => {
+      state.connected = false;
+      changed();
+    });
+    es.addEventListener('hello', (e) => {
+      const data = JSON.parse((e as MessageEvent<string>).data) as { resumed: boolean };
+      log.hellos.push({ resumed: data.resumed });
+      pushTail({ kind: 'hello', text: data.resumed ? 'reconnected: resuming from the last event seen' : 'connected' });
+      changed();
+    });
+    es.addEventListener('spans', (e) => {
+      const data = JSON.parse((e as MessageEvent<string>).data) as { sessionId?: string; summary: SessionRow | null; spans: StoredSpan[] };
+      const sessionId = data.summary?.sessionId ?? data.sessionId;
+      if (!sessionId) return;
+      const m = spansOf(sessionId);
+      for (const s of data.spans) {
+        log.spanEvents.push(spanKey(s));
+        m.delete(spanKey(s));
+        m.set(spanKey(s), s);
+        state.closing.get(sessionId)?.delete(s.spanId);
+        pushTail({ kind: 'span', sessionId, text: s.name, span: s });
+      }
+      if (data.summary) {
+        const i = state.rows.findIndex((r) => r.sessionId === sessionId);
+        const row: SessionRow = { ...data.summary, running: false, openSpans: 0 };
+        if (i >= 0) state.rows[i] = row;
+        else state.rows.push(row);
+        markRunning();
+      }
+      changed();
+    });
+    es.addEventListener('live', (e) => {
+      const data = JSON.parse((e as MessageEvent<string>).data) as LiveState;
+      const before = new Set(state.live.sessions.flatMap((s) => s.spans.map((x) => x.spanId)));
+      for (const s of data.sessions) for (const x of s.spans) if (!before.has(x.spanId)) pushTail({ kind: 'live', sessionId: s.sessionId, text: `${x.name} started` });
+      const now = Date.now();
+      for (const old of state.live.sessions) {
+        const still = new Set(data.sessions.find((x) => x.sessionId === old.sessionId)?.spans.map((x) => x.spanId) ?? []);
+        const stored = state.spans.get(old.sessionId);
+        for (const x of old.spans) {
+          if (still.has(x.spanId) || stored?.has(`${old.traceId}/${x.spanId}`)) continue;
+          let c = state.closing.get(old.sessionId);
+          if (!c) state.closing.set(old.sessionId, (c = new Map()));
+          c.set(x.spanId, { ...x, endMs: now });
+        }
+      }
+      state.live = data;
+      markRunning();
+      changed();
+    });
+  }
+
+  return {
+    state,
+    log,
+    subscribe(listener: () => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async start() {
+      const config = (await (await fetch('/api/config')).json()) as { jaegerUrl: string | null };
+      state.jaegerUrl = config.jaegerUrl;
+      const list = (await (await fetch('/api/sessions')).json()) as { sessions: SessionRow[]; cursor: string };
+      state.rows = list.sessions;
+      changed();
+      connect(list.cursor);
+    },
+    /** Loads one session's stored spans; spans already seen live are kept (they are as new or newer). */
+    async loadSession(id: string): Promise<SessionRow | undefined> {
+      const res = await fetch(`/api/sessions/${encodeURIComponent(id)}`);
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { session: SessionRow; spans: StoredSpan[] };
+      const m = spansOf(body.session.sessionId);
+      for (const s of body.spans) if (!m.has(spanKey(s))) m.set(spanKey(s), s);
+      changed();
+      return body.session;
+    },
+    liveOf(sessionId: string): LiveSession | undefined {
+      return state.live.sessions.find((s) => s.sessionId === sessionId);
+    },
+    /** Open spans, then closed ones not stored yet (with their end). */
+    unstoredOf(sessionId: string): Array<LiveSpan & { endMs?: number }> {
+      const open = state.live.sessions.find((s) => s.sessionId === sessionId)?.spans ?? [];
+      const ids = new Set(open.map((x) => x.spanId));
+      return [...open, ...[...(state.closing.get(sessionId)?.values() ?? [])].filter((x) => !ids.has(x.spanId))];
+    },
+    async search(q: string): Promise<Set<string>> {
+      const list = (await (await fetch(`/api/sessions?q=${encodeURIComponent(q)}`)).json()) as { sessions: SessionRow[] };
+      return new Set(list.sessions.map((s) => s.sessionId));
+    },
+  };
+}
+
+export type Feed = ReturnType<typeof createFeed>;
