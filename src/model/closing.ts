@@ -35,7 +35,7 @@ export function leftoverResult(tool: OpenTool, leftover: Leftover): ToolResult {
 
 /** Emits a finished subagent once its parent is confirmed (or when `force`d, at the end of its turn). */
 export function emitAgentIfReady({ s, out }: Ctx, agent: OpenAgent, force: boolean) {
-  if (!agent.finished || (!agent.parentConfirmed && !force)) return;
+  if (!agent.finished || ((!agent.parentConfirmed || agent.awaitingCause) && !force)) return;
   if (agent.parentSpanId) agent.finished.parentSpanId = agent.parentSpanId;
   out.span(agent.finished);
   s.agents.delete(agent.agentId);
@@ -47,6 +47,8 @@ export interface AgentEnd {
   outcome: string;
   errorType?: string | undefined;
   gap?: boolean;
+  /** The cause may still come (a StopFailure with this agent_id): hold the span until then or the turn's end. */
+  awaitCause?: boolean;
 }
 
 export function closeAgent(ctx: Ctx, agent: OpenAgent, endMs: number, end: AgentEnd) {
@@ -60,7 +62,22 @@ export function closeAgent(ctx: Ctx, agent: OpenAgent, endMs: number, end: Agent
   if (end.gap) extra[CC.gap] = 'missing_end';
   if (end.errorType) extra[ATTR_ERROR_TYPE] = end.errorType;
   agent.finished = finish(agent, endMs, extra, end.errorType ? { code: 'error', message: end.errorType } : undefined);
+  if (end.awaitCause) agent.awaitingCause = true;
   emitAgentIfReady(ctx, agent, false);
+}
+
+/** The StopFailure that names why a subagent ended, after its Agent call's failure ended it: the
+ *  held span takes that cause (and the earlier end time), then goes out. */
+export function takeCause(ctx: Ctx, agent: OpenAgent, endMs: number, errorType: string) {
+  if (!agent.finished || !agent.awaitingCause) return false;
+  agent.awaitingCause = false;
+  const f = agent.finished;
+  f.endMs = Math.min(f.endMs, endMs);
+  f.attributes[CC.agentOutcome] = 'stop_failure';
+  f.attributes[ATTR_ERROR_TYPE] = errorType;
+  f.status = { code: 'error', message: errorType };
+  emitAgentIfReady(ctx, agent, false);
+  return true;
 }
 
 /** A foreground subagent cannot outlive the Agent call that launched it. */

@@ -41,6 +41,9 @@ export interface OpenAgent extends OpenSpan {
   parentToolUseId?: string;
   /** A finished span held back until its parent is confirmed. */
   finished?: SpanRecord;
+  /** Ended by its Agent call's failure: held back (until its turn ends) for the StopFailure that
+   *  names the cause; Claude Code runs that hook concurrently, so it may arrive after the failure. */
+  awaitingCause?: boolean;
 }
 
 export interface SessionState {

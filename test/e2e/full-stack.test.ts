@@ -90,7 +90,7 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
     await bridge.stopAgent();
     const sessionId = run.json!.session_id as string;
     const traceId = sessionId.replace(/-/g, '');
-    const expected = 5; // root, turn, 3 tools
+    const expected = 8; // root, turn, 3 tools, 3 model calls (one chat span per scripted response)
 
     // Jaeger: the full tree through its query API.
     const jaeger = await until(async () => {
@@ -103,7 +103,8 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
     const ids = new Set(jaeger.map((s) => s.spanID));
     expect(jaeger.filter((s) => !s.references.some((r) => r.refType === 'CHILD_OF'))).toHaveLength(1);
     for (const s of jaeger) for (const r of s.references) expect(ids.has(r.spanID)).toBe(true);
-    expect(jaeger.map((s) => s.operationName).sort()).toEqual(['claude_code.turn', 'execute_tool Bash', 'execute_tool Bash', 'execute_tool Read', 'invoke_agent claude-code']);
+    expect(jaeger.filter((s) => s.operationName.startsWith('chat '))).toHaveLength(3);
+    expect(jaeger.map((s) => s.operationName).filter((n) => !n.startsWith('chat ')).sort()).toEqual(['claude_code.turn', 'execute_tool Bash', 'execute_tool Bash', 'execute_tool Read', 'invoke_agent claude-code']);
 
     // PostgreSQL: rows with promoted columns, the same tree.
     const rows = await until(async () => {

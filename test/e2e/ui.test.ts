@@ -214,12 +214,23 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
       [4, 'execute_tool Bash'],
     ];
     // (the root lands in the store a moment after SessionEnd: wait for the settled tree)
+    // Model calls (`chat {model}` rows, one per model response) sit between the tools; their exact
+    // places follow the transcript's timestamps, so the hook-event rows are compared in order and
+    // the chat rows by count and depth (under the turn or the subagent).
+    const answered = b.ms.requests.filter((q) => q.messageId); // the requests answered with a message
+    const responses = answered.length;
     await page.waitForFunction(
-      (names) => JSON.stringify([...document.querySelectorAll('[data-testid=waterfall] .wrow')].map((e) => e.getAttribute('data-name'))) === JSON.stringify(names) && !document.querySelector('.wrow[data-mark=running], .wrow[data-mark=closing]'),
-      expected.map(([, n]) => n),
+      ([names, chats]) => {
+        const all = [...document.querySelectorAll('[data-testid=waterfall] .wrow')].map((e) => e.getAttribute('data-name') ?? '');
+        return JSON.stringify(all.filter((n) => !n.startsWith('chat '))) === JSON.stringify(names) && all.filter((n) => n.startsWith('chat ')).length === chats
+          && !document.querySelector('.wrow[data-mark=running], .wrow[data-mark=closing]');
+      },
+      [expected.map(([, n]) => n), responses] as const,
       { timeout: 30_000 },
     );
-    const rows = await waterfallRows(page);
+    const all = await waterfallRows(page);
+    expect(all.filter((r) => r.name.startsWith('chat ')).map((r) => r.depth).sort()).toEqual(answered.map((q) => (q.agent === 'subagent' ? 4 : 2)).sort());
+    const rows = all.filter((r) => !r.name.startsWith('chat '));
     expect(rows.map((r) => [r.depth, r.name])).toEqual(expected);
     expect(rows.map((r) => r.mark)).toEqual(['ok', 'ok', 'ok', 'error', 'ok', 'ok', 'ok']);
     await expect(page.locator('.wrow[data-mark=error] .note').textContent()).resolves.toContain('exit_code_3');

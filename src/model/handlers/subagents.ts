@@ -51,5 +51,5 @@ export function linkAgentCall(ctx: Ctx, tool: OpenTool, ev: PostToolUseEvent | P
   }
   // A foreground subagent still open when its Agent call returns ends with it.
   if (ev.name === 'PostToolUse') closeLaunched(ctx, tool, ev.timeMs, { outcome: 'not_completed', gap: true });
-  else closeLaunched(ctx, tool, ev.timeMs, ev.isInterrupt ? { outcome: 'interrupted' } : { outcome: 'error', errorType: 'tool_error' });
+  else closeLaunched(ctx, tool, ev.timeMs, ev.isInterrupt ? { outcome: 'interrupted' } : { outcome: 'error', errorType: 'tool_error', awaitCause: true });
 }

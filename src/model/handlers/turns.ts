@@ -6,7 +6,7 @@
  * (an interrupt sends no Stop): it closes as `interrupted`, which is not a gap.
  */
 import { ATTR_ERROR_TYPE, CC } from '../attributes.js';
-import { closeAgent, closeTurn } from '../closing.js';
+import { closeAgent, closeTurn, takeCause } from '../closing.js';
 import type { Ctx, Handler } from '../emitter.js';
 import { spanKeys } from '../ids.js';
 import { openSegment, openSpan } from '../open-span.js';
@@ -60,6 +60,7 @@ export const stopFailure: Handler<StopFailureEvent> = (ctx, ev) => {
   const errorType = ev.error || 'stop_failure';
   if (ev.agentId) {
     const agent = ctx.s.agents.get(ev.agentId);
+    if (agent && takeCause(ctx, agent, ev.timeMs, errorType)) return;
     if (agent?.finished || (!agent && ctx.s.closedAgents.has(ev.agentId))) return pointEvent(ctx, ev, undefined);
     return closeAgent(ctx, agent ?? agentSpanFor(ctx, ev, ev.agentId), ev.timeMs, { outcome: 'stop_failure', errorType });
   }

@@ -128,6 +128,35 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
     expect(kind(spans, 'session')[0]!.status.code).toBe('unset');
   });
 
+  it('gives a subagent its API error cause when the StopFailure arrives after its Agent call failed (hooks run concurrently)', () => {
+    const { spans, gaps } = replay([
+      ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
+      ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
+      ev('PostToolUseFailure', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
+      ev('StopFailure', 7, inAgent('ag')),
+      ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
+    ]);
+    expect(traceInvariants(spans)).toEqual([]);
+    expect(gaps).toBe(0);
+    expect(agentSpan(spans, 'ag')).toHaveLength(1);
+    const agent = agentSpan(spans, 'ag')[0]!;
+    expect(agent.attributes).toMatchObject({ 'error.type': 'server_error', 'claude_code.agent.outcome': 'stop_failure' });
+    expect(agent.endMs).toBe(1_700_000_000_006); // ended with its Agent call, not later
+    expect(kind(spans, 'turn')[0]!.attributes['claude_code.turn.outcome']).toBe('stop');
+  });
+
+  it('still ends a subagent whose Agent call failed when no StopFailure names a cause (held only until its turn ends)', () => {
+    const { spans } = replay([
+      ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
+      ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
+      ev('PostToolUseFailure', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'boom', duration_ms: 5 }),
+      ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
+    ]);
+    expect(traceInvariants(spans)).toEqual([]);
+    expect(agentSpan(spans, 'ag')).toHaveLength(1);
+    expect(agentSpan(spans, 'ag')[0]!.attributes).toMatchObject({ 'error.type': 'tool_error', 'claude_code.agent.outcome': 'error' });
+  });
+
   it('closes a foreground subagent interrupted with its Agent call (no SubagentStop) as interrupted, not missing_end', () => {
     const { spans, gaps } = replay([
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
