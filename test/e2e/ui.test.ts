@@ -241,8 +241,8 @@ describe('claude-otel ui: a real Claude Code session, live', () => {
     // Keyboard: ↓ moves the selection, Enter opens the details with the span's attributes.
     await page.getByTestId('waterfall').focus();
     await page.keyboard.press('Home');
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('ArrowDown');
+    const firstTool = all.findIndex((r) => r.name === 'execute_tool Bash'); // model-call rows may come before it
+    for (let i = 0; i < firstTool; i++) await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     const details = page.getByTestId('details');
     await details.waitFor();
