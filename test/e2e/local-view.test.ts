@@ -71,6 +71,11 @@ function cli(b: Bridge, ...args: string[]): string {
 
 const walk = (nodes: TreeNode[]): TreeNode[] => nodes.flatMap((n) => [n, ...walk(n.children)]);
 
+/** The model's responses: each is one `chat` span in the store (src/model-calls), besides the 7 hook-event spans. */
+const modelCalls = (b: Bridge) => b.ms.requests.filter((q) => q.messageId).length;
+/** A node's children without the model calls between them (asserted by count above). */
+const hookChildren = (n: TreeNode) => n.children.filter((c) => !c.name.startsWith('chat '));
+
 async function checkLocalView(b: Bridge) {
   const r = await b.run('use tools', { timeoutMs: 30_000 });
   expect(r.exitCode, r.stderr).toBe(0);
@@ -86,7 +91,7 @@ async function checkLocalView(b: Bridge) {
   const live = await waitFor(() => {
     const rows = JSON.parse(cli(b, 'sessions', '--json')) as Summary[];
     const row = rows.find((s) => s.sessionId === sessionId);
-    return row && !row.open && row.spans >= 7 && row;
+    return row && !row.open && row.spans >= 7 + modelCalls(b) && row;
   }, 15_000, 'the ended session in the store while the agent runs');
   expect(live.tools).toBe(4);
 
@@ -96,7 +101,7 @@ async function checkLocalView(b: Bridge) {
 
   const rows = JSON.parse(cli(b, 'sessions', '--json')) as Summary[];
   expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ sessionId, traceId: sessionId.replace(/-/g, ''), turns: 1, tools: 4, errors: 1, spans: 7, open: false, cwd: b.project.dir });
+  expect(rows[0]).toMatchObject({ sessionId, traceId: sessionId.replace(/-/g, ''), turns: 1, tools: 4, errors: 1, spans: 7 + modelCalls(b), open: false, cwd: b.project.dir });
   expect(rows[0]!.end).toBeTypeOf('string');
 
   // The table names it too (shortest unique prefix of at least 8 characters).
@@ -105,18 +110,19 @@ async function checkLocalView(b: Bridge) {
   const tree = JSON.parse(cli(b, 'trace', sessionId, '--json')) as Tree;
   expect(tree.sessionId).toBe(sessionId);
   expect(tree.traceId).toBe(sessionId.replace(/-/g, ''));
-  expect(tree.spanCount).toBe(7);
+  expect(tree.spanCount).toBe(7 + modelCalls(b));
+  expect(walk(tree.roots).filter((n) => n.name.startsWith('chat '))).toHaveLength(modelCalls(b));
   expect(tree.roots).toHaveLength(1);
   const root = tree.roots[0]!;
   expect(root.name).toBe('invoke_agent claude-code');
   expect(root.missing).toBeFalsy();
   expect(root.attributes['claude_code.span.kind']).toBe('session');
-  expect(root.children.map((c) => c.name)).toEqual(['claude_code.turn']);
-  const turn = root.children[0]!;
+  expect(hookChildren(root).map((c) => c.name)).toEqual(['claude_code.turn']);
+  const turn = hookChildren(root)[0]!;
   expect(turn.attributes['claude_code.turn.outcome']).toBe('stop');
   // Children are ordered by start time: echo, exit 3, Agent.
-  expect(turn.children.map((c) => c.name)).toEqual(['execute_tool Bash', 'execute_tool Bash', 'execute_tool Agent']);
-  const [ok, failed, agentCall] = turn.children as [TreeNode, TreeNode, TreeNode];
+  expect(hookChildren(turn).map((c) => c.name)).toEqual(['execute_tool Bash', 'execute_tool Bash', 'execute_tool Agent']);
+  const [ok, failed, agentCall] = hookChildren(turn) as [TreeNode, TreeNode, TreeNode];
   expect(ok.status.code).not.toBe('error');
   expect(ok.attributes['claude_code.tool.outcome']).toBe('success');
   expect(failed.status.code).toBe('error');
@@ -125,8 +131,8 @@ async function checkLocalView(b: Bridge) {
   expect(agentCall.children.map((c) => c.name)).toEqual(['invoke_agent general-purpose']);
   const sub = agentCall.children[0]!;
   expect(sub.attributes['claude_code.span.kind']).toBe('subagent');
-  expect(sub.children.map((c) => c.name)).toEqual(['execute_tool Bash']);
-  const inner = sub.children[0]!;
+  expect(hookChildren(sub).map((c) => c.name)).toEqual(['execute_tool Bash']);
+  const inner = hookChildren(sub)[0]!;
   expect(inner.attributes['gen_ai.agent.id']).toBe(sub.attributes['gen_ai.agent.id']);
   expect(inner.children).toEqual([]);
   // Every tool call the model issued is in the tree exactly once, and nothing else is.

@@ -65,8 +65,9 @@ describe('findings 5 and 8: the spool', () => {
     const h = home();
     mkdirSync(join(h, 'spool', 'new', spoolName(1)));
     symlinkSync(join(h, 'nowhere'), join(h, 'spool', 'new', spoolName(2)));
-    writeFileSync(join(h, 'spool', 'new', spoolName(3)), '{"not":"an event"}');
-    chmodSync(join(h, 'spool', 'new', spoolName(3)), 0o000);
+    const locked = join(h, 'spool', 'new', spoolName(3)); // one name: spoolName reads the clock
+    writeFileSync(locked, '{"not":"an event"}');
+    chmodSync(locked, 0o000);
     const agent = await start(h, { CLAUDE_OTEL_IDLE_EXIT_SECONDS: '1', CLAUDE_OTEL_REAPER_INTERVAL_SECONDS: '1' });
     const code = await Promise.race([agent.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
     expect(code).toBe(0);
