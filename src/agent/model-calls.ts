@@ -59,6 +59,8 @@ export interface ModelCalls {
 
 interface SessionInfo {
   mainPath?: string;
+  /** A transcript_path refused for good (its shape, a link, another owner): every event carries it; checked once. */
+  refusedPath?: string;
   agents: Map<string, string>; // agentId -> agent type
   project: string;
   lastEventMs: number;
@@ -163,10 +165,13 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
     if (ev.cwd && s.project === 'unknown') s.project = basename(ev.cwd);
     if (ev.agentId && ev.agentType !== undefined) s.agents.set(ev.agentId, ev.agentType || 'compaction');
     else if (ev.agentId && !s.agents.has(ev.agentId)) s.agents.set(ev.agentId, 'subagent');
-    if (ev.transcriptPath && ev.transcriptPath !== s.mainPath) {
+    if (ev.transcriptPath && ev.transcriptPath !== s.mainPath && ev.transcriptPath !== s.refusedPath) {
       const named = mainTranscriptName(ev.transcriptPath, ev.sessionId, roots);
       if (named.ok) s.mainPath = named.path;
-      else refuse(named.reason, ev.transcriptPath);
+      else {
+        refuse(named.reason, ev.transcriptPath);
+        if (named.reason !== 'missing') s.refusedPath = ev.transcriptPath; // not yet written: asked again next event
+      }
     }
     if (ev.name === 'StopFailure' && ev.known) metrics.error(ev.error, { agentType: ev.agentId ? (s.agents.get(ev.agentId) ?? 'subagent') : 'main', project: s.project });
     if (!READ_ON.has(ev.name) || !s.mainPath) return;

@@ -70,13 +70,14 @@ export function createAgentServer(handlers: ServerHandlers): Server {
     req.resume();
     reply(res, status, body);
   };
+  let boundPort: number | undefined;
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
     const route = ROUTES.has(path) ? path : 'other';
-    const port = (server.address() as AddressInfo | null)?.port ?? 0;
-    if (!allowedHost(req.headers.host, port, handlers.host)) return refuse(res, req, 'host', route, 403, '{"error":"host not allowed"}');
+    const port = (boundPort ??= (server.address() as AddressInfo | null)?.port); // once: address() costs a syscall
+    if (!allowedHost(req.headers.host, port ?? 0, handlers.host)) return refuse(res, req, 'host', route, 403, '{"error":"host not allowed"}');
     const withToken = authorized(req, handlers.token);
     if (req.method === 'POST' && path === '/v1/hooks') {
       if (!withToken) return refuse(res, req, 'token', route, 401, EMPTY);
@@ -88,7 +89,7 @@ export function createAgentServer(handlers: ServerHandlers): Server {
     if (req.method === 'GET' && path === IDENTITY_PATH) {
       const nonce = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '').get('nonce') ?? '';
       if (!validNonce(nonce)) return reply(res, 400, '{"error":"nonce: 32 to 128 hex digits"}');
-      return reply(res, 200, JSON.stringify({ proof: identityProof(handlers.token, nonce, port) }));
+      return reply(res, 200, JSON.stringify({ proof: identityProof(handlers.token, nonce, port ?? 0) }));
     }
     if (req.method === 'GET' && path === '/metrics') return handlers.metrics(req, withToken ? res : withoutTargetInfo(res));
     if (req.method === 'GET' && path === '/v1/status') {
