@@ -41,7 +41,8 @@ export function procStat(pid: number): ProcStat | null | undefined {
   return { state: fields[0] ?? '', startTicks: fields[19] ?? '' };
 }
 
-function exists(pid: number): boolean {
+/** kill(0): the pid exists (EPERM: it does, owned by someone else). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -62,7 +63,7 @@ function runsOurAgent(pid: number): boolean {
 /** True when `pid` with start time `startTicks` is alive (not a zombie). */
 export function sameProcessAlive(pid: number, startTicks: string | undefined): boolean {
   const stat = procStat(pid);
-  if (stat === undefined) return exists(pid); // no /proc: kill(0) is all we know
+  if (stat === undefined) return processExists(pid); // no /proc: kill(0) is all we know
   if (stat === null || stat.state === 'Z' || stat.state === 'X') return false;
   return startTicks === undefined ? runsOurAgent(pid) : stat.startTicks === startTicks;
 }

@@ -3,23 +3,14 @@
  * configured time), evicts ended sessions from memory, and ends the agent when nothing is open,
  * the spool is empty and nothing has happened for `idleExitSeconds`.
  */
-import { readFileSync } from 'node:fs';
+import { processExists, procStat } from './agent-pid.js';
 import { every, type Component, type Log } from './component.js';
 
-/** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X). */
+/** True when the process exists and is not a zombie (Linux: /proc/PID/stat state Z or X; agent-pid.ts reads it). */
 export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc here: kill(0) is all we know
-  }
+  if (!processExists(pid)) return false;
+  const stat = procStat(pid);
+  return stat === undefined || (stat !== null && stat.state !== 'Z' && stat.state !== 'X'); // undefined: no /proc, kill(0) is all we know
 }
 
 export interface ReaperOptions {
