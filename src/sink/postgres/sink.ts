@@ -24,7 +24,9 @@ export interface PostgresSinkOptions {
 const SPAN_COLUMNS = `trace_id text, span_id text, parent_span_id text, session_id text, name text, kind text,
   otel_kind smallint, start_time timestamptz, end_time timestamptz, duration_ms double precision, status text,
   status_message text, error_type text, tool_name text, operation text, agent_type text, prompt_id text,
-  performance_category text, scope text, attributes jsonb, resource jsonb, events jsonb`;
+  performance_category text, scope text, attributes jsonb, resource jsonb, events jsonb, request_model text,
+  response_model text, input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,
+  cache_creation_tokens bigint, cost_usd numeric, model_calls integer`;
 const SPAN_NAMES = SPAN_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
 const INSERT_SPANS = `INSERT INTO spans (${SPAN_NAMES})
   SELECT ${SPAN_NAMES} FROM json_to_recordset($1::json) AS r(${SPAN_COLUMNS})
@@ -39,13 +41,16 @@ const INSERT_LOGS = `INSERT INTO log_records (${LOG_NAMES})
   ON CONFLICT DO NOTHING`;
 
 export function spanRow(s: SpanRecord): Record<string, unknown> {
+  const u = s.usage;
   return {
     trace_id: s.traceId, span_id: s.spanId, parent_span_id: s.parentSpanId, session_id: s.sessionId,
     name: s.name, kind: s.kind, otel_kind: s.otelKind, start_time: s.startTime, end_time: s.endTime,
     duration_ms: s.durationMs, status: s.status, status_message: s.statusMessage, error_type: s.errorType,
     tool_name: s.toolName, operation: s.operation, agent_type: s.agentType, prompt_id: s.promptId,
     performance_category: s.performanceCategory, scope: s.scope, attributes: s.attributes,
-    resource: s.resource, events: s.events,
+    resource: s.resource, events: s.events, request_model: u.requestModel, response_model: u.responseModel,
+    input_tokens: u.inputTokens, output_tokens: u.outputTokens, cache_read_tokens: u.cacheReadTokens,
+    cache_creation_tokens: u.cacheCreationTokens, cost_usd: u.costUsd, model_calls: u.modelCalls,
   };
 }
 
