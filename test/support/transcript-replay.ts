@@ -133,9 +133,10 @@ export interface ReplayResult {
 
 /**
  * Replays the session through a real agent (in-process, `testing` profile) exporting to
- * `otlpEndpoint`, in real time (about 3 s), and stops the agent (which flushes its export).
+ * `otlpEndpoint` (without one: only to its local store, `<agentHome>/store`), in real time
+ * (about 3 s), and stops the agent (which flushes its export).
  */
-export async function replayTranscriptSession(options: { otlpEndpoint: string; otlpHeaders?: Record<string, string> }): Promise<ReplayResult> {
+export async function replayTranscriptSession(options: { otlpEndpoint?: string; otlpHeaders?: Record<string, string> } = {}): Promise<ReplayResult> {
   const root = mkdtempSync(join(tmpdir(), 'cob-transcript-'));
   const home = join(root, 'home');
   const agentHome = join(root, 'otel');
@@ -145,7 +146,8 @@ export async function replayTranscriptSession(options: { otlpEndpoint: string; o
   const session = transcriptSession(mainPath);
   mkdirSync(join(projectDir, sessionId, 'subagents'), { recursive: true });
   mkdirSync(agentHome, { recursive: true });
-  writeFileSync(join(agentHome, 'config.json'), JSON.stringify({ profile: 'testing', export: { otlpEndpoint: options.otlpEndpoint, otlpHeaders: options.otlpHeaders ?? {} } }));
+  const exporting = options.otlpEndpoint ? { export: { otlpEndpoint: options.otlpEndpoint, otlpHeaders: options.otlpHeaders ?? {} } } : {};
+  writeFileSync(join(agentHome, 'config.json'), JSON.stringify({ profile: 'testing', ...exporting }));
   const agent = await startTestAgent({ home: agentHome, env: { HOME: home } });
   const startedMs = Date.now();
   const shift = startedMs - session.firstRowMs;
