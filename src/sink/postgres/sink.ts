@@ -40,18 +40,24 @@ const INSERT_LOGS = `INSERT INTO log_records (${LOG_NAMES})
   SELECT ${LOG_NAMES} FROM json_to_recordset($1::json) AS r(${LOG_COLUMNS})
   ON CONFLICT DO NOTHING`;
 
+/** The usage columns by name; a null one is left out of the row (json_to_recordset reads it as NULL). */
+const USAGE_COLUMNS = [
+  ['request_model', 'requestModel'], ['response_model', 'responseModel'], ['input_tokens', 'inputTokens'],
+  ['output_tokens', 'outputTokens'], ['cache_read_tokens', 'cacheReadTokens'], ['cache_creation_tokens', 'cacheCreationTokens'],
+  ['cost_usd', 'costUsd'], ['model_calls', 'modelCalls'],
+] as const;
+
 export function spanRow(s: SpanRecord): Record<string, unknown> {
-  const u = s.usage;
-  return {
+  const row: Record<string, unknown> = {
     trace_id: s.traceId, span_id: s.spanId, parent_span_id: s.parentSpanId, session_id: s.sessionId,
     name: s.name, kind: s.kind, otel_kind: s.otelKind, start_time: s.startTime, end_time: s.endTime,
     duration_ms: s.durationMs, status: s.status, status_message: s.statusMessage, error_type: s.errorType,
     tool_name: s.toolName, operation: s.operation, agent_type: s.agentType, prompt_id: s.promptId,
     performance_category: s.performanceCategory, scope: s.scope, attributes: s.attributes,
-    resource: s.resource, events: s.events, request_model: u.requestModel, response_model: u.responseModel,
-    input_tokens: u.inputTokens, output_tokens: u.outputTokens, cache_read_tokens: u.cacheReadTokens,
-    cache_creation_tokens: u.cacheCreationTokens, cost_usd: u.costUsd, model_calls: u.modelCalls,
+    resource: s.resource, events: s.events,
   };
+  for (const [column, field] of USAGE_COLUMNS) if (s.usage[field] !== null) row[column] = s.usage[field];
+  return row;
 }
 
 function logRow(l: LogRecordRow): Record<string, unknown> {
