@@ -30,7 +30,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
   const waterfall = useMemo(() => buildWaterfall([...(stored?.values() ?? [])], feed.unstoredOf(sessionId), traceId, now), [feed.state.version, now, sessionId, traceId]);
   const current = feed.state.rows.find((r) => r.sessionId === sessionId) ?? row ?? undefined;
 
-  if (row === null && !live) return <section class="page"><p class="empty">No session '{id}' in the {feed.state.source === 'team' ? "team's PostgreSQL" : 'store'}.</p></section>;
+  if (row === null && !live && !stored?.size) return <section class="page"><p class="empty">No session '{id}' in the {feed.state.source === 'team' ? "team's PostgreSQL" : 'store'}.</p></section>;
   const sel = waterfall.rows[Math.min(selected, waterfall.rows.length - 1)];
   const total = Math.max(waterfall.totalMs, 1);
   return (
