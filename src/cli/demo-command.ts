@@ -3,6 +3,8 @@
  * Replays a real recorded Claude Code session (examples/recorded-session.jsonl) through the real
  * hook path — bin/claude-otel-hook, which spools each event and starts the agent on demand — into a
  * fresh CLAUDE_OTEL_HOME, waits for the agent to store the trace, prints the waterfall, stops the agent.
+ * With `--ui` it then serves the web view over that store (src/ui/server.ts, local source) and
+ * prints the replayed session's page URL, until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +16,9 @@ import { parseArgs } from 'node:util';
 import { createServer } from 'node:net';
 import { listSessions } from '../store/session-reader.js';
 import { runTraceCommand } from '../view/commands.js';
+import { ensureUiSecret } from '../ui/auth.js';
+import { createLocalSource } from '../ui/local-source.js';
+import { startUiServer } from '../ui/server.js';
 import type { CommandIo } from './io.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,7 +44,7 @@ function runHook(script: string, event: string, env: NodeJS.ProcessEnv): Promise
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runDemoCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, keep: { type: 'boolean' }, width: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, keep: { type: 'boolean' }, width: { type: 'string' }, ui: { type: 'boolean' } } });
   const file = values.file ?? join(root, 'examples', 'recorded-session.jsonl');
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { offsetMs: number; event: Record<string, unknown> });
   const home = mkdtempSync(join(tmpdir(), 'claude-otel-demo-'));
@@ -83,6 +88,23 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
   } catch {
     /* already gone */
   }
+  if (code === 0 && values.ui) await serveUi(home, store, sessionId, io);
   if (!values.keep && code === 0) rmSync(home, { recursive: true, force: true });
   return code;
+}
+
+/** The web view over the demo's store, the replayed session's page printed; until SIGINT/SIGTERM. */
+async function serveUi(home: string, store: string, sessionId: string, io: CommandIo): Promise<void> {
+  const server = await startUiServer({
+    source: createLocalSource({ storeDir: store, live: async () => ({ agent: { running: false }, sessions: [] }) }),
+    assetsDir: join(root, 'dist', 'ui'),
+    secret: ensureUiSecret(join(home, 'ui-token')),
+  });
+  // The fragment survives the login redirect (the browser keeps it), so this opens the session.
+  io.stdout(`\nThe replayed session in the web view (Ctrl-C to stop):\n    ${server.loginUrl}#/s/${sessionId}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
 }
