@@ -45,6 +45,7 @@ export function createExporter(config: Config, paths: HomePaths, initialWatermar
     resourceAttributes: e.resourceAttributes,
     otlp: tracesUrl ? { traces: otlpExporterOptions(config, tracesUrl, headers, tls), logs: otlpExporterOptions(config, logsUrl, headers, tls) } : undefined,
     bufferMaxBytes: e.bufferMaxBytes,
+    retryMaxBackoffMs: e.retryMaxBackoffMs,
     localStore: store,
     keepLocalCopy: config.store.localCopy,
     flushDelayMs: e.flushDelayMs,

@@ -34,6 +34,7 @@ export interface TelemetryOptions {
   initialWatermark: number;
   /** Bound of the retrying export buffer (export-buffer.ts). */
   bufferMaxBytes: number;
+  retryMaxBackoffMs: number;
   hooks: ExportTrackerHooks;
 }
 
@@ -79,6 +80,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const primary: SpanExporter = options.otlp ? new OTLPTraceExporter(options.otlp.traces) : options.localStore;
   const tracker = createTrackingExporter(primary, options.hooks, {
     initialWatermark: options.initialWatermark, maxBufferBytes: options.bufferMaxBytes, batchSize: options.maxExportBatchSize,
+    maxBackoffMs: options.retryMaxBackoffMs, baseBackoffMs: Math.min(1000, options.retryMaxBackoffMs),
   });
   const batch = { scheduledDelayMillis: options.flushDelayMs, maxExportBatchSize: options.maxExportBatchSize, maxQueueSize: options.maxQueueSize };
   const router = replayRouter(new BatchSpanProcessor(tracker, batch), tracker);

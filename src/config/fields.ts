@@ -89,6 +89,7 @@ export const FIELDS: readonly FieldSpec[] = [
     'an absolute path to the PEM private key of export.tls.certFile',
   ),
   f('export.bufferMaxBytes', 'int', ['CLAUDE_OTEL_EXPORT_BUFFER_MAX_BYTES'], 'bytes, 65536 to 4294967296'),
+  f('export.retryMaxBackoffMs', 'int', ['CLAUDE_OTEL_EXPORT_RETRY_MAX_BACKOFF_MS'], 'milliseconds, 100 to 3600000'),
   f('export.serviceName', 'string', ['OTEL_SERVICE_NAME', 'CLAUDE_OTEL_SERVICE_NAME'], 'a non-empty name'),
   f(
     'export.resourceAttributes',

@@ -89,6 +89,8 @@ export const configSchema = z.strictObject({
     }).optional(),
     /** Spans held for retry while the endpoint is unreachable; past it the oldest are dropped and counted. */
     bufferMaxBytes: int(64 * 1024, 4 * 1024 * 1024 * 1024),
+    /** The longest wait between two export attempts while the endpoint is unreachable. */
+    retryMaxBackoffMs: int(100, 3_600_000),
     serviceName: z.string().min(1),
     resourceAttributes: z.record(z.string().min(1), z.string()),
     flushDelayMs: int(0, 600_000),
