@@ -150,7 +150,7 @@ export function checkExportFailures(status: AgentStatus | undefined): CheckResul
   const n = status.exportFailuresLastHour;
   const b = status.exportBuffer;
   const dropped = b ? b.dropped.buffer_full + b.dropped.refused : 0;
-  const held = b ? `; ${b.spans} spans held for retry (${Math.round(b.bytes / 1024)} of ${Math.round(b.maxBytes / 1024)} KiB)` : '';
+  const held = b && b.spans > 0 ? `; ${b.spans} spans held for retry (${Math.round(b.bytes / 1024)} of ${Math.round(b.maxBytes / 1024)} KiB)` : '';
   const last = b?.lastError ? `; last error: ${b.lastError}` : '';
   const headers = status.exportHeaders?.lastError ? `; headers command: ${status.exportHeaders.lastError}` : '';
   if (dropped > 0) {
