@@ -3,7 +3,8 @@
  * when an endpoint is configured, and always the embedded local store), a logger provider (OTLP
  * logs) and a meter provider read by the Prometheus exporter on the agent's own port. Providers are
  * used directly, not registered globally, so that an agent can be started and stopped in-process.
- * Standard OTEL_* variables are read by the exporters and the env resource detector.
+ * The exporters' options come from the config (otlp-options.ts, where the standard OTEL_EXPORTER_OTLP_*
+ * variables are read into it); the env resource detector reads OTEL_RESOURCE_ATTRIBUTES.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes as OtelAttributes, type HrTime, type Meter, type Tracer } from '@opentelemetry/api';
 import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
@@ -14,6 +15,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
 import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
 import { PresetIdGenerator } from './preset-ids.js';
@@ -21,12 +23,8 @@ import { PresetIdGenerator } from './preset-ids.js';
 export interface TelemetryOptions {
   serviceName: string;
   resourceAttributes: Record<string, string>;
-  otlpHeaders: Record<string, string>;
-  exportTimeoutMs: number;
-  /** Send OTLP/HTTP (endpoint from OTEL_EXPORTER_OTLP_* or this value); false keeps spans local only. */
-  otlp: boolean;
-  otlpTracesEndpoint?: string | undefined;
-  otlpLogsEndpoint?: string | undefined;
+  /** OTLP/HTTP exporter options per signal (otlp-options.ts); absent: spans stay local only. */
+  otlp?: { traces: OTLPExporterNodeConfigBase; logs: OTLPExporterNodeConfigBase } | undefined;
   localStore: SpanExporter;
   /** Also keep spans in the local store when exporting OTLP (always, without OTLP). */
   keepLocalCopy: boolean;
@@ -34,6 +32,9 @@ export interface TelemetryOptions {
   maxExportBatchSize: number;
   maxQueueSize: number;
   initialWatermark: number;
+  /** Bound of the retrying export buffer (export-buffer.ts). */
+  bufferMaxBytes: number;
+  retryMaxBackoffMs: number;
   hooks: ExportTrackerHooks;
 }
 
@@ -41,6 +42,8 @@ export interface Telemetry {
   emitSpan(record: SpanRecord, seq: number): void;
   emitLog(record: LogRecordOut): void;
   tracker: TrackingExporter;
+  /** Spans emitted inside `fn` go straight to the export buffer, past the batch processor's bounded queue. */
+  replaying<T>(fn: () => T): T;
   prometheus: PrometheusExporter;
   meter: Meter;
   forceFlush(): Promise<void>;
@@ -52,22 +55,39 @@ const hr = (ms: number): HrTime => {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 };
 
-function exporterConfig(options: TelemetryOptions, url: string | undefined) {
-  const headers = Object.keys(options.otlpHeaders).length ? { headers: options.otlpHeaders } : {};
-  return { ...(url ? { url } : {}), ...headers, timeoutMillis: options.exportTimeoutMs };
+/** Routes ended spans to the batch processor, or during a replay straight to the export buffer. */
+function replayRouter(batch: SpanProcessor, tracker: TrackingExporter) {
+  let direct = false;
+  const processor: SpanProcessor = {
+    onStart: (span, context) => batch.onStart(span, context),
+    onEnd: (span) => (direct ? tracker.enqueue([span]) : batch.onEnd(span)),
+    forceFlush: () => batch.forceFlush(),
+    shutdown: () => batch.shutdown(),
+  };
+  const replaying = <T>(fn: () => T): T => {
+    direct = true;
+    try {
+      return fn();
+    } finally {
+      direct = false;
+    }
+  };
+  return { processor, replaying };
 }
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const ids = new PresetIdGenerator();
-  const primary: SpanExporter = options.otlp
-    ? new OTLPTraceExporter(exporterConfig(options, options.otlpTracesEndpoint))
-    : options.localStore;
-  const tracker = createTrackingExporter(primary, options.hooks, { initialWatermark: options.initialWatermark });
+  const primary: SpanExporter = options.otlp ? new OTLPTraceExporter(options.otlp.traces) : options.localStore;
+  const tracker = createTrackingExporter(primary, options.hooks, {
+    initialWatermark: options.initialWatermark, maxBufferBytes: options.bufferMaxBytes, batchSize: options.maxExportBatchSize,
+    maxBackoffMs: options.retryMaxBackoffMs, baseBackoffMs: Math.min(1000, options.retryMaxBackoffMs),
+  });
   const batch = { scheduledDelayMillis: options.flushDelayMs, maxExportBatchSize: options.maxExportBatchSize, maxQueueSize: options.maxQueueSize };
-  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(tracker, batch)];
+  const router = replayRouter(new BatchSpanProcessor(tracker, batch), tracker);
+  const spanProcessors: SpanProcessor[] = [router.processor];
   if (options.otlp && options.keepLocalCopy) spanProcessors.push(new BatchSpanProcessor(options.localStore, batch));
   const logRecordProcessors: LogRecordProcessor[] = options.otlp
-    ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(exporterConfig(options, options.otlpLogsEndpoint)), ...batch })]
+    ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(options.otlp.logs), ...batch })]
     : [];
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (env detector) win over our defaults.
@@ -81,6 +101,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   return {
     tracker,
+    replaying: router.replaying,
     prometheus,
     meter: meterProvider.getMeter('claude-otel-bridge'),
     emitSpan(record, seq) {

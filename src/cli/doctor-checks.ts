@@ -4,6 +4,11 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
 import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
+import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
+import type { ExportBufferStats } from '../agent/export-buffer.js';
+import { createHeaderSource } from '../agent/otlp-headers.js';
+import { readTlsMaterial } from '../agent/otlp-options.js';
+import type { HeaderSourceStats } from '../agent/otlp-headers.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -86,6 +91,9 @@ export interface AgentStatus {
   exportPending: number;
   exportFailuresLastHour: number;
   otlp: string | null;
+  /** Absent from agents older than the export buffer. */
+  exportBuffer?: Pick<ExportBufferStats, 'spans' | 'bytes' | 'maxBytes' | 'dropped' | 'lastError'>;
+  exportHeaders?: Pick<HeaderSourceStats, 'command' | 'lastError'>;
 }
 
 export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Record<string, string | undefined>): Promise<CheckResult> {
@@ -93,15 +101,23 @@ export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Recor
   const url = (loaded && otlpSignalUrl(loaded.config, 'traces')) ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
   if (!url) return { name: 'otlp endpoint', verdict: 'pass', detail: 'none configured: spans stay in the local store (claude-otel sessions / trace)' };
   try {
-    const headers = { 'content-type': 'application/json', ...(loaded?.config.export.otlpHeaders ?? {}) };
-    const res = await fetch(url, { method: 'POST', headers, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000) });
+    const e = loaded?.config.export;
+    // The same credentials and TLS the agent uses: the headers command runs, the CA and client certificate are read.
+    const fromSource = e ? await createHeaderSource({ headers: e.otlpHeaders, command: e.otlpHeadersCommand, timeoutMs: e.otlpHeadersCommandTimeoutMs, ttlMs: 1, log: () => {} }).headers() : {};
+    const headers = { 'content-type': 'application/json', ...fromSource };
+    const tls = e ? readTlsMaterial(e.tls) : {};
+    const dispatcher = url.startsWith('https:') && Object.keys(tls).length ? new UndiciAgent({ connect: tls }) : undefined;
+    const res = await undiciFetch(url, { method: 'POST', headers, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000), ...(dispatcher ? { dispatcher } : {}) });
+    await dispatcher?.close();
     if (res.status >= 500) return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} answered ${res.status}`, fix: 'check the collector logs' };
     if (res.status === 401 || res.status === 403) {
-      return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} refused our credentials (${res.status})`, fix: 'set export.otlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) to what the endpoint expects' };
+      return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} refused our credentials (${res.status})`, fix: 'set export.otlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS), or fix export.otlpHeadersCommand, to what the endpoint expects' };
     }
     return { name: 'otlp endpoint', verdict: 'pass', detail: `${url} answered ${res.status}` };
   } catch (err) {
-    return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${(err as Error).message})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${why})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
   }
 }
 
@@ -132,7 +148,19 @@ export function checkBacklog(home: string, status: AgentStatus | undefined): Che
 export function checkExportFailures(status: AgentStatus | undefined): CheckResult {
   if (!status) return { name: 'export failures', verdict: 'warn', detail: 'unknown (agent not running)' };
   const n = status.exportFailuresLastHour;
+  const b = status.exportBuffer;
+  const dropped = b ? b.dropped.buffer_full + b.dropped.refused : 0;
+  const held = b && b.spans > 0 ? `; ${b.spans} spans held for retry (${Math.round(b.bytes / 1024)} of ${Math.round(b.maxBytes / 1024)} KiB)` : '';
+  const last = b?.lastError ? `; last error: ${b.lastError}` : '';
+  const headers = status.exportHeaders?.lastError ? `; headers command: ${status.exportHeaders.lastError}` : '';
+  if (dropped > 0) {
+    return {
+      name: 'export failures', verdict: 'fail',
+      detail: `${dropped} spans dropped since the agent started (${b!.dropped.buffer_full} oldest past export.bufferMaxBytes, ${b!.dropped.refused} refused by the endpoint)${held}${last}${headers}`,
+      fix: 'bring the OTLP endpoint back (see above); raise export.bufferMaxBytes to ride out longer outages',
+    };
+  }
   return n > 0
-    ? { name: 'export failures', verdict: 'fail', detail: `${n} span exports failed in the last hour (being retried; nothing dropped)`, fix: 'check that the OTLP endpoint is up (see above)' }
-    : { name: 'export failures', verdict: 'pass', detail: 'none in the last hour' };
+    ? { name: 'export failures', verdict: 'fail', detail: `${n} span exports failed in the last hour (kept and retried; nothing dropped)${held}${last}${headers}`, fix: 'check that the OTLP endpoint is up and accepts our credentials (see above)' }
+    : { name: 'export failures', verdict: 'pass', detail: `none in the last hour${held}` };
 }
