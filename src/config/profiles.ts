@@ -54,7 +54,7 @@ export const BASE_DEFAULTS: ConfigDefaults = {
     otlpHeaders: {},
     otlpHeadersCommandTimeoutMs: 10_000,
     otlpHeadersTtlSeconds: 1_740, // Claude Code's otelHeadersHelper default: 29 minutes
-    compression: 'gzip',
+    compression: 'auto',
     bufferMaxBytes: 16 * 1024 * 1024,
     retryMaxBackoffMs: 60_000,
     serviceName: 'claude-code',

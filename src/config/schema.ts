@@ -24,7 +24,8 @@ export function isLoopbackHost(host: string): boolean {
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-export const COMPRESSIONS = ['gzip', 'none'] as const;
+/** `auto`: gzip unless the endpoint is on this machine (loopback), where compressing only costs CPU. */
+export const COMPRESSIONS = ['auto', 'gzip', 'none'] as const;
 
 const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
 

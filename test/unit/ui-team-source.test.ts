@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseUiArgs } from '../../src/cli/ui-command.js';
 import { spanFields } from '../../src/sink/redis/sink.js';
 import type { SpanRecord } from '../../src/sink/records.js';
+import { spanUsage } from '../../src/sink/usage.js';
 import { compareEntryIds, parseEntries, parseEntryId } from '../../src/ui/team-feed.js';
 import { rowFromSummary, type SummaryRow } from '../../src/ui/team-history.js';
 import { backOff, groupEntries } from '../../src/ui/team-source.js';
@@ -12,7 +13,7 @@ const record = (over: Partial<SpanRecord> = {}): SpanRecord => ({
   kind: 'tool', otelKind: 1, startTime: '2025-11-24T10:00:00.123456Z', endTime: '2025-11-24T10:00:01.000001Z', startUnixMs: 0,
   durationMs: 876.545, status: 'error', statusMessage: 'exit 3', errorType: 'exit_code_3', toolName: 'Bash', operation: 'execute_tool',
   agentType: null, promptId: 'p-1', performanceCategory: null, attributes: { 'claude_code.span.kind': 'tool', 'gen_ai.tool.call.id': 'toolu_1', n: 3 },
-  resource: { 'service.name': 'x' }, events: [{ name: 'gap', time: '2025-11-24T10:00:00.5Z', attributes: { k: 'v' } }], scope: null, ...over,
+  resource: { 'service.name': 'x' }, events: [{ name: 'gap', time: '2025-11-24T10:00:00.5Z', attributes: { k: 'v' } }], scope: null, usage: spanUsage({}), ...over,
 });
 
 describe('isoToNanos', () => {
