@@ -4,8 +4,8 @@
  *
  *   claude-otel ui [--port N] [--host 127.0.0.1|localhost|::1] [--dir STORE] [--jaeger-url URL]
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../shared/package-root.js';
 import { homePaths, resolveHome } from '../agent/paths.js';
 import { defaultStoreDir } from '../store/store-dir.js';
 import { createAgentLiveSource } from '../ui/agent-live.js';
@@ -54,7 +54,7 @@ export async function runUiCommand(argv: string[], io: CommandIo): Promise<numbe
   const home = resolveHome(io.env as NodeJS.ProcessEnv);
   const server = await startUiServer({
     storeDir: args.dir ?? defaultStoreDir(io.env),
-    assetsDir: join(dirname(fileURLToPath(import.meta.url)), '..', 'ui'),
+    assetsDir: packagePath('dist', 'ui'),
     secret: ensureUiSecret(join(homePaths(home).home, 'ui-token')),
     live: createAgentLiveSource(io.env),
     host: args.host === 'localhost' ? '127.0.0.1' : args.host,

@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readd
 import { basename, dirname, join } from 'node:path';
 import type { TransportMode } from '../config/schema.js';
 import { unifiedDiff } from './diff.js';
-import { TOKEN_ENV, hookEntries, shellQuote } from './hook-entries.js';
+import { HOOK_PATH_ENV, PORTABLE_HOOK_COMMAND, TOKEN_ENV, hookEntries, shellQuote } from './hook-entries.js';
 import {
   InstallError,
   addOurHooks,
@@ -171,10 +171,13 @@ export function planInstall(options: InstallOptions): InstallPlan {
   const { scope, transport, projectDir, home, hookScript, port } = options;
   const stateDir = options.stateDir ?? join(home, '.claude-otel');
   const files = settingsFiles(scope, home, projectDir);
-  const entries = hookEntries(transport, { hookCommand: shellQuote(hookScript), port });
+  // Project scope: the shared file names no path of this machine; the private one says where the script is.
+  const portable = scope === 'project';
+  const entries = hookEntries(transport, { hookCommand: portable ? PORTABLE_HOOK_COMMAND : shellQuote(hookScript), port });
   const edits = new Map<string, { edits: Edit[]; holdsSecret: boolean }>();
   const notes: string[] = [];
   addEdit(edits, files.hooks, (s) => addOurHooks(s, entries, port));
+  addEdit(edits, files.env, (s) => (portable ? setEnvValue(s, HOOK_PATH_ENV, hookScript) : removeEnvValue(s, HOOK_PATH_ENV)));
   let token: TokenPlan | undefined;
   if (transport === 'http') {
     token = planToken(stateDir);
@@ -188,8 +191,11 @@ export function planInstall(options: InstallOptions): InstallPlan {
   if (!existsSync(hookScript)) notes.push(`Warning: the hook script ${hookScript} does not exist (yet).`);
   if (scope === 'project') {
     notes.push(
-      `Hooks go to ${files.hooks} (shared, usually committed); the token goes to ${files.env}, which Claude Code keeps out of git.`,
+      `Hooks go to ${files.hooks} (shared, usually committed; it names no path of this machine): they run $${HOOK_PATH_ENV}, else claude-otel-hook from PATH, else nothing. ${HOOK_PATH_ENV}${transport === 'http' ? ' and the token go' : ' goes'} to ${files.env}, which stays out of git.`,
     );
+    if (transport === 'http') {
+      notes.push(`Teammates need the token of their own agent for the http hooks: each runs \`claude-otel install --scope project\` in their clone (it leaves the shared file as it is), or install with --transport durable, which needs no token.`);
+    }
   }
   return { action: 'install', scope, files: planEdits(edits), ...(token ? { token } : {}), notes };
 }
@@ -198,7 +204,7 @@ export function planUninstall(options: UninstallOptions): InstallPlan {
   const files = settingsFiles(options.scope, options.home, options.projectDir);
   const edits = new Map<string, { edits: Edit[]; holdsSecret: boolean }>();
   addEdit(edits, files.hooks, (s) => removeOurHooks(s, options.port).settings);
-  addEdit(edits, files.env, (s) => removeEnvValue(s, TOKEN_ENV));
+  addEdit(edits, files.env, (s) => removeEnvValue(removeEnvValue(s, TOKEN_ENV), HOOK_PATH_ENV));
   return { action: 'uninstall', scope: options.scope, files: planEdits(edits), notes: [] };
 }
 

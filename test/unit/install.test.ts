@@ -127,18 +127,22 @@ describe('hookEntries', () => {
 });
 
 describe('plugin', () => {
-  const pluginDir = new URL('../../plugin/', import.meta.url);
+  const pluginDir = new URL('../../plugin/claude-otel/', import.meta.url);
 
-  it('hooks.json holds exactly hookEntries(durable) with ${CLAUDE_PLUGIN_ROOT}', () => {
+  it('hooks.json holds exactly hookEntries(durable) with the bundled script and the plugin data dir', () => {
     const hooksJson = JSON.parse(readFileSync(new URL('hooks/hooks.json', pluginDir), 'utf8'));
     expect(hooksJson.hooks).toEqual(hookEntries('durable', { hookCommand: PLUGIN_HOOK_COMMAND }));
-    expect(JSON.stringify(hooksJson)).toContain('${CLAUDE_PLUGIN_ROOT}/../bin/claude-otel-hook');
+    expect(JSON.stringify(hooksJson)).toContain('\\"${CLAUDE_PLUGIN_ROOT}/bin/claude-otel-hook\\"');
+    expect(PLUGIN_HOOK_COMMAND).toBe('CLAUDE_OTEL_HOME="${CLAUDE_OTEL_HOME:-${CLAUDE_PLUGIN_DATA}}" "${CLAUDE_PLUGIN_ROOT}/bin/claude-otel-hook"');
   });
 
-  it('plugin.json names the plugin', () => {
+  it('plugin.json names the plugin the marketplace lists, at the package version', () => {
     const manifest = JSON.parse(readFileSync(new URL('.claude-plugin/plugin.json', pluginDir), 'utf8'));
-    expect(manifest.name).toBe('claude-otel-bridge');
-    expect(manifest.version).toMatch(/^\d+\.\d+\.\d+/);
+    const marketplace = JSON.parse(readFileSync(new URL('../../.claude-plugin/marketplace.json', import.meta.url), 'utf8'));
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(manifest.name).toBe('claude-otel');
+    expect(manifest.version).toBe(pkg.version);
+    expect(marketplace.plugins).toEqual([expect.objectContaining({ name: 'claude-otel', source: './plugin/claude-otel' })]);
   });
 });
 
