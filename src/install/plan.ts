@@ -142,6 +142,17 @@ function readSettings(path: string): { existed: boolean; text: string; settings:
 
 type Edit = (settings: Settings) => Settings;
 
+/**
+ * Serializes in the file's own layout: its indentation (the first indented line's: spaces or a tab;
+ * 2 spaces for a new file) and whether it ends with a newline. A file in JSON.stringify's layout
+ * (Claude Code writes its settings that way) thus comes back byte for byte after install + uninstall.
+ */
+export function serializeLike(settings: Settings, text: string): string {
+  const indent = /^[{[]\s*\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
+  const newline = text === '' || text.endsWith('\n') ? '\n' : '';
+  return `${JSON.stringify(settings, null, indent)}${newline}`;
+}
+
 function planEdits(editsByPath: Map<string, { edits: Edit[]; holdsSecret: boolean }>): FileChange[] {
   const files: FileChange[] = [];
   for (const [path, { edits, holdsSecret }] of editsByPath) {
@@ -152,7 +163,7 @@ function planEdits(editsByPath: Map<string, { edits: Edit[]; holdsSecret: boolea
       path,
       existed: current.existed,
       before: current.text,
-      after: changed ? `${JSON.stringify(next, null, 2)}\n` : current.text,
+      after: changed ? serializeLike(next, current.text) : current.text,
       changed,
       holdsSecret,
     });
