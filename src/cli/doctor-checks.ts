@@ -41,6 +41,7 @@ export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?:
   }
 }
 
+/** Our hooks in a settings file, and our plugin (`claude-otel@<marketplace>`) where it is enabled. */
 export function checkHooks(ctx: DoctorContext): CheckResult {
   const files = {
     user: join(ctx.userHome, '.claude', 'settings.json'),
@@ -48,17 +49,21 @@ export function checkHooks(ctx: DoctorContext): CheckResult {
     local: join(ctx.projectDir, '.claude', 'settings.local.json'),
   };
   const found: string[] = [];
+  const plugins: string[] = [];
   for (const [scope, file] of Object.entries(files)) {
     try {
-      const hooks = (JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown }).hooks;
-      if (hooks && OURS.test(JSON.stringify(hooks))) found.push(scope);
+      const settings = JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown; enabledPlugins?: Record<string, unknown> };
+      if (settings.hooks && OURS.test(JSON.stringify(settings.hooks))) found.push(scope);
+      for (const [id, on] of Object.entries(settings.enabledPlugins ?? {})) if (on === true && id.startsWith('claude-otel@')) plugins.push(`plugin ${id} (scope ${scope})`);
     } catch {
       /* absent or unreadable: not installed there */
     }
   }
-  return found.length
-    ? { name: 'hooks', verdict: 'pass', detail: `installed in scope ${found.join(', ')}` }
-    : { name: 'hooks', verdict: 'fail', detail: 'no claude-otel hooks in user, project or local settings', fix: 'run `claude-otel install --scope user` (or --scope project)' };
+  if (plugins.length === 0 && ctx.env.CLAUDE_PLUGIN_ROOT) plugins.push(`plugin at ${ctx.env.CLAUDE_PLUGIN_ROOT}`);
+  const where = [...(found.length ? [`in scope ${found.join(', ')}`] : []), ...plugins];
+  return where.length
+    ? { name: 'hooks', verdict: 'pass', detail: `installed ${where.join('; ')}` }
+    : { name: 'hooks', verdict: 'fail', detail: 'no claude-otel hooks in user, project or local settings, and no claude-otel plugin enabled', fix: 'run `claude-otel install --scope user` (or --scope project), or `claude plugin install claude-otel@claude-otel-bridge`' };
 }
 
 export function checkClaudeVersion(ctx: DoctorContext): Promise<CheckResult> {

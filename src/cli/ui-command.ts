@@ -8,8 +8,8 @@
  * `--source team` reads the sink's PostgreSQL (read-only credentials: docs/ui.md) and follows its
  * Redis global span stream instead of the local store and agent.
  */
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../shared/package-root.js';
 import { homePaths, resolveHome } from '../agent/paths.js';
 import { defaultStoreDir } from '../store/store-dir.js';
 import { REDIS_KEY_PREFIX } from '../sink/redis/keys.js';
@@ -122,7 +122,7 @@ export async function runUiCommand(argv: string[], io: CommandIo): Promise<numbe
   }
   const server = await startUiServer({
     source,
-    assetsDir: join(dirname(fileURLToPath(import.meta.url)), '..', 'ui'),
+    assetsDir: packagePath('dist', 'ui'),
     secret: ensureUiSecret(join(homePaths(home).home, 'ui-token')),
     host: args.host === 'localhost' ? '127.0.0.1' : args.host,
     port: args.port,

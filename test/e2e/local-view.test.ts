@@ -166,8 +166,8 @@ describe('local store and view with the real Claude Code CLI (no OTLP endpoint)'
     await checkLocalView(b);
   });
 
-  it('hooks loaded with --plugin-dir <repo>/plugin (no install)', async () => {
-    const b = await localBridge({ plugin: join(REPO, 'plugin') });
+  it('hooks loaded with --plugin-dir <repo>/plugin/claude-otel (the bundle, no install)', async () => {
+    const b = await localBridge({ plugin: join(REPO, 'plugin', 'claude-otel') });
     expect(readdirSync(b.project.dir)).not.toContain('.claude');
     await checkLocalView(b);
   });
