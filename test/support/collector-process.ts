@@ -100,7 +100,9 @@ export async function startGateway(bin: string, options: GatewayOptions, dir = m
     spans() {
       if (!existsSync(out)) return [];
       const spans: { spanId: string; name: string; attributes: Record<string, unknown> }[] = [];
-      for (const line of readFileSync(out, 'utf8').split('\n')) {
+      const text = readFileSync(out, 'utf8');
+      // The file exporter may be writing a line as we read: only whole lines (up to the last newline) count.
+      for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
         if (!line.trim()) continue;
         const req = JSON.parse(line) as { resourceSpans?: { scopeSpans?: { spans?: { spanId: string; name: string; attributes?: Kv[] }[] }[] }[] };
         for (const rs of req.resourceSpans ?? []) {
