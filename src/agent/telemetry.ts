@@ -1,7 +1,9 @@
 /**
  * The OTel SDK, owned by the agent alone: a tracer provider with our span processors (OTLP/HTTP
  * when an endpoint is configured, and always the embedded local store), a logger provider (OTLP
- * logs) and a meter provider read by the Prometheus exporter on the agent's own port. Providers are
+ * logs) and a meter provider read by the Prometheus exporter on the agent's own port and, when a
+ * metrics endpoint is configured, by a periodic OTLP/HTTP reader that pushes the model-call meter's
+ * metrics only (tokens, duration, cost: see otlp-metrics.ts) to the collector. Providers are
  * used directly, not registered globally, so that an agent can be started and stopped in-process.
  * Standard OTEL_* variables are read by the exporters and the env resource detector.
  */
@@ -10,12 +12,14 @@ import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
 import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
+import { MODEL_CALL_SCOPE, onlyScope } from './otlp-metrics.js';
 import { PresetIdGenerator } from './preset-ids.js';
 
 export interface TelemetryOptions {
@@ -27,6 +31,12 @@ export interface TelemetryOptions {
   otlp: boolean;
   otlpTracesEndpoint?: string | undefined;
   otlpLogsEndpoint?: string | undefined;
+  /** Where the model-call metrics are pushed (OTLP/HTTP); absent: served on /metrics only. */
+  otlpMetricsEndpoint?: string | undefined;
+  metricsExportIntervalMs?: number;
+  /** service.instance.id of the metrics resource (unless OTEL_RESOURCE_ATTRIBUTES names one): keeps
+   *  two agents' cumulative series apart in the collector's Prometheus exporter. */
+  metricsInstanceId?: string;
   localStore: SpanExporter;
   /** Also keep spans in the local store when exporting OTLP (always, without OTLP). */
   keepLocalCopy: boolean;
@@ -43,6 +53,8 @@ export interface Telemetry {
   tracker: TrackingExporter;
   prometheus: PrometheusExporter;
   meter: Meter;
+  /** The meter of the model-call metrics: the only scope pushed over OTLP. */
+  modelCallMeter: Meter;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -75,7 +87,19 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     .merge(detectResources({ detectors: [envDetector] }));
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const readers: MetricReader[] = [prometheus];
+  if (options.otlpMetricsEndpoint) {
+    readers.push(new PeriodicExportingMetricReader({
+      exporter: onlyScope(new OTLPMetricExporter(exporterConfig(options, options.otlpMetricsEndpoint)), MODEL_CALL_SCOPE),
+      exportIntervalMillis: options.metricsExportIntervalMs ?? 30_000,
+      exportTimeoutMillis: Math.min(options.exportTimeoutMs, options.metricsExportIntervalMs ?? 30_000),
+    }));
+  }
+  const metricsResource = options.metricsInstanceId
+    ? resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName, 'service.instance.id': options.metricsInstanceId })
+      .merge(detectResources({ detectors: [envDetector] }))
+    : resource;
+  const meterProvider = new MeterProvider({ resource: metricsResource, readers });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');
 
@@ -83,6 +107,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     tracker,
     prometheus,
     meter: meterProvider.getMeter('claude-otel-bridge'),
+    modelCallMeter: meterProvider.getMeter(MODEL_CALL_SCOPE),
     emitSpan(record, seq) {
       tracker.track(record.spanId, seq);
       ids.preset(record.traceId, record.spanId);

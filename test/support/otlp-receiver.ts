@@ -1,4 +1,4 @@
-/** A minimal OTLP/HTTP JSON receiver for tests: records spans and log records as flat objects. */
+/** A minimal OTLP/HTTP JSON receiver for tests: records spans, log records and metric points as flat objects. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -23,6 +23,18 @@ export interface ReceivedLog {
   body?: unknown;
 }
 
+/** One data point of a received metric, with its metric's name, scope and resource. */
+export interface ReceivedMetricPoint {
+  name: string;
+  scope: string;
+  resource: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+  /** Sum/gauge value, or a histogram's sum. */
+  value: number;
+  /** A histogram's count. */
+  count?: number;
+}
+
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
 type KeyValue = { key: string; value: AnyValue };
 
@@ -42,6 +54,7 @@ const toHex = (id: string | undefined) => (id && /^[0-9a-f]+$/i.test(id) ? id.to
 export async function startOtlpReceiver(options: { failWith?: () => number | undefined } = {}) {
   const spans: ReceivedSpan[] = [];
   const logs: ReceivedLog[] = [];
+  const metrics: ReceivedMetricPoint[] = [];
   let requests = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -73,6 +86,22 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
             }
           }
         }
+      } else if (req.url?.startsWith('/v1/metrics')) {
+        type Point = { attributes?: KeyValue[]; asDouble?: number; asInt?: string | number; sum?: number; count?: string | number };
+        type Metric = { name: string; sum?: { dataPoints?: Point[] }; gauge?: { dataPoints?: Point[] }; histogram?: { dataPoints?: Point[] } };
+        for (const rm of (body.resourceMetrics ?? []) as { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { scope?: { name?: string }; metrics?: Metric[] }[] }[]) {
+          const resource = attrs(rm.resource?.attributes);
+          for (const sm of rm.scopeMetrics ?? []) {
+            for (const m of sm.metrics ?? []) {
+              for (const p of m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []) {
+                metrics.push({ name: m.name, scope: sm.scope?.name ?? '', resource, attributes: attrs(p.attributes), value: p.asDouble ?? Number(p.asInt ?? NaN) });
+              }
+              for (const p of m.histogram?.dataPoints ?? []) {
+                metrics.push({ name: m.name, scope: sm.scope?.name ?? '', resource, attributes: attrs(p.attributes), value: p.sum ?? NaN, count: Number(p.count ?? NaN) });
+              }
+            }
+          }
+        }
       } else if (req.url?.startsWith('/v1/logs')) {
         for (const rl of (body.resourceLogs ?? []) as { scopeLogs?: { logRecords?: Record<string, unknown>[] }[] }[]) {
           for (const sl of rl.scopeLogs ?? []) {
@@ -97,6 +126,7 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
     url: `http://127.0.0.1:${port}`,
     spans,
     logs,
+    metrics,
     requests: () => requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
