@@ -114,7 +114,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       const parent = record.parentSpanId
         ? trace.setSpanContext(ROOT_CONTEXT, { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED })
         : ROOT_CONTEXT;
-      const span = tracer.startSpan(record.name, { kind: SpanKind.INTERNAL, startTime: hr(record.startMs), attributes: record.attributes as OtelAttributes }, parent);
+      const links = record.links?.map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, isRemote: true }, attributes: l.attributes as OtelAttributes }));
+      const span = tracer.startSpan(record.name, { kind: SpanKind.INTERNAL, startTime: hr(record.startMs), attributes: record.attributes as OtelAttributes, ...(links ? { links } : {}) }, parent);
       for (const event of record.events) span.addEvent(event.name, event.attributes as OtelAttributes, hr(event.timeMs));
       if (record.status.code === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: record.status.message ?? '' });
       span.end(hr(record.endMs));

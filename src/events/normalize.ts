@@ -8,6 +8,7 @@ import type {
 } from '../model/types.js';
 import { isDenial } from '../model/tool-close.js';
 import type { KnownHookEvent, ParseResult } from './schema.js';
+import { validTraceparent } from './traceparent.js';
 
 export interface CaptureOptions {
   prompts: boolean;
@@ -26,6 +27,8 @@ export interface Receipt {
   timeMs: number;
   via: BridgeEvent['via'];
   pid?: number | undefined;
+  /** TRACEPARENT as a command hook forwarded it: checked here, dropped when it is not W3C. */
+  traceparent?: string | undefined;
 }
 
 /** Fields that hold user or model content: never copied into details. */
@@ -96,6 +99,8 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   const base: Base = { seq: receipt.seq, timeMs: receipt.timeMs, sessionId: e.session_id };
   if (receipt.via) base.via = receipt.via;
   if (receipt.pid) base.pid = receipt.pid;
+  const traceparent = validTraceparent(receipt.traceparent);
+  if (traceparent) base.traceparent = traceparent;
   if (e.prompt_id) base.promptId = e.prompt_id;
   if (e.agent_id) base.agentId = e.agent_id;
   if (e.agent_type !== undefined) base.agentType = e.agent_type;

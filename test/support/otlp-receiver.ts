@@ -13,6 +13,7 @@ export interface ReceivedSpan {
   events: { name: string; attributes: Record<string, unknown> }[];
   status: { code?: number; message?: string };
   resource: Record<string, unknown>;
+  links?: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
 }
 
 export interface ReceivedLog {
@@ -82,6 +83,9 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
                 events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
                 status: (s.status ?? {}) as ReceivedSpan['status'],
                 resource,
+                ...(Array.isArray(s.links) && s.links.length
+                  ? { links: (s.links as { traceId: string; spanId: string; attributes?: KeyValue[] }[]).map((l) => ({ traceId: toHex(l.traceId)!, spanId: toHex(l.spanId)!, attributes: attrs(l.attributes) })) }
+                  : {}),
               });
             }
           }
