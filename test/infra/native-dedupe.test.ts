@@ -107,7 +107,7 @@ describe('native telemetry de-duplication recipe (built otelcol)', () => {
     expect(tokens[0]).toContain('instance="agent-a"');
     expect(tokens[0]!.endsWith(' 20')).toBe(true);
     expect(lines.filter((l) => l.startsWith('claude_code_cost_usage'))).toEqual([]);
-    expect(lines.some((l) => l.startsWith('claude_code_cost_usd') && l.endsWith(' 0.00028'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('claude_code_cost_usd_total{') && l.endsWith(' 0.00028'))).toBe(true);
     // The names the alert rules use, as this exporter writes them (unit suffix on the duration).
     expect(lines.some((l) => /^gen_ai_client_operation_duration_seconds_count\{.*\} 2$/.test(l))).toBe(true);
   });
