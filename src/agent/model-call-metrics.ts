@@ -1,6 +1,7 @@
 /**
  * The model-call metrics of the agent (GenAI client conventions plus cost), served with the
- * agent's other metrics. Labels are bounded: model, agent type, project (the session's cwd
+ * agent's other metrics on /metrics and pushed over OTLP to the collector when one is configured
+ * (their meter's scope only: telemetry.ts, otlp-metrics.ts). Labels are bounded: model, agent type, project (the session's cwd
  * basename), token type, error type; never a session, prompt or response id.
  */
 import type { Meter } from '@opentelemetry/api';
