@@ -95,8 +95,9 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   const metrics = (m = createAgentMetrics(telemetry.meter, {
     openSpans: () => builder.openSpanCount(), openSessions: () => builder.openSessions().length, spoolBacklog: () => drainer.backlog(),
     exportPending: () => tracker().pending(), journalBytes: () => journal.sizeBytes(), quarantineEntries: () => quarantine.summary().count,
+    exportBufferBytes: () => tracker().buffer().bytes,
   }));
-  exporter.setHooks({ onExported: (n) => metrics.exported.add(n), onFailed: (n) => metrics.exportFailures.add(n), onDropped: (n) => metrics.dropped.add(n) });
+  exporter.setHooks({ onExported: (n) => metrics.exported.add(n), onFailed: (n) => metrics.exportFailures.add(n), onDropped: (n, reason) => metrics.dropped.add(n, { reason }) });
   const redactor = createRedactor({ extraPatterns: config.redaction.extraPatterns });
   const modelCalls = createModelCalls({
     home: paths.home, ...config.modelCalls, sink: telemetry, meter: telemetry.modelCallMeter, healthMeter: telemetry.meter, watermark: () => tracker().watermark(), log, env: options.env ?? process.env,
@@ -111,7 +112,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   const reaper = createReaper({
     intervalMs: a.reaperIntervalSeconds * 1000, sessionIdleCloseMs: a.sessionIdleCloseSeconds * 1000, idleExitMs: a.idleExitSeconds * 1000, log,
     openSessions: () => builder.openSessions(), closeSession: ingestor.closeSession, evictEnded: (t) => builder.evictEnded(t),
-    spoolBacklog: () => drainer.backlog(), onIdle: () => void shutdown('idle'),
+    spoolBacklog: () => drainer.backlog(), exportBacklog: () => tracker().retryBacklog(), onIdle: () => void shutdown('idle'),
   });
   const drainer = createSpoolDrainer({
     spool: createSpool(paths), spoolDir: paths.spoolNew, journal, quarantine, log, maxEventBytes: MAX_EVENT_BYTES, ingest: ingestor.ingest,
@@ -127,6 +128,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
       retryBacklog: () => tracker().retryBacklog(), spoolBacklog: () => drainer.backlog(), watermark: () => tracker().watermark(),
       lastSeq: ingestor.lastSeq, gaps: () => builder.counters.gaps, exportFailuresLastHour: exporter.failuresLastHour,
       journal: journal.stats, quarantine: quarantine.summary, sessions: () => builder.openSessions(),
+      exportBuffer: () => tracker().buffer(), exportHeaders: exporter.headers,
     }),
   });
 
@@ -151,7 +153,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   let previousClean = false;
   try {
     await order.start(quarantine, journal, exporter, modelCalls); // model calls stop after the watermark's last flush, before the SDK
-    const replayed = ingestor.replay(watermark.initial);
+    const replayed = telemetry.replaying(() => ingestor.replay(watermark.initial)); // unexported spans of the last run: straight to the export buffer
     if (replayed.events || replayed.corrupt) log(`replayed ${replayed.events} journaled events (${replayed.corrupt} unreadable, ${replayed.failed.size} quarantined), watermark ${watermark.initial}`);
     if (replayed.failed.size || replayed.corrupt) watermark.compact(replayed.failed); // the next start does not meet them again
     // The last run did not stop cleanly (crash, kill -9): what happened meanwhile may be missing.

@@ -1,43 +1,47 @@
 /**
- * Wraps a SpanExporter to know what has really left the machine. Each span carries the journal seq
- * of the event that closed it; the watermark is the highest seq below which every span was exported.
- * A failed batch is retried with backoff from memory (bounded); whatever is still unexported when the
- * agent stops is rebuilt from the journal on the next start, because the watermark did not pass it.
+ * Knows what has really left the machine. Each span carries the journal seq of the event that
+ * closed it; the watermark is the highest seq below which every span was exported (or dropped and
+ * counted). Sending and retrying is the export buffer's job (export-buffer.ts): this module wraps it
+ * and settles what it reports. Whatever is unsettled when the agent stops is rebuilt from the
+ * journal on the next start, because the watermark did not pass it.
  */
-import type { ExportResult } from '@opentelemetry/core';
-import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createExportBuffer, type DropReason, type ExportBufferStats } from './export-buffer.js';
 
 export interface ExportTrackerHooks {
   onExported(count: number): void;
   onFailed(count: number, error: unknown): void;
-  onDropped(count: number): void;
+  onDropped(count: number, reason: DropReason): void;
+  onAuthRejected?(): void;
 }
 
 export interface TrackingExporter extends SpanExporter {
   /** Registers a span id before the SDK sees the span. */
   track(spanId: string, seq: number): void;
+  /** Spans that bypass the batch processor (journal replay). */
+  enqueue(spans: readonly ReadableSpan[]): void;
   watermark(): number;
   pending(): number;
+  /** Spans held by the export buffer (waiting, in flight or waiting for a retry). */
   retryBacklog(): number;
+  buffer(): ExportBufferStats;
 }
 
-export function createTrackingExporter(
-  inner: SpanExporter,
-  hooks: ExportTrackerHooks,
-  options: { initialWatermark: number; maxRetrySpans?: number; baseBackoffMs?: number; maxBackoffMs?: number },
-): TrackingExporter {
-  const seqOf = new Map<string, number>();
-  const inflight = new Map<number, number>(); // seq -> spans of that seq not yet exported
-  let highest = options.initialWatermark;
-  let retryQueue: ReadableSpan[] = [];
-  let backoffMs = options.baseBackoffMs ?? 500;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let retrying: Promise<void> | undefined;
-  let stopped = false;
-  const maxRetry = options.maxRetrySpans ?? 20_000; // beyond: rebuilt from the journal at the next start
+export interface TrackerOptions {
+  initialWatermark: number;
+  maxBufferBytes?: number;
+  batchSize?: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  random?: () => number;
+}
 
-  const settle = (spans: ReadableSpan[]) => {
+export function createTrackingExporter(inner: SpanExporter, hooks: ExportTrackerHooks, options: TrackerOptions): TrackingExporter {
+  const seqOf = new Map<string, number>();
+  const inflight = new Map<number, number>(); // seq -> spans of that seq not yet settled
+  let highest = options.initialWatermark;
+
+  const settle = (spans: readonly ReadableSpan[]) => {
     for (const span of spans) {
       const id = span.spanContext().spanId;
       const seq = seqOf.get(id);
@@ -49,41 +53,24 @@ export function createTrackingExporter(
     }
   };
 
-  const send = (spans: ReadableSpan[]) =>
-    new Promise<ExportResult>((resolve) => inner.export(spans, resolve));
-
-  const fail = (spans: ReadableSpan[], error: unknown) => {
-    hooks.onFailed(spans.length, error);
-    const room = maxRetry - retryQueue.length;
-    if (room < spans.length) hooks.onDropped(spans.length - Math.max(room, 0)); // still in the journal
-    retryQueue.push(...spans.slice(0, Math.max(room, 0)));
-    scheduleRetry();
-  };
-
-  const scheduleRetry = () => {
-    if (retryTimer || stopped || retryQueue.length === 0) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      retrying = retryNow().catch((error: unknown) => hooks.onFailed(0, error)); // a timer callback never rejects unhandled
-    }, backoffMs);
-    retryTimer.unref();
-  };
-
-  const retryNow = async () => {
-    const batch = retryQueue.splice(0, 512);
-    if (batch.length === 0) return;
-    const result = await send(batch);
-    if (result.code === ExportResultCode.SUCCESS) {
-      settle(batch);
-      hooks.onExported(batch.length);
-      backoffMs = options.baseBackoffMs ?? 500;
-    } else {
-      retryQueue.unshift(...batch);
-      hooks.onFailed(batch.length, result.error);
-      backoffMs = Math.min(backoffMs * 2, options.maxBackoffMs ?? 30_000);
-    }
-    scheduleRetry();
-  };
+  const buffer = createExportBuffer(inner, {
+    onExported: (spans) => {
+      settle(spans);
+      hooks.onExported(spans.length);
+    },
+    onFailed: (n, error) => hooks.onFailed(n, error),
+    onDropped: (spans, reason) => {
+      settle(spans); // counted, not lost silently; the journal need not keep them any more
+      hooks.onDropped(spans.length, reason);
+    },
+    onAuthRejected: () => hooks.onAuthRejected?.(),
+  }, {
+    maxBytes: options.maxBufferBytes ?? 16 * 1024 * 1024,
+    batchSize: options.batchSize ?? 512,
+    ...(options.baseBackoffMs !== undefined ? { baseBackoffMs: options.baseBackoffMs } : {}),
+    ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
 
   return {
     track(spanId, seq) {
@@ -91,39 +78,17 @@ export function createTrackingExporter(
       inflight.set(seq, (inflight.get(seq) ?? 0) + 1);
       if (seq > highest) highest = seq;
     },
-    export(spans, done) {
-      send(spans).then((result) => {
-        if (result.code === ExportResultCode.SUCCESS) {
-          settle(spans);
-          hooks.onExported(spans.length);
-        } else fail(spans, result.error);
-        done({ code: ExportResultCode.SUCCESS }); // the batch is ours now: retried, or rebuilt from the journal
-      }, (error: unknown) => {
-        fail(spans, error);
-        done({ code: ExportResultCode.SUCCESS });
-      });
-    },
+    enqueue: (spans) => buffer.enqueue(spans),
+    export: (spans, done) => buffer.export(spans, done),
     watermark() {
       let min = Infinity;
       for (const seq of inflight.keys()) if (seq < min) min = seq;
       return min === Infinity ? highest : min - 1;
     },
     pending: () => seqOf.size,
-    retryBacklog: () => retryQueue.length,
-    async forceFlush() {
-      if (retryTimer) {
-        clearTimeout(retryTimer);
-        retryTimer = undefined;
-      }
-      await retrying;
-      if (retryQueue.length) await retryNow();
-      await inner.forceFlush?.();
-    },
-    async shutdown() {
-      await this.forceFlush?.();
-      stopped = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      await inner.shutdown();
-    },
+    retryBacklog: () => buffer.stats().spans,
+    buffer: () => buffer.stats(),
+    forceFlush: () => buffer.forceFlush(),
+    shutdown: () => buffer.shutdown(),
   };
 }

@@ -10,13 +10,16 @@ import { otlpSignalUrl } from '../config/load.js';
 import { createLocalStoreExporter } from '../store/local-store.js';
 import type { Component, Log } from './component.js';
 import type { HomePaths } from './paths.js';
+import { createHeaderSource, type HeaderSourceStats } from './otlp-headers.js';
+import { otlpExporterOptions, readTlsMaterial } from './otlp-options.js';
+import type { DropReason } from './export-buffer.js';
 import { createFailureWindow } from './status.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 
 export interface ExporterHooks {
   onExported(n: number): void;
   onFailed(n: number): void;
-  onDropped(n: number): void;
+  onDropped(n: number, reason: DropReason): void;
 }
 
 export interface Exporter extends Component {
@@ -24,6 +27,7 @@ export interface Exporter extends Component {
   readonly tracesUrl: string | undefined;
   readonly metricsUrl: string | undefined;
   failuresLastHour(): number;
+  headers(): HeaderSourceStats;
   /** Counters are created on the telemetry's meter after it exists: wired here. */
   setHooks(hooks: ExporterHooks): void;
 }
@@ -52,31 +56,45 @@ export function createExporter(config: Config, paths: HomePaths, initialWatermar
   const failures = createFailureWindow();
   let hooks: ExporterHooks | undefined;
   const store = createLocalStoreExporter({ dir: paths.store, maxBytes: config.store.maxBytes, maxAgeHours: config.store.maxAgeHours });
+  const headers = createHeaderSource({
+    headers: e.otlpHeaders, command: e.otlpHeadersCommand, timeoutMs: e.otlpHeadersCommandTimeoutMs, ttlMs: e.otlpHeadersTtlSeconds * 1000, log,
+  });
+  const tls = tracesUrl ? readTlsMaterial(e.tls) : {};
   const telemetry = startTelemetry({
     serviceName: e.serviceName,
     resourceAttributes: e.resourceAttributes,
-    otlp: tracesUrl !== undefined,
-    otlpTracesEndpoint: tracesUrl,
-    otlpLogsEndpoint: logsUrl,
-    otlpMetricsEndpoint: metricsUrl,
+    otlp: tracesUrl
+      ? {
+          traces: otlpExporterOptions(config, tracesUrl, headers, tls),
+          logs: otlpExporterOptions(config, logsUrl, headers, tls),
+          metrics: metricsUrl ? otlpExporterOptions(config, metricsUrl, headers, tls) : undefined,
+        }
+      : undefined,
     ...(Number.isInteger(interval) && interval >= 100 ? { metricsExportIntervalMs: interval } : {}),
     metricsInstanceId: agentInstanceId(paths.home),
-    otlpHeaders: e.otlpHeaders,
+    bufferMaxBytes: e.bufferMaxBytes,
+    retryMaxBackoffMs: e.retryMaxBackoffMs,
     localStore: store,
     keepLocalCopy: config.store.localCopy,
     flushDelayMs: e.flushDelayMs,
     maxExportBatchSize: e.maxExportBatchSize,
     maxQueueSize: e.maxQueueSize,
-    exportTimeoutMs: e.exportTimeoutMs,
     initialWatermark,
     hooks: {
       onExported: (n) => hooks?.onExported(n),
       onFailed: (n, error) => {
         hooks?.onFailed(n);
         failures.add(n);
-        log(`export of ${n} spans failed (will retry): ${String((error as Error | undefined)?.message ?? error)}`);
+        const status = (error as { code?: unknown } | undefined)?.code;
+        log(`export of ${n} spans failed (kept for retry): ${typeof status === 'number' ? `HTTP ${status} ` : ''}${String((error as Error | undefined)?.message ?? error).slice(0, 300)}`);
       },
-      onDropped: (n) => hooks?.onDropped(n),
+      onDropped: (n, reason) => {
+        hooks?.onDropped(n, reason);
+        log(reason === 'buffer_full'
+          ? `export buffer above export.bufferMaxBytes (${e.bufferMaxBytes}): dropped the ${n} oldest spans (counted in claude_otel.spans_dropped)`
+          : `the endpoint refused ${n} spans for good (400/413): dropped (counted in claude_otel.spans_dropped)`);
+      },
+      onAuthRejected: () => headers.invalidate(),
     },
   });
   let stopping: Promise<void> | undefined;
@@ -86,6 +104,7 @@ export function createExporter(config: Config, paths: HomePaths, initialWatermar
     tracesUrl,
     metricsUrl,
     failuresLastHour: failures.lastHour,
+    headers: headers.stats,
     setHooks(h) {
       hooks = h;
     },

@@ -27,6 +27,7 @@ export interface GaugeSources {
   exportPending(): number;
   journalBytes(): number;
   quarantineEntries(): number;
+  exportBufferBytes(): number;
 }
 
 export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMetrics {
@@ -37,6 +38,7 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
   gauge('claude_otel.spool_backlog', 'Spooled hook events not yet ingested', gauges.spoolBacklog);
   gauge('claude_otel.export_pending', 'Closed spans not yet confirmed exported', gauges.exportPending);
   gauge('claude_otel.journal_bytes', 'Size of the event journal', gauges.journalBytes);
+  gauge('claude_otel.export_buffer_bytes', 'Estimated size of the spans held by the export buffer (sent, retried, or dropped oldest past export.bufferMaxBytes)', gauges.exportBufferBytes);
   gauge('claude_otel.quarantine_entries', 'Entries kept in the quarantine directory', gauges.quarantineEntries);
   const eventCounts = new Map<string, { count: number; attributes: { event: string; transport: string } }>();
   meter.createObservableCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' })
@@ -52,8 +54,8 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
     },
     rejected: meter.createCounter('claude_otel.events_rejected', { description: 'Hook events rejected, by reason' }),
     exported: meter.createCounter('claude_otel.spans_exported', { description: 'Spans confirmed exported' }),
-    exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Spans whose export failed (retried; nothing is dropped)' }),
-    dropped: meter.createCounter('claude_otel.spans_dropped', { description: 'Spans beyond the in-memory retry bound (kept in the journal until restart)' }),
+    exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Span export attempts that failed, counted per span (kept in the export buffer and retried)' }),
+    dropped: meter.createCounter('claude_otel.spans_dropped', { description: 'Spans given up, by reason: buffer_full (oldest, past export.bufferMaxBytes while the endpoint was unreachable), refused (the endpoint answered 400/413)' }),
     gaps: meter.createCounter('claude_otel.gaps', { description: 'Spans closed or opened without their hook event (event lost while the agent was down)' }),
     quarantined: meter.createCounter('claude_otel.quarantined', { description: 'Inputs that failed to parse, normalize or apply, set aside in the quarantine, by stage and reason' }),
     quarantineDropped: meter.createCounter('claude_otel.quarantine_dropped', { description: 'Quarantine entries evicted past the bound or not written (disk full)' }),

@@ -62,8 +62,9 @@ export interface ModelCalls {
 
 interface SessionInfo {
   mainPath?: string;
-  /** A transcript_path refused for good (its shape, a link, another owner): every event carries it; checked once. */
-  refusedPath?: string;
+  /** transcript_paths refused for good (their shape, a link, another owner): every event carries one; each is checked
+   *  and counted once per session (a few at most: a forger could vary it, so the set is capped). */
+  refusedPaths?: Set<string>;
   agents: Map<string, string>; // agentId -> agent type
   project: string;
   lastEventMs: number;
@@ -82,6 +83,7 @@ interface SavedState {
 const READ_ON = new Set(['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'PostToolBatch', 'Stop', 'StopFailure', 'SubagentStop', 'PreCompact', 'PostCompact', 'SessionEnd']);
 const ROLLED_UP = new Set(['turn', 'subagent', 'session']);
 const BATCH = 256;
+const MAX_REFUSED_PATHS = 8;
 const SAVED_LINKS = 5_000;
 const KEEP_ENDED_MS = 3_600_000;
 const KEEP_IDLE_MS = 24 * 3_600_000;
@@ -168,12 +170,16 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
     if (ev.cwd && s.project === 'unknown') s.project = basename(ev.cwd);
     if (ev.agentId && ev.agentType !== undefined) s.agents.set(ev.agentId, ev.agentType || 'compaction');
     else if (ev.agentId && !s.agents.has(ev.agentId)) s.agents.set(ev.agentId, 'subagent');
-    if (ev.transcriptPath && ev.transcriptPath !== s.mainPath && ev.transcriptPath !== s.refusedPath) {
+    if (ev.transcriptPath && ev.transcriptPath !== s.mainPath && !s.refusedPaths?.has(ev.transcriptPath)) {
       const named = mainTranscriptName(ev.transcriptPath, ev.sessionId, roots);
       if (named.ok) s.mainPath = named.path;
       else {
         refuse(named.reason, ev.transcriptPath);
-        if (named.reason !== 'missing') s.refusedPath = ev.transcriptPath; // not yet written: asked again next event
+        if (named.reason !== 'missing') {
+          // not yet written ('missing'): asked again next event
+          s.refusedPaths ??= new Set();
+          if (s.refusedPaths.size < MAX_REFUSED_PATHS) s.refusedPaths.add(ev.transcriptPath);
+        }
       }
     }
     if (ev.name === 'StopFailure' && ev.known) metrics.error(ev.error, { agentType: ev.agentId ? (s.agents.get(ev.agentId) ?? 'subagent') : 'main', project: s.project });

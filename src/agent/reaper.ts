@@ -1,7 +1,7 @@
 /**
  * The reaper: closes sessions whose Claude Code process is gone (or that have been idle past the
  * configured time), evicts ended sessions from memory, and ends the agent when nothing is open,
- * the spool is empty and nothing has happened for `idleExitSeconds`.
+ * the spool is empty, no span waits in the export buffer and nothing has happened for `idleExitSeconds`.
  */
 import { processExists, procStat } from './agent-pid.js';
 import { every, type Component, type Log } from './component.js';
@@ -22,6 +22,8 @@ export interface ReaperOptions {
   closeSession(sessionId: string, reason: string, timeMs: number): void;
   evictEnded(beforeMs: number): void;
   spoolBacklog(): number;
+  /** Spans held by the export buffer: while the endpoint is away the agent stays up and keeps them. */
+  exportBacklog?(): number;
   onIdle(): void;
   log: Log;
   now?: () => number;
@@ -50,7 +52,7 @@ export function createReaper(options: ReaperOptions): Reaper {
       }
     }
     options.evictEnded(t - 3_600_000);
-    if (options.idleExitMs > 0 && options.openSessions().length === 0 && options.spoolBacklog() === 0 && t - lastActivity > options.idleExitMs) {
+    if (options.idleExitMs > 0 && options.openSessions().length === 0 && options.spoolBacklog() === 0 && (options.exportBacklog?.() ?? 0) === 0 && t - lastActivity > options.idleExitMs) {
       options.onIdle();
     }
   };

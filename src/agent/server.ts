@@ -71,13 +71,18 @@ export function createAgentServer(handlers: ServerHandlers): Server {
     reply(res, status, body);
   };
   let boundPort: number | undefined;
+  let lastAllowedHost: string | undefined; // every request of a client carries the same Host: checked once per value
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
     const route = ROUTES.has(path) ? path : 'other';
     const port = (boundPort ??= (server.address() as AddressInfo | null)?.port); // once: address() costs a syscall
-    if (!allowedHost(req.headers.host, port ?? 0, handlers.host)) return refuse(res, req, 'host', route, 403, '{"error":"host not allowed"}');
+    const host = req.headers.host;
+    if (host !== lastAllowedHost || host === undefined) {
+      if (!allowedHost(host, port ?? 0, handlers.host)) return refuse(res, req, 'host', route, 403, '{"error":"host not allowed"}');
+      lastAllowedHost = host;
+    }
     const withToken = authorized(req, handlers.token);
     if (req.method === 'POST' && path === '/v1/hooks') {
       if (!withToken) return refuse(res, req, 'token', route, 401, EMPTY);

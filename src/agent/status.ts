@@ -2,7 +2,9 @@
  * The agent's status, served at GET /v1/status (token required) and read by `claude-otel status`
  * and `doctor`: one exported type, one builder. Also the window of export failures of the last hour.
  */
+import type { ExportBufferStats } from './export-buffer.js';
 import type { JournalStats } from './journal.js';
+import type { HeaderSourceStats } from './otlp-headers.js';
 import type { QuarantineSummary } from './quarantine.js';
 import type { SessionState } from '../model/open-span.js';
 import { openSpansOf, type OpenSpanStatus } from './open-spans.js';
@@ -31,6 +33,10 @@ export interface AgentStatus {
   gaps: number;
   exportFailuresLastHour: number;
   otlp: string | null;
+  /** The retrying export buffer: what it holds, what it dropped since the agent started, the last error. */
+  exportBuffer: ExportBufferStats;
+  /** The export headers command (export.otlpHeadersCommand): runs and the last failure, never its output. */
+  exportHeaders: HeaderSourceStats;
   journal: JournalStats;
   quarantine: QuarantineSummary;
   sessions: AgentSessionStatus[];
@@ -47,6 +53,8 @@ export interface StatusSources {
   gaps(): number;
   exportFailuresLastHour(): number;
   otlp: string | undefined;
+  exportBuffer(): ExportBufferStats;
+  exportHeaders(): HeaderSourceStats;
   journal(): JournalStats;
   quarantine(): QuarantineSummary;
   sessions(): SessionState[];
@@ -65,6 +73,8 @@ export function createStatus(sources: StatusSources): () => AgentStatus {
     gaps: sources.gaps(),
     exportFailuresLastHour: sources.exportFailuresLastHour(),
     otlp: sources.otlp ?? null,
+    exportBuffer: sources.exportBuffer(),
+    exportHeaders: sources.exportHeaders(),
     journal: sources.journal(),
     quarantine: sources.quarantine(),
     sessions: sources.sessions().map((s) => ({

@@ -5,7 +5,8 @@
  * metrics endpoint is configured, by a periodic OTLP/HTTP reader that pushes the model-call meter's
  * metrics only (tokens, duration, cost: see otlp-metrics.ts) to the collector. Providers are
  * used directly, not registered globally, so that an agent can be started and stopped in-process.
- * Standard OTEL_* variables are read by the exporters and the env resource detector.
+ * The exporters' options come from the config (otlp-options.ts, where the standard OTEL_EXPORTER_OTLP_*
+ * variables are read into it); the env resource detector reads OTEL_RESOURCE_ATTRIBUTES.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes as OtelAttributes, type HrTime, type Meter, type Tracer } from '@opentelemetry/api';
 import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
@@ -17,6 +18,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
 import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
 import { MODEL_CALL_SCOPE, onlyScope } from './otlp-metrics.js';
@@ -25,14 +27,9 @@ import { PresetIdGenerator } from './preset-ids.js';
 export interface TelemetryOptions {
   serviceName: string;
   resourceAttributes: Record<string, string>;
-  otlpHeaders: Record<string, string>;
-  exportTimeoutMs: number;
-  /** Send OTLP/HTTP (endpoint from OTEL_EXPORTER_OTLP_* or this value); false keeps spans local only. */
-  otlp: boolean;
-  otlpTracesEndpoint?: string | undefined;
-  otlpLogsEndpoint?: string | undefined;
-  /** Where the model-call metrics are pushed (OTLP/HTTP); absent: served on /metrics only. */
-  otlpMetricsEndpoint?: string | undefined;
+  /** OTLP/HTTP exporter options per signal (otlp-options.ts); absent: spans stay local only.
+   *  `metrics`: where the model-call metrics are pushed; absent: served on /metrics only. */
+  otlp?: { traces: OTLPExporterNodeConfigBase; logs: OTLPExporterNodeConfigBase; metrics?: OTLPExporterNodeConfigBase | undefined } | undefined;
   metricsExportIntervalMs?: number;
   /** service.instance.id of the metrics resource (unless OTEL_RESOURCE_ATTRIBUTES names one): keeps
    *  two agents' cumulative series apart in the collector's Prometheus exporter. */
@@ -44,6 +41,9 @@ export interface TelemetryOptions {
   maxExportBatchSize: number;
   maxQueueSize: number;
   initialWatermark: number;
+  /** Bound of the retrying export buffer (export-buffer.ts). */
+  bufferMaxBytes: number;
+  retryMaxBackoffMs: number;
   hooks: ExportTrackerHooks;
 }
 
@@ -51,6 +51,8 @@ export interface Telemetry {
   emitSpan(record: SpanRecord, seq: number): void;
   emitLog(record: LogRecordOut): void;
   tracker: TrackingExporter;
+  /** Spans emitted inside `fn` go straight to the export buffer, past the batch processor's bounded queue. */
+  replaying<T>(fn: () => T): T;
   prometheus: PrometheusExporter;
   meter: Meter;
   /** The meter of the model-call metrics: the only scope pushed over OTLP. */
@@ -64,22 +66,39 @@ const hr = (ms: number): HrTime => {
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 };
 
-function exporterConfig(options: TelemetryOptions, url: string | undefined) {
-  const headers = Object.keys(options.otlpHeaders).length ? { headers: options.otlpHeaders } : {};
-  return { ...(url ? { url } : {}), ...headers, timeoutMillis: options.exportTimeoutMs };
+/** Routes ended spans to the batch processor, or during a replay straight to the export buffer. */
+function replayRouter(batch: SpanProcessor, tracker: TrackingExporter) {
+  let direct = false;
+  const processor: SpanProcessor = {
+    onStart: (span, context) => batch.onStart(span, context),
+    onEnd: (span) => (direct ? tracker.enqueue([span]) : batch.onEnd(span)),
+    forceFlush: () => batch.forceFlush(),
+    shutdown: () => batch.shutdown(),
+  };
+  const replaying = <T>(fn: () => T): T => {
+    direct = true;
+    try {
+      return fn();
+    } finally {
+      direct = false;
+    }
+  };
+  return { processor, replaying };
 }
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const ids = new PresetIdGenerator();
-  const primary: SpanExporter = options.otlp
-    ? new OTLPTraceExporter(exporterConfig(options, options.otlpTracesEndpoint))
-    : options.localStore;
-  const tracker = createTrackingExporter(primary, options.hooks, { initialWatermark: options.initialWatermark });
+  const primary: SpanExporter = options.otlp ? new OTLPTraceExporter(options.otlp.traces) : options.localStore;
+  const tracker = createTrackingExporter(primary, options.hooks, {
+    initialWatermark: options.initialWatermark, maxBufferBytes: options.bufferMaxBytes, batchSize: options.maxExportBatchSize,
+    maxBackoffMs: options.retryMaxBackoffMs, baseBackoffMs: Math.min(1000, options.retryMaxBackoffMs),
+  });
   const batch = { scheduledDelayMillis: options.flushDelayMs, maxExportBatchSize: options.maxExportBatchSize, maxQueueSize: options.maxQueueSize };
-  const spanProcessors: SpanProcessor[] = [new BatchSpanProcessor(tracker, batch)];
+  const router = replayRouter(new BatchSpanProcessor(tracker, batch), tracker);
+  const spanProcessors: SpanProcessor[] = [router.processor];
   if (options.otlp && options.keepLocalCopy) spanProcessors.push(new BatchSpanProcessor(options.localStore, batch));
   const logRecordProcessors: LogRecordProcessor[] = options.otlp
-    ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(exporterConfig(options, options.otlpLogsEndpoint)), ...batch })]
+    ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(options.otlp.logs), ...batch })]
     : [];
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (env detector) win over our defaults.
@@ -88,11 +107,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
   const readers: MetricReader[] = [prometheus];
-  if (options.otlpMetricsEndpoint) {
+  if (options.otlp?.metrics) {
+    const interval = options.metricsExportIntervalMs ?? 30_000;
     readers.push(new PeriodicExportingMetricReader({
-      exporter: onlyScope(new OTLPMetricExporter(exporterConfig(options, options.otlpMetricsEndpoint)), MODEL_CALL_SCOPE),
-      exportIntervalMillis: options.metricsExportIntervalMs ?? 30_000,
-      exportTimeoutMillis: Math.min(options.exportTimeoutMs, options.metricsExportIntervalMs ?? 30_000),
+      exporter: onlyScope(new OTLPMetricExporter(options.otlp.metrics), MODEL_CALL_SCOPE),
+      exportIntervalMillis: interval,
+      exportTimeoutMillis: Math.min(options.otlp.metrics.timeoutMillis ?? interval, interval),
     }));
   }
   const metricsResource = options.metricsInstanceId
@@ -105,6 +125,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   return {
     tracker,
+    replaying: router.replaying,
     prometheus,
     meter: meterProvider.getMeter('claude-otel-bridge'),
     modelCallMeter: meterProvider.getMeter(MODEL_CALL_SCOPE),

@@ -67,6 +67,16 @@ export function compactionTransform(input: CompactionInput, closed: ReadonlySet<
   const live = new Set(input.open.map((s) => s.sessionId));
   const openTools = new Set(input.open.flatMap((s) => [...s.tools.keys()].map((id) => `${s.sessionId}\u0000${id}`)));
   return (line) => {
+    // Most lines are decided by their head alone (seq, name, session): no parse.
+    const head = JOURNAL_HEAD.exec(line);
+    if (head) {
+      const seq = Number(head[1]);
+      if (!input.failed?.has(seq)) {
+        if (seq > input.watermark) return line;
+        if (!live.has(head[3]!)) return undefined;
+        if (!TOOL_EVENTS.has(head[2]!)) return line;
+      }
+    }
     const ev = parse(line);
     if (!ev || input.failed?.has(ev.seq)) return undefined;
     if (ev.seq > input.watermark) return line;
@@ -81,6 +91,13 @@ export function compactionTransform(input: CompactionInput, closed: ReadonlySet<
     return JSON.stringify(rest);
   };
 }
+
+/**
+ * The head of a journal line as the agent writes it (normalize and ingest build every event with
+ * these fields first, in this order). Names and session ids with an escape in them do not match:
+ * those lines are parsed.
+ */
+export const JOURNAL_HEAD = /^\{"seq":(\d{1,15}),"timeMs":[-\d.e+]+,"name":"([^"\\]*)","known":(?:true|false),"sessionId":"([^"\\]*)"[,}]/;
 
 function parse(line: string): JournalLine | undefined {
   try {

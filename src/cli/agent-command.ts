@@ -1,17 +1,12 @@
 /** `claude-otel agent [--port N] [--home DIR] [--profile P] [--detached]`: runs until SIGTERM or idle. */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { AgentAlreadyRunning, startAgent } from '../agent/agent.js';
 import type { CommandIo } from './io.js';
 
-export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'dev';
-  }
-}
+import { packageVersion } from '../shared/package-root.js';
+
+export { packageVersion };
 
 export async function runAgentCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({

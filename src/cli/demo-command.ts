@@ -3,20 +3,24 @@
  * Replays a real recorded Claude Code session (examples/recorded-session.jsonl) through the real
  * hook path — bin/claude-otel-hook, which spools each event and starts the agent on demand — into a
  * fresh CLAUDE_OTEL_HOME, waits for the agent to store the trace, prints the waterfall, stops the agent.
+ * With `--ui` it then serves the web view over that store (src/ui/server.ts, local source) and
+ * prints the replayed session's page URL, until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createServer } from 'node:net';
 import { listSessions } from '../store/session-reader.js';
 import { runTraceCommand } from '../view/commands.js';
+import { ensureUiSecret } from '../ui/auth.js';
+import { createLocalSource } from '../ui/local-source.js';
+import { startUiServer } from '../ui/server.js';
 import type { CommandIo } from './io.js';
+import { packageRoot } from '../shared/package-root.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,8 +43,8 @@ function runHook(script: string, event: string, env: NodeJS.ProcessEnv): Promise
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runDemoCommand(argv: string[], io: CommandIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, keep: { type: 'boolean' }, width: { type: 'string' } } });
-  const file = values.file ?? join(root, 'examples', 'recorded-session.jsonl');
+  const { values } = parseArgs({ args: argv, options: { file: { type: 'string' }, keep: { type: 'boolean' }, width: { type: 'string' }, ui: { type: 'boolean' } } });
+  const file = values.file ?? join(packageRoot(), 'examples', 'recorded-session.jsonl');
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { offsetMs: number; event: Record<string, unknown> });
   const home = mkdtempSync(join(tmpdir(), 'claude-otel-demo-'));
   const port = await freePort();
@@ -50,7 +54,7 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
   const env = { ...process.env, CLAUDE_OTEL_HOME: home, CLAUDE_PID: String(process.pid) } as NodeJS.ProcessEnv;
   delete env.CLAUDE_OTEL_PROFILE;
   delete env.CLAUDE_OTEL_PORT;
-  const script = join(root, 'bin', 'claude-otel-hook');
+  const script = join(packageRoot(), 'bin', 'claude-otel-hook');
   io.stderr(`Replaying ${lines.length} hook events of a recorded Claude Code session through ${script}\n(CLAUDE_OTEL_HOME=${home}; the first event starts the agent on port ${port})\n`);
   const started = Date.now();
   for (const line of lines) {
@@ -83,6 +87,23 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
   } catch {
     /* already gone */
   }
+  if (code === 0 && values.ui) await serveUi(home, store, sessionId, io);
   if (!values.keep && code === 0) rmSync(home, { recursive: true, force: true });
   return code;
+}
+
+/** The web view over the demo's store, the replayed session's page printed; until SIGINT/SIGTERM. */
+async function serveUi(home: string, store: string, sessionId: string, io: CommandIo): Promise<void> {
+  const server = await startUiServer({
+    source: createLocalSource({ storeDir: store, live: async () => ({ agent: { running: false }, sessions: [] }) }),
+    assetsDir: join(packageRoot(), 'dist', 'ui'),
+    secret: ensureUiSecret(join(home, 'ui-token')),
+  });
+  // The fragment survives the login redirect (the browser keeps it), so this opens the session.
+  io.stdout(`\nThe replayed session in the web view (Ctrl-C to stop):\n    ${server.loginUrl}#/s/${sessionId}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
 }

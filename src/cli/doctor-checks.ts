@@ -4,6 +4,11 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
 import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
+import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
+import type { ExportBufferStats } from '../agent/export-buffer.js';
+import { createHeaderSource } from '../agent/otlp-headers.js';
+import { readTlsMaterial } from '../agent/otlp-options.js';
+import type { HeaderSourceStats } from '../agent/otlp-headers.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -36,6 +41,7 @@ export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?:
   }
 }
 
+/** Our hooks in a settings file, and our plugin (`claude-otel@<marketplace>`) where it is enabled. */
 export function checkHooks(ctx: DoctorContext): CheckResult {
   const files = {
     user: join(ctx.userHome, '.claude', 'settings.json'),
@@ -43,17 +49,21 @@ export function checkHooks(ctx: DoctorContext): CheckResult {
     local: join(ctx.projectDir, '.claude', 'settings.local.json'),
   };
   const found: string[] = [];
+  const plugins: string[] = [];
   for (const [scope, file] of Object.entries(files)) {
     try {
-      const hooks = (JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown }).hooks;
-      if (hooks && OURS.test(JSON.stringify(hooks))) found.push(scope);
+      const settings = JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown; enabledPlugins?: Record<string, unknown> };
+      if (settings.hooks && OURS.test(JSON.stringify(settings.hooks))) found.push(scope);
+      for (const [id, on] of Object.entries(settings.enabledPlugins ?? {})) if (on === true && id.startsWith('claude-otel@')) plugins.push(`plugin ${id} (scope ${scope})`);
     } catch {
       /* absent or unreadable: not installed there */
     }
   }
-  return found.length
-    ? { name: 'hooks', verdict: 'pass', detail: `installed in scope ${found.join(', ')}` }
-    : { name: 'hooks', verdict: 'fail', detail: 'no claude-otel hooks in user, project or local settings', fix: 'run `claude-otel install --scope user` (or --scope project)' };
+  if (plugins.length === 0 && ctx.env.CLAUDE_PLUGIN_ROOT) plugins.push(`plugin at ${ctx.env.CLAUDE_PLUGIN_ROOT}`);
+  const where = [...(found.length ? [`in scope ${found.join(', ')}`] : []), ...plugins];
+  return where.length
+    ? { name: 'hooks', verdict: 'pass', detail: `installed ${where.join('; ')}` }
+    : { name: 'hooks', verdict: 'fail', detail: 'no claude-otel hooks in user, project or local settings, and no claude-otel plugin enabled', fix: 'run `claude-otel install --scope user` (or --scope project), or `claude plugin install claude-otel@claude-otel-bridge`' };
 }
 
 export function checkClaudeVersion(ctx: DoctorContext): Promise<CheckResult> {
@@ -86,6 +96,9 @@ export interface AgentStatus {
   exportPending: number;
   exportFailuresLastHour: number;
   otlp: string | null;
+  /** Absent from agents older than the export buffer. */
+  exportBuffer?: Pick<ExportBufferStats, 'spans' | 'bytes' | 'maxBytes' | 'dropped' | 'lastError'>;
+  exportHeaders?: Pick<HeaderSourceStats, 'command' | 'lastError'>;
 }
 
 export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Record<string, string | undefined>): Promise<CheckResult> {
@@ -93,15 +106,23 @@ export async function checkEndpoint(loaded: LoadedConfig | undefined, env: Recor
   const url = (loaded && otlpSignalUrl(loaded.config, 'traces')) ?? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base}/v1/traces` : undefined);
   if (!url) return { name: 'otlp endpoint', verdict: 'pass', detail: 'none configured: spans stay in the local store (claude-otel sessions / trace)' };
   try {
-    const headers = { 'content-type': 'application/json', ...(loaded?.config.export.otlpHeaders ?? {}) };
-    const res = await fetch(url, { method: 'POST', headers, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000) });
+    const e = loaded?.config.export;
+    // The same credentials and TLS the agent uses: the headers command runs, the CA and client certificate are read.
+    const fromSource = e ? await createHeaderSource({ headers: e.otlpHeaders, command: e.otlpHeadersCommand, timeoutMs: e.otlpHeadersCommandTimeoutMs, ttlMs: 1, log: () => {} }).headers() : {};
+    const headers = { 'content-type': 'application/json', ...fromSource };
+    const tls = e ? readTlsMaterial(e.tls) : {};
+    const dispatcher = url.startsWith('https:') && Object.keys(tls).length ? new UndiciAgent({ connect: tls }) : undefined;
+    const res = await undiciFetch(url, { method: 'POST', headers, body: '{"resourceSpans":[]}', signal: AbortSignal.timeout(3000), ...(dispatcher ? { dispatcher } : {}) });
+    await dispatcher?.close();
     if (res.status >= 500) return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} answered ${res.status}`, fix: 'check the collector logs' };
     if (res.status === 401 || res.status === 403) {
-      return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} refused our credentials (${res.status})`, fix: 'set export.otlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS) to what the endpoint expects' };
+      return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} refused our credentials (${res.status})`, fix: 'set export.otlpHeaders (or OTEL_EXPORTER_OTLP_HEADERS), or fix export.otlpHeadersCommand, to what the endpoint expects' };
     }
     return { name: 'otlp endpoint', verdict: 'pass', detail: `${url} answered ${res.status}` };
   } catch (err) {
-    return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${(err as Error).message})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err as Error).message;
+    return { name: 'otlp endpoint', verdict: 'fail', detail: `${url} is unreachable (${why})`, fix: 'start the collector (npm run stack:up) or fix export.otlpEndpoint / OTEL_EXPORTER_OTLP_ENDPOINT' };
   }
 }
 
@@ -132,7 +153,19 @@ export function checkBacklog(home: string, status: AgentStatus | undefined): Che
 export function checkExportFailures(status: AgentStatus | undefined): CheckResult {
   if (!status) return { name: 'export failures', verdict: 'warn', detail: 'unknown (agent not running)' };
   const n = status.exportFailuresLastHour;
+  const b = status.exportBuffer;
+  const dropped = b ? b.dropped.buffer_full + b.dropped.refused : 0;
+  const held = b && b.spans > 0 ? `; ${b.spans} spans held for retry (${Math.round(b.bytes / 1024)} of ${Math.round(b.maxBytes / 1024)} KiB)` : '';
+  const last = b?.lastError ? `; last error: ${b.lastError}` : '';
+  const headers = status.exportHeaders?.lastError ? `; headers command: ${status.exportHeaders.lastError}` : '';
+  if (dropped > 0) {
+    return {
+      name: 'export failures', verdict: 'fail',
+      detail: `${dropped} spans dropped since the agent started (${b!.dropped.buffer_full} oldest past export.bufferMaxBytes, ${b!.dropped.refused} refused by the endpoint)${held}${last}${headers}`,
+      fix: 'bring the OTLP endpoint back (see above); raise export.bufferMaxBytes to ride out longer outages',
+    };
+  }
   return n > 0
-    ? { name: 'export failures', verdict: 'fail', detail: `${n} span exports failed in the last hour (being retried; nothing dropped)`, fix: 'check that the OTLP endpoint is up (see above)' }
-    : { name: 'export failures', verdict: 'pass', detail: 'none in the last hour' };
+    ? { name: 'export failures', verdict: 'fail', detail: `${n} span exports failed in the last hour (kept and retried; nothing dropped)${held}${last}${headers}`, fix: 'check that the OTLP endpoint is up and accepts our credentials (see above)' }
+    : { name: 'export failures', verdict: 'pass', detail: `none in the last hour${held}` };
 }

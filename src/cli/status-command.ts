@@ -3,6 +3,11 @@ import type { CommandIo } from './io.js';
 import { fetchAgentJson, readAgentInfo } from './agent-client.js';
 import type { AgentStatus } from '../agent/status.js';
 
+function exportBufferLine(b: AgentStatus['exportBuffer']): string {
+  const dropped = b.dropped.buffer_full + b.dropped.refused;
+  return `  buffer    ${b.spans} spans, ${Math.round(b.bytes / 1024)} of ${Math.round(b.maxBytes / 1024)} KiB; dropped ${dropped} (${b.dropped.buffer_full} oldest past the bound, ${b.dropped.refused} refused)${b.lastError ? `; last error: ${b.lastError}` : ''}`;
+}
+
 export async function runStatusCommand(argv: string[], io: CommandIo): Promise<number> {
   const { info, token } = readAgentInfo(io.env);
   if (!info || !token) {
@@ -25,6 +30,7 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
     [
       `agent       pid ${status.pid}, version ${status.version}, ${info.url}`,
       `export      ${status.otlp ?? 'local store only'}; pending ${status.exportPending}, retrying ${status.retryBacklog}`,
+      ...(status.exportBuffer ? [exportBufferLine(status.exportBuffer)] : []),
       `spool       ${status.spoolBacklog} waiting`,
       `open spans  ${status.openSpans}; gaps marked ${status.gaps}`,
       `sessions    ${status.sessions.length} open`,

@@ -52,6 +52,11 @@ export const BASE_DEFAULTS: ConfigDefaults = {
   transport: { mode: 'http' },
   export: {
     otlpHeaders: {},
+    otlpHeadersCommandTimeoutMs: 10_000,
+    otlpHeadersTtlSeconds: 1_740, // Claude Code's otelHeadersHelper default: 29 minutes
+    compression: 'auto',
+    bufferMaxBytes: 16 * 1024 * 1024,
+    retryMaxBackoffMs: 60_000,
     serviceName: 'claude-code',
     resourceAttributes: {},
     flushDelayMs: 5_000,

@@ -24,6 +24,11 @@ export function isLoopbackHost(host: string): boolean {
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** `auto`: gzip unless the endpoint is on this machine (loopback), where compressing only costs CPU. */
+export const COMPRESSIONS = ['auto', 'gzip', 'none'] as const;
+
+const absolutePath = z.string().refine((p) => p.startsWith('/'), 'must be an absolute path');
+
 const httpUrl = z
   .string()
   .refine((v) => {
@@ -68,6 +73,25 @@ export const configSchema = z.strictObject({
     /** Full logs URL, used as is (like OTEL_EXPORTER_OTLP_LOGS_ENDPOINT). */
     otlpLogsEndpoint: httpUrl.optional(),
     otlpHeaders: z.record(z.string().min(1), z.string()),
+    /** A shell command printing a JSON object of headers (short-lived tokens), merged over otlpHeaders. */
+    otlpHeadersCommand: z.string().min(1).optional(),
+    otlpHeadersCommandTimeoutMs: int(100, 120_000),
+    /** How long the command's output is used before it runs again (a 401/403 runs it at once). */
+    otlpHeadersTtlSeconds: int(1, 86_400),
+    compression: z.enum(COMPRESSIONS),
+    /** TLS for an https:// endpoint: the CA that signs the gateway's certificate, and a client certificate. */
+    tls: z.strictObject({
+      /** PEM CA bundle that replaces the system trust store for the export. */
+      caFile: absolutePath.optional(),
+      certFile: absolutePath.optional(),
+      keyFile: absolutePath.optional(),
+    }).refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+      message: 'certFile and keyFile go together (a client certificate needs its key)',
+    }).optional(),
+    /** Spans held for retry while the endpoint is unreachable; past it the oldest are dropped and counted. */
+    bufferMaxBytes: int(64 * 1024, 4 * 1024 * 1024 * 1024),
+    /** The longest wait between two export attempts while the endpoint is unreachable. */
+    retryMaxBackoffMs: int(100, 3_600_000),
     serviceName: z.string().min(1),
     resourceAttributes: z.record(z.string().min(1), z.string()),
     flushDelayMs: int(0, 600_000),

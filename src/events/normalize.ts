@@ -3,7 +3,8 @@
  * for the categories the user opted into (already redacted and capped by `captureValue`).
  */
 import type {
-  Attributes, BridgeEvent, KnownBridgeEvent, OtherBridgeEvent, PermissionDeniedEvent, PostToolUseEvent, PostToolUseFailureEvent, PreSkillShellCommandEvent,
+  Attributes, BridgeEvent, KnownBridgeEvent, PermissionDeniedEvent, PermissionRequestEvent, PostCompactEvent, PostToolBatchEvent, PostToolUseEvent,
+  PostToolUseFailureEvent, PreCompactEvent, PreSkillShellCommandEvent, PreToolUseEvent, SessionEndEvent, SessionStartEvent, StopFailureEvent,
   UserPromptSubmitEvent,
 } from '../model/types.js';
 import { isDenial } from '../model/tool-close.js';
@@ -92,32 +93,35 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-type Base = Omit<OtherBridgeEvent, 'name' | 'known'>;
-
+/**
+ * The event is built as one object, then filled in per kind: every event starts with the same fields
+ * in the same order (one hidden class for V8), and nothing is copied by spread on this per-event path.
+ */
 export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, receipt: Receipt, options: NormalizeOptions): BridgeEvent {
   const e = parsed.event;
-  const base: Base = { seq: receipt.seq, timeMs: receipt.timeMs, sessionId: e.session_id };
-  if (receipt.via) base.via = receipt.via;
-  if (receipt.pid) base.pid = receipt.pid;
+  const ev = { seq: receipt.seq, timeMs: receipt.timeMs, name: e.hook_event_name, known: parsed.known, sessionId: e.session_id } as BridgeEvent;
+  if (receipt.via) ev.via = receipt.via;
+  if (receipt.pid) ev.pid = receipt.pid;
   const traceparent = validTraceparent(receipt.traceparent);
-  if (traceparent) base.traceparent = traceparent;
-  if (e.prompt_id) base.promptId = e.prompt_id;
-  if (e.agent_id) base.agentId = e.agent_id;
-  if (e.agent_type !== undefined) base.agentType = e.agent_type;
-  if (e.cwd) base.cwd = e.cwd;
-  if (e.permission_mode) base.permissionMode = e.permission_mode;
-  if (e.transcript_path) base.transcriptPath = e.transcript_path;
+  if (traceparent) ev.traceparent = traceparent;
+  if (e.prompt_id) ev.promptId = e.prompt_id;
+  if (e.agent_id) ev.agentId = e.agent_id;
+  if (e.agent_type !== undefined) ev.agentType = e.agent_type;
+  if (e.cwd) ev.cwd = e.cwd;
+  if (e.permission_mode) ev.permissionMode = e.permission_mode;
+  if (e.transcript_path) ev.transcriptPath = e.transcript_path;
   if (!parsed.known) {
     const details = scalarDetails(e, false, options.captureValue, options.capture);
-    return { ...base, name: e.hook_event_name, known: false, ...(details ? { details } : {}) };
+    if (details) ev.details = details;
+    return ev;
   }
-  return known(base, parsed.event, options);
+  fillKnown(ev as KnownBridgeEvent, parsed.event, options);
+  return ev;
 }
 
-function toolInput(e: { tool_name: string; tool_use_id: string; tool_input?: unknown }, options: NormalizeOptions) {
-  const ev: { toolName: string; toolUseId: string; inputSize?: number; input?: string; background?: boolean; subagentType?: string } = {
-    toolName: e.tool_name, toolUseId: e.tool_use_id,
-  };
+function fillToolInput(ev: ToolInputFields, e: { tool_name: string; tool_use_id: string; tool_input?: unknown }, options: NormalizeOptions) {
+  ev.toolName = e.tool_name;
+  ev.toolUseId = e.tool_use_id;
   if (e.tool_input !== undefined) {
     ev.inputSize = byteSize(e.tool_input);
     if (options.capture.toolInputs) ev.input = options.captureValue(e.tool_input);
@@ -127,8 +131,9 @@ function toolInput(e: { tool_name: string; tool_use_id: string; tool_input?: unk
     if (typeof input.run_in_background === 'boolean') ev.background = input.run_in_background;
     if (typeof input.subagent_type === 'string') ev.subagentType = input.subagent_type;
   }
-  return ev;
 }
+
+type ToolInputFields = PreToolUseEvent | PostToolUseEvent | PostToolUseFailureEvent | PreSkillShellCommandEvent;
 
 /** Documented value sets of enum fields (Claude Code's hooks reference): a value outside one is
  *  recorded as `other`, so a field that should hold a keyword can never carry content. */
@@ -137,38 +142,44 @@ const SESSION_END_REASONS = new Set(['clear', 'resume', 'logout', 'prompt_input_
 const COMPACTION_TRIGGERS = new Set(['manual', 'auto']);
 const oneOf = (value: string, known: ReadonlySet<string>): string => (known.has(value) ? value : 'other');
 
-function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownBridgeEvent {
+/** Adds what the trace needs from one known event to `event` (whose name is `e`'s). */
+function fillKnown(event: KnownBridgeEvent, e: KnownHookEvent, options: NormalizeOptions): void {
   const { capture, captureValue } = options;
-  if (e.hook_event_name === 'SubagentStop' && e.agent_transcript_path) base.agentTranscriptPath = e.agent_transcript_path;
-  const k = { ...base, known: true as const };
+  if (e.hook_event_name === 'SubagentStop' && e.agent_transcript_path) event.agentTranscriptPath = e.agent_transcript_path;
   switch (e.hook_event_name) {
     case 'SessionStart':
-      return { ...k, name: e.hook_event_name, ...(e.source ? { source: oneOf(e.source, SESSION_START_SOURCES) } : {}) };
+      if (e.source) (event as SessionStartEvent).source = oneOf(e.source, SESSION_START_SOURCES);
+      return;
     case 'SessionEnd':
-      return { ...k, name: e.hook_event_name, ...(e.reason ? { reason: oneOf(e.reason, SESSION_END_REASONS) } : {}) };
+      if (e.reason) (event as SessionEndEvent).reason = oneOf(e.reason, SESSION_END_REASONS);
+      return;
     case 'UserPromptSubmit': {
-      const ev: UserPromptSubmitEvent = { ...k, name: e.hook_event_name };
+      const ev = event as UserPromptSubmitEvent;
       if (e.prompt !== undefined) {
         ev.promptSize = byteSize(e.prompt);
         ev.promptKind = e.prompt.startsWith('<task-notification>') ? 'task_notification' : 'user';
         if (capture.prompts) ev.prompt = captureValue(e.prompt);
       }
-      return ev;
+      return;
     }
     case 'StopFailure':
       // `error` is a kind (server_error, rate_limit, unknown, ...): kept only while it looks like one.
-      return { ...k, name: e.hook_event_name, ...(e.error ? { error: ERROR_KIND.test(e.error) ? e.error : 'stop_failure' } : {}) };
+      if (e.error) (event as StopFailureEvent).error = ERROR_KIND.test(e.error) ? e.error : 'stop_failure';
+      return;
     case 'PreSkillShellCommand': {
-      const ev: PreSkillShellCommandEvent = { ...k, name: e.hook_event_name, ...toolInput({ ...e, tool_name: e.tool_name ?? 'unknown' }, options) };
+      const ev = event as PreSkillShellCommandEvent;
+      fillToolInput(ev, { ...e, tool_name: e.tool_name ?? 'unknown' }, options);
       if (e.command_name) ev.commandName = token(e.command_name);
       if (e.command_source) ev.commandSource = token(e.command_source);
       if (e.invoked_by) ev.invokedBy = token(e.invoked_by);
-      return ev;
+      return;
     }
     case 'PreToolUse':
-      return { ...k, name: e.hook_event_name, ...toolInput(e, options) };
+      fillToolInput(event as PreToolUseEvent, e, options);
+      return;
     case 'PostToolUseFailure': {
-      const ev: PostToolUseFailureEvent = { ...k, name: e.hook_event_name, ...toolInput(e, options) };
+      const ev = event as PostToolUseFailureEvent;
+      fillToolInput(ev, e, options);
       if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
       // The error text can quote the tool's output (stderr): with tool outputs captured it is kept
       // (redacted, capped); otherwise only a content-free kind survives (see errorKind).
@@ -177,10 +188,11 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
         if (error !== undefined) ev.error = error;
       }
       if (e.is_interrupt !== undefined) ev.isInterrupt = e.is_interrupt;
-      return ev;
+      return;
     }
     case 'PostToolUse': {
-      const ev: PostToolUseEvent = { ...k, name: e.hook_event_name, ...toolInput(e, options) };
+      const ev = event as PostToolUseEvent;
+      fillToolInput(ev, e, options);
       if (e.duration_ms !== undefined) ev.durationMs = e.duration_ms;
       if (e.tool_response !== undefined) {
         ev.outputSize = byteSize(e.tool_response);
@@ -189,44 +201,45 @@ function known(base: Base, e: KnownHookEvent, options: NormalizeOptions): KnownB
       const response = record(e.tool_response);
       if (response && typeof response.agentId === 'string') ev.launchedAgentId = response.agentId;
       if (response && typeof response.status === 'string') ev.responseStatus = response.status;
-      return ev;
+      return;
     }
     case 'PostToolBatch':
-      return {
-        ...k, name: e.hook_event_name,
-        batch: (e.tool_calls ?? []).flatMap((c) => {
-          if (!c.tool_use_id) return [];
-          // The response text is tool output: only a content-free verdict (refused or not) is kept,
-          // and the text itself only when tool outputs are captured (redacted and capped).
-          const r = (c as Record<string, unknown>).tool_response;
-          if (typeof r !== 'string') return [{ toolUseId: c.tool_use_id }];
-          const call: { toolUseId: string; response?: string; denied?: boolean } = { toolUseId: c.tool_use_id };
-          if (isDenial(r.slice(0, 2048))) call.denied = true;
-          if (capture.toolOutputs) call.response = captureValue(firstLine(r)).slice(0, MAX_DETAIL);
-          return [call];
-        }),
-      };
+      (event as PostToolBatchEvent).batch = (e.tool_calls ?? []).flatMap((c) => {
+        if (!c.tool_use_id) return [];
+        // The response text is tool output: only a content-free verdict (refused or not) is kept,
+        // and the text itself only when tool outputs are captured (redacted and capped).
+        const r = (c as Record<string, unknown>).tool_response;
+        if (typeof r !== 'string') return [{ toolUseId: c.tool_use_id }];
+        const call: { toolUseId: string; response?: string; denied?: boolean } = { toolUseId: c.tool_use_id };
+        if (isDenial(r.slice(0, 2048))) call.denied = true;
+        if (capture.toolOutputs) call.response = captureValue(firstLine(r)).slice(0, MAX_DETAIL);
+        return [call];
+      });
+      return;
     case 'PreCompact':
     case 'PostCompact':
-      return { ...k, name: e.hook_event_name, ...(e.trigger ? { source: oneOf(e.trigger, COMPACTION_TRIGGERS) } : {}) };
+      if (e.trigger) (event as PreCompactEvent | PostCompactEvent).source = oneOf(e.trigger, COMPACTION_TRIGGERS);
+      return;
     case 'PermissionDenied': {
-      const ev: PermissionDeniedEvent = { ...k, name: e.hook_event_name };
+      const ev = event as PermissionDeniedEvent;
       if (e.tool_name) ev.toolName = e.tool_name;
       if (e.tool_use_id) ev.toolUseId = e.tool_use_id;
       // The classifier's reason can quote the command: kept (redacted) only when tool inputs are captured.
       if (e.reason) ev.reason = capture.toolInputs ? captureValue(e.reason).slice(0, MAX_DETAIL) : 'permission_denied';
-      return ev;
+      return;
     }
     case 'PermissionRequest':
-      return { ...k, name: e.hook_event_name, ...(e.tool_name ? { toolName: e.tool_name } : {}) };
+      if (e.tool_name) (event as PermissionRequestEvent).toolName = e.tool_name;
+      return;
     case 'Notification': {
       // Its message is UI text that can name files and commands: kept (redacted) only with prompts captured.
       const details = scalarDetails(e, capture.prompts, captureValue, capture);
-      return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
+      if (details) event.details = details;
+      return;
     }
     default: {
       const details = scalarDetails(e, false, captureValue, capture);
-      return { ...k, name: e.hook_event_name, ...(details ? { details } : {}) };
+      if (details) event.details = details;
     }
   }
 }

@@ -10,8 +10,8 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../shared/package-root.js';
 import { AGENT_NODE_FLAGS } from '../agent/node-flags.js';
 import { homePaths, readToken, resolveHome, type HomePaths } from '../agent/paths.js';
 import { runningAgentPid } from '../agent/agent-pid.js';
@@ -74,7 +74,7 @@ function spool(paths: HomePaths, body: Buffer, pid: string | undefined, tracepar
 }
 
 function startAgent(paths: HomePaths) {
-  const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js');
+  const cli = packagePath('dist', 'cli.js');
   // Its stderr goes to agent.log (never through a link), as with bin/claude-otel-hook: doctor shows it.
   let log: number | 'ignore' = 'ignore';
   try {

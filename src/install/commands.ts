@@ -1,6 +1,5 @@
 /** CLI glue for `claude-otel install` and `claude-otel uninstall`; returns exit codes. */
 import { homedir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CommandIo } from '../cli/io.js';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -8,6 +7,7 @@ import { TRANSPORT_MODES, type TransportMode } from '../config/schema.js';
 import { HOOK_SCRIPT_NAME } from './hook-entries.js';
 import { describeHolder, holderOf, type PortListener } from '../agent/port-owner.js';
 import { currentUid } from '../shared/home.js';
+import { packagePath } from '../shared/package-root.js';
 import {
   InstallError,
   applyInstall,
@@ -28,16 +28,18 @@ export const INSTALL_USAGE = `Usage: claude-otel install [--scope user|project|l
                           [--project-dir DIR] [--port N] [--hook-script PATH] [--dry-run]
        claude-otel uninstall [--scope user|project|local] [--project-dir DIR] [--dry-run]
 
-  --scope        user: ~/.claude/settings.json (default); project: .claude/settings.json
-                 (token in .claude/settings.local.json); local: .claude/settings.local.json
-  --transport    http (default from config): tool events go straight to the agent over HTTP;
-                 durable: every event goes through the hook script and its on-disk spool
+  --scope        user: ~/.claude/settings.json (default); project: .claude/settings.json, shared
+                 in git, naming no machine path (this machine's script path and the token go to
+                 .claude/settings.local.json); local: .claude/settings.local.json
+  --transport    http (default from config; durable for --scope project): tool events go straight
+                 to the agent over HTTP; durable: every event goes through the hook script and its
+                 on-disk spool
   --dry-run      print the changes as a diff and change nothing
 `;
 
-/** bin/claude-otel-hook of this package: src/install/ and dist/install/ are both two levels below the root. */
+/** bin/claude-otel-hook of this package (the repository's, or the bundled plugin's). */
 export function defaultHookScript(): string {
-  return fileURLToPath(new URL(`../../bin/${HOOK_SCRIPT_NAME}`, import.meta.url));
+  return packagePath('bin', HOOK_SCRIPT_NAME);
 }
 
 interface ParsedArgs {
@@ -128,7 +130,8 @@ function run(argv: readonly string[], io: InstallIo, install: boolean): number {
   try {
     const { config } = loadConfig({ env: io.env, home });
     const port = args.port ?? config.agent.port;
-    let transport = args.transport ?? config.transport.mode;
+    // A shared project file is for teammates whose agents have their own tokens: durable needs none.
+    let transport = args.transport ?? (args.scope === 'project' ? 'durable' : config.transport.mode);
     if (install && transport === 'http') {
       // The http hooks send the token and raw payloads to whoever holds the port: never to another user.
       const holder = (io.portHolder ?? holderOf)(config.agent.host, port);

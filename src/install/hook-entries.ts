@@ -56,8 +56,21 @@ export const HTTP_EVENTS: ReadonlySet<string> = new Set([
 export const HTTP_TRANSPORT_EVENTS: ReadonlySet<string> = new Set(HOOK_EVENTS.filter((e) => e !== 'PostToolBatch'));
 
 export const HOOK_SCRIPT_NAME = 'claude-otel-hook';
-/** The plugin's hook command: the plugin dir is plugin/ of this package, the script is in bin/. */
-export const PLUGIN_HOOK_COMMAND = `"\${CLAUDE_PLUGIN_ROOT}/../bin/${HOOK_SCRIPT_NAME}"`;
+/**
+ * The plugin's hook command: the script bundled in the plugin (plugin/claude-otel/bin/), with the
+ * state in the plugin's data directory (kept across plugin updates, removed by
+ * `claude plugin uninstall`) unless CLAUDE_OTEL_HOME names another.
+ */
+export const PLUGIN_HOOK_COMMAND = `CLAUDE_OTEL_HOME="\${CLAUDE_OTEL_HOME:-\${CLAUDE_PLUGIN_DATA}}" "\${CLAUDE_PLUGIN_ROOT}/bin/${HOOK_SCRIPT_NAME}"`;
+/** Names the hook script's path on this machine for the portable command (in the private settings file). */
+export const HOOK_PATH_ENV = 'CLAUDE_OTEL_HOOK';
+/**
+ * The hook command for a settings file shared in git: it names no path of this machine. It runs
+ * $CLAUDE_OTEL_HOOK (set in .claude/settings.local.json by `claude-otel install`), else
+ * claude-otel-hook from PATH (`npm i -g claude-otel-bridge`); with neither it does nothing and
+ * exits 0, so a teammate without claude-otel is not bothered. `command -v` is a shell built-in.
+ */
+export const PORTABLE_HOOK_COMMAND = `command -v "\${${HOOK_PATH_ENV}:-${HOOK_SCRIPT_NAME}}" >/dev/null 2>&1 && exec "\${${HOOK_PATH_ENV}:-${HOOK_SCRIPT_NAME}}"; exit 0`;
 export const TOKEN_ENV = 'CLAUDE_OTEL_TOKEN';
 export const HOOKS_URL_PATH = '/v1/hooks';
 export const COMMAND_HOOK_TIMEOUT_SECONDS = 10;
@@ -135,15 +148,15 @@ export function hookEntries(transport: TransportMode, options: HookEntryOptions)
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 /**
- * True for a hook we wrote: a command running a script named claude-otel-hook (from any install
- * path, so a moved install is still replaced), or an http hook to /v1/hooks on a loopback address
+ * True for a hook we wrote: the portable command, or a command running a script named
+ * claude-otel-hook (from any install path, so a moved install is still replaced), or an http hook to /v1/hooks on a loopback address
  * that is either on our port or authenticates with CLAUDE_OTEL_TOKEN.
  */
 export function isOurHook(hook: unknown, port?: number): boolean {
   if (typeof hook !== 'object' || hook === null) return false;
   const h = hook as Record<string, unknown>;
   if (h.type === 'command' && typeof h.command === 'string') {
-    return new RegExp(`(^|[/\\\\'"\\s])${HOOK_SCRIPT_NAME}(['"\\s]|$)`).test(h.command);
+    return h.command === PORTABLE_HOOK_COMMAND || new RegExp(`(^|[/\\\\'"\\s])${HOOK_SCRIPT_NAME}(['"\\s]|$)`).test(h.command);
   }
   if (h.type === 'http' && typeof h.url === 'string') {
     let url: URL;

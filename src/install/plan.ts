@@ -8,7 +8,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readd
 import { basename, dirname, join } from 'node:path';
 import type { TransportMode } from '../config/schema.js';
 import { unifiedDiff } from './diff.js';
-import { TOKEN_ENV, hookEntries, shellQuote } from './hook-entries.js';
+import { HOOK_PATH_ENV, PORTABLE_HOOK_COMMAND, TOKEN_ENV, hookEntries, shellQuote } from './hook-entries.js';
 import {
   InstallError,
   addOurHooks,
@@ -142,6 +142,17 @@ function readSettings(path: string): { existed: boolean; text: string; settings:
 
 type Edit = (settings: Settings) => Settings;
 
+/**
+ * Serializes in the file's own layout: its indentation (the first indented line's: spaces or a tab;
+ * 2 spaces for a new file) and whether it ends with a newline. A file in JSON.stringify's layout
+ * (Claude Code writes its settings that way) thus comes back byte for byte after install + uninstall.
+ */
+export function serializeLike(settings: Settings, text: string): string {
+  const indent = /^[{[]\s*\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
+  const newline = text === '' || text.endsWith('\n') ? '\n' : '';
+  return `${JSON.stringify(settings, null, indent)}${newline}`;
+}
+
 function planEdits(editsByPath: Map<string, { edits: Edit[]; holdsSecret: boolean }>): FileChange[] {
   const files: FileChange[] = [];
   for (const [path, { edits, holdsSecret }] of editsByPath) {
@@ -152,7 +163,7 @@ function planEdits(editsByPath: Map<string, { edits: Edit[]; holdsSecret: boolea
       path,
       existed: current.existed,
       before: current.text,
-      after: changed ? `${JSON.stringify(next, null, 2)}\n` : current.text,
+      after: changed ? serializeLike(next, current.text) : current.text,
       changed,
       holdsSecret,
     });
@@ -171,10 +182,13 @@ export function planInstall(options: InstallOptions): InstallPlan {
   const { scope, transport, projectDir, home, hookScript, port } = options;
   const stateDir = options.stateDir ?? join(home, '.claude-otel');
   const files = settingsFiles(scope, home, projectDir);
-  const entries = hookEntries(transport, { hookCommand: shellQuote(hookScript), port });
+  // Project scope: the shared file names no path of this machine; the private one says where the script is.
+  const portable = scope === 'project';
+  const entries = hookEntries(transport, { hookCommand: portable ? PORTABLE_HOOK_COMMAND : shellQuote(hookScript), port });
   const edits = new Map<string, { edits: Edit[]; holdsSecret: boolean }>();
   const notes: string[] = [];
   addEdit(edits, files.hooks, (s) => addOurHooks(s, entries, port));
+  addEdit(edits, files.env, (s) => (portable ? setEnvValue(s, HOOK_PATH_ENV, hookScript) : removeEnvValue(s, HOOK_PATH_ENV)));
   let token: TokenPlan | undefined;
   if (transport === 'http') {
     token = planToken(stateDir);
@@ -188,8 +202,11 @@ export function planInstall(options: InstallOptions): InstallPlan {
   if (!existsSync(hookScript)) notes.push(`Warning: the hook script ${hookScript} does not exist (yet).`);
   if (scope === 'project') {
     notes.push(
-      `Hooks go to ${files.hooks} (shared, usually committed); the token goes to ${files.env}, which Claude Code keeps out of git.`,
+      `Hooks go to ${files.hooks} (shared, usually committed; it names no path of this machine): they run $${HOOK_PATH_ENV}, else claude-otel-hook from PATH, else nothing. ${HOOK_PATH_ENV}${transport === 'http' ? ' and the token go' : ' goes'} to ${files.env}, which stays out of git.`,
     );
+    if (transport === 'http') {
+      notes.push(`Teammates need the token of their own agent for the http hooks: each runs \`claude-otel install --scope project\` in their clone (it leaves the shared file as it is), or install with --transport durable, which needs no token.`);
+    }
   }
   return { action: 'install', scope, files: planEdits(edits), ...(token ? { token } : {}), notes };
 }
@@ -198,7 +215,7 @@ export function planUninstall(options: UninstallOptions): InstallPlan {
   const files = settingsFiles(options.scope, options.home, options.projectDir);
   const edits = new Map<string, { edits: Edit[]; holdsSecret: boolean }>();
   addEdit(edits, files.hooks, (s) => removeOurHooks(s, options.port).settings);
-  addEdit(edits, files.env, (s) => removeEnvValue(s, TOKEN_ENV));
+  addEdit(edits, files.env, (s) => removeEnvValue(removeEnvValue(s, TOKEN_ENV), HOOK_PATH_ENV));
   return { action: 'uninstall', scope: options.scope, files: planEdits(edits), notes: [] };
 }
 

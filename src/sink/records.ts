@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AnyValue, KeyValue, LogsRequest, OtlpLogRecord, OtlpSpan, TraceRequest } from './otlp-schema.js';
+import { type SpanUsage, spanUsage } from './usage.js';
 
 /** A span flattened for the destinations: promoted columns plus JSON maps. Pure data. */
 export interface SpanRecord {
@@ -28,6 +29,8 @@ export interface SpanRecord {
   agentType: string | null;
   promptId: string | null;
   performanceCategory: string | null;
+  /** Models, tokens and cost of a chat span, or the roll-up of a turn, subagent or session span. */
+  usage: SpanUsage;
   attributes: Record<string, unknown>;
   resource: Record<string, unknown>;
   events: SpanEventRecord[];
@@ -181,6 +184,7 @@ export function normalizeSpan(
     agentType: str(attrs['claude_code.agent.type']),
     promptId: str(attrs['claude_code.prompt.id']),
     performanceCategory: str(attrs['claude_code.tool.performance_category']),
+    usage: spanUsage(attrs),
     attributes: attrs,
     resource,
     events: (span.events ?? []).map((e) => ({

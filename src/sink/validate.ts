@@ -168,6 +168,7 @@ function spanBounds(r: SpanRecord, o: ValidateOptions, w: { from: number; to: nu
         ['session.id', r.sessionId], ['gen_ai.tool.name', r.toolName], ['error.type', r.errorType], ['claude_code.span.kind', r.kind],
         ['gen_ai.operation.name', r.operation], ['claude_code.agent.type', r.agentType], ['claude_code.prompt.id', r.promptId],
         ['claude_code.tool.performance_category', r.performanceCategory], ['scope', r.scope],
+        ['gen_ai.request.model', r.usage.requestModel], ['gen_ai.response.model', r.usage.responseModel],
       ],
       limits.maxColumnBytes,
       what,

@@ -1,5 +1,6 @@
 import { nanoStringToMs, type PlainAttributes, type StoredSpan } from './stored-span.js';
 import { sessionIdOf } from './session-key.js';
+import { sessionUsage } from './session-usage.js';
 
 export interface SessionSummary {
   sessionId: string;
@@ -19,6 +20,13 @@ export interface SessionSummary {
   /** True when the root span has not been exported yet (session still running, or lost). */
   open: boolean;
   cwd?: string;
+  /** Model calls (chat spans) and their token sums; absent when the session has none. */
+  modelCalls?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  unpricedCalls?: number;
+  /** The last closed root's or segment's cost (Claude Code's own when stated), else the priced calls' sum. */
+  costUsd?: number;
 }
 
 /** True for the session's root span. */
@@ -79,5 +87,13 @@ export function summarizeSession(
   };
   if (root) summary.end = new Date(endMs).toISOString();
   if (cwd !== undefined) summary.cwd = cwd;
+  const usage = sessionUsage(spans);
+  if (usage.modelCalls > 0) {
+    summary.modelCalls = usage.modelCalls;
+    summary.inputTokens = usage.inputTokens;
+    summary.outputTokens = usage.outputTokens;
+    if (usage.unpricedCalls > 0) summary.unpricedCalls = usage.unpricedCalls;
+  }
+  if (usage.costUsd !== undefined) summary.costUsd = usage.costUsd;
   return summary;
 }

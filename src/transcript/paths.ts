@@ -24,9 +24,19 @@ export function defaultTranscriptRoots(env: NodeJS.ProcessEnv = process.env): st
   return [join(configDir, 'projects')];
 }
 
+/** A root without its trailing separators, normalized once (roots are few and fixed; paths come per event). */
+const trimmedRoots = new Map<string, string>();
+function trimmed(root: string): string {
+  let r = trimmedRoots.get(root);
+  if (r === undefined) {
+    r = normalize(root).replace(/[/\\]+$/, '');
+    if (trimmedRoots.size < 64) trimmedRoots.set(root, r);
+  }
+  return r;
+}
+
 function under(root: string, path: string): boolean {
-  const r = normalize(root).replace(/[/\\]+$/, '');
-  return path.startsWith(r + sep);
+  return path.startsWith(trimmed(root) + sep);
 }
 
 /** Checks the name only (no file system): the main transcript of `sessionId` under one of `roots`. */
@@ -37,7 +47,7 @@ export function mainTranscriptName(path: string, sessionId: string, roots: reado
   const root = roots.find((r) => under(r, p));
   if (!root) return { ok: false, reason: 'outside_roots' };
   // <root>/<project dir>/<session>.jsonl: exactly one directory level below the root.
-  if (basename(p) !== `${sessionId}.jsonl` || normalize(dirname(dirname(p))) !== normalize(root).replace(/[/\\]+$/, '')) return { ok: false, reason: 'wrong_name' };
+  if (basename(p) !== `${sessionId}.jsonl` || normalize(dirname(dirname(p))) !== trimmed(root)) return { ok: false, reason: 'wrong_name' };
   return { ok: true, path: p };
 }
 

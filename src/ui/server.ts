@@ -1,30 +1,29 @@
 /**
  * The web view's HTTP server (`claude-otel ui`): loopback only, every route behind the login cookie
  * and the Host check (src/ui/auth.ts), no CORS. Serves the bundled page (dist/ui) and a small JSON
- * API over the local store and the agent's live state; /api/live is Server-Sent Events whose ids
- * are store cursors (src/ui/store-feed.ts), so a page that reconnects resumes where it left off.
+ * API over a UiSource (src/ui/source.ts: the local store and agent, or the team's PostgreSQL and
+ * Redis); /api/live is Server-Sent Events whose ids are the source's feed positions, so a page that
+ * reconnects (Last-Event-ID) resumes where it left off.
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { SessionSummary } from '../store/session-summary.js';
-import type { LiveSource, LiveState } from './agent-live.js';
 import { decideAccess } from './auth.js';
-import { cursorNow, decodeCursor, encodeCursor, readChanges, readSnapshot, type StoreSnapshot } from './store-feed.js';
+import type { UiSource } from './source.js';
+
+export type { SessionRow } from './source.js';
+export { matchesQuery, sessionRows } from './local-source.js';
 
 export interface UiServerOptions {
-  storeDir: string;
+  source: UiSource;
   /** Directory holding index.html, app.js and app.css (the esbuild output). */
   assetsDir: string;
   secret: string;
-  live: LiveSource;
   host?: string;
   /** 0 = a free port. */
   port?: number;
   jaegerUrl?: string;
-  /** How often the live feed looks at the store and the agent (default 200 ms). */
-  pollMs?: number;
 }
 
 export interface UiServer {
@@ -32,13 +31,6 @@ export interface UiServer {
   port: number;
   loginUrl: string;
   close(): Promise<void>;
-}
-
-export interface SessionRow extends Partial<SessionSummary> {
-  sessionId: string;
-  /** The agent has it open right now. */
-  running: boolean;
-  openSpans: number;
 }
 
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -62,99 +54,46 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 
 const json = (res: ServerResponse, body: unknown) => send(res, 200, JSON.stringify(body));
 
-/** Pure: store rows and live sessions as one list, running sessions first, then newest start. */
-export function sessionRows(snapshot: Pick<StoreSnapshot, 'sessions'>, live: LiveState): SessionRow[] {
-  const running = new Map(live.sessions.map((s) => [s.sessionId, s]));
-  const rows: SessionRow[] = snapshot.sessions.map((s) => ({ ...s, running: running.has(s.sessionId), openSpans: running.get(s.sessionId)?.spans.length ?? 0 }));
-  for (const s of live.sessions) {
-    if (rows.some((r) => r.sessionId === s.sessionId)) continue;
-    const start = Math.min(...s.spans.map((x) => x.startMs), s.lastEventMs);
-    rows.push({ sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true });
-  }
-  return rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
-}
-
-/** Pure: does the session match a search (session id, prompt id or tool_use_id, substring)? */
-export function matchesQuery(row: SessionRow, spans: readonly { attributes: Record<string, unknown> }[], query: string): boolean {
-  const q = query.trim().toLowerCase();
-  if (!q) return true;
-  if (row.sessionId.toLowerCase().includes(q) || (row.traceId ?? '').includes(q)) return true;
-  return spans.some((s) =>
-    ['claude_code.prompt.id', 'gen_ai.tool.call.id'].some((k) => {
-      const v = s.attributes[k];
-      return typeof v === 'string' && v.toLowerCase().includes(q);
-    }),
-  );
-}
-
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const host = options.host ?? '127.0.0.1';
-  const pollMs = options.pollMs ?? 200;
+  const { source } = options;
   const streams = new Set<ServerResponse>();
   let port = 0;
 
-  async function sessions(url: URL, res: ServerResponse) {
-    const [snapshot, live] = await Promise.all([readSnapshot(options.storeDir), options.live()]);
-    const q = url.searchParams.get('q') ?? '';
-    const spansOf = (row: SessionRow) => [...(snapshot.spans.get(row.fileKey ?? '') ?? []), ...(live.sessions.find((s) => s.sessionId === row.sessionId)?.spans ?? [])];
-    const rows = sessionRows(snapshot, live).filter((r) => matchesQuery(r, spansOf(r), q));
-    json(res, { sessions: rows, agent: live.agent, cursor: encodeCursor(snapshot.cursor) });
-  }
-
   async function session(id: string, res: ServerResponse) {
-    const [snapshot, live] = await Promise.all([readSnapshot(options.storeDir), options.live()]);
-    const rows = sessionRows(snapshot, live);
-    const row = rows.find((r) => r.sessionId === id) ?? (rows.filter((r) => r.sessionId.startsWith(id)).length === 1 ? rows.find((r) => r.sessionId.startsWith(id)) : undefined);
-    if (!row) return send(res, 404, JSON.stringify({ error: 'no such session' }));
-    json(res, {
-      session: row,
-      spans: snapshot.spans.get(row.fileKey ?? '') ?? [],
-      live: live.sessions.find((s) => s.sessionId === row.sessionId) ?? null,
-      cursor: encodeCursor(snapshot.cursor),
-    });
+    const detail = await source.getSession(id);
+    if (!detail) return send(res, 404, JSON.stringify({ error: 'no such session' }));
+    json(res, detail);
   }
 
   async function liveFeed(req: IncomingMessage, url: URL, res: ServerResponse) {
-    const resumeFrom = decodeCursor(req.headers['last-event-id'] as string | undefined) ?? decodeCursor(url.searchParams.get('since'));
-    const cursor = resumeFrom ?? (await cursorNow(options.storeDir));
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
     streams.add(res);
     let closed = false;
-    const write = (event: string, data: unknown) => {
-      if (!closed) res.write(`id: ${encodeCursor(cursor)}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    };
     res.write('retry: 500\n\n');
-    write('hello', { resumed: req.headers['last-event-id'] !== undefined, at: Date.now() });
-    let lastLive = '';
-    let busy = false;
-    const tick = async () => {
-      if (busy || closed) return;
-      busy = true;
-      try {
-        for (const change of await readChanges(options.storeDir, cursor)) {
-          write('spans', { fileKey: change.fileKey, sessionId: change.summary?.sessionId, summary: change.summary ?? null, spans: change.spans });
-        }
-        const live = await options.live();
-        const text = JSON.stringify(live);
-        if (text !== lastLive) {
-          lastLive = text;
-          write('live', { ...live, at: Date.now() });
-        }
-      } catch {
-        /* the next tick tries again */
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void tick(), pollMs);
-    const keepAlive = setInterval(() => !closed && res.write(': keep-alive\n\n'), 15_000);
-    void tick();
-    res.on('close', () => {
-      closed = true;
-      clearInterval(timer);
-      clearInterval(keepAlive);
+    const lastEventId = req.headers['last-event-id'];
+    let feed;
+    try {
+      feed = await source.openFeed(
+        { lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined, since: url.searchParams.get('since') ?? undefined },
+        (id, event, data) => {
+          if (!closed) res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        },
+      );
+    } catch {
+      // The source is down (e.g. Redis): end the stream; the browser retries after `retry`.
       streams.delete(res);
-    });
+      return void res.end();
+    }
+    const keepAlive = setInterval(() => !closed && res.write(': keep-alive\n\n'), 15_000);
+    const stop = () => {
+      closed = true;
+      clearInterval(keepAlive);
+      feed.stop();
+      streams.delete(res);
+    };
+    if (res.destroyed) stop();
+    else res.on('close', stop);
   }
 
   async function asset(path: string, res: ServerResponse) {
@@ -184,8 +123,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const url = new URL(req.url ?? '/', 'http://loopback');
     const route = url.pathname;
     const done = (p: Promise<void>) => p.catch((err: unknown) => !res.headersSent && send(res, 500, JSON.stringify({ error: String(err) })));
-    if (route === '/api/config') return json(res, { jaegerUrl: options.jaegerUrl ?? null });
-    if (route === '/api/sessions') return void done(sessions(url, res));
+    if (route === '/api/config') return json(res, { jaegerUrl: options.jaegerUrl ?? null, source: source.name });
+    if (route === '/api/sessions') return void done(source.listSessions(url.searchParams.get('q') ?? '').then((list) => json(res, list)));
     if (route.startsWith('/api/sessions/')) return void done(session(decodeURIComponent(route.slice('/api/sessions/'.length)), res));
     if (route === '/api/live') return void done(liveFeed(req, url, res));
     return void done(asset(route, res));
@@ -207,7 +146,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of streams) s.destroy();
-        server.close(() => resolve());
+        server.close(() => void source.close().then(resolve, resolve));
         server.closeAllConnections();
       }),
   };

@@ -1,4 +1,5 @@
 import type { SessionSummary } from '../store/session-summary.js';
+import { formatCost } from './cost.js';
 import { formatDuration, padEnd, padStart, painter, sanitize, textWidth, truncateEnd } from './format.js';
 
 export interface SessionsTableOptions {
@@ -32,6 +33,12 @@ export function shortIds(ids: readonly string[], min = 8): string[] {
   });
 }
 
+/** The session's cost; `+?` when some calls are unpriced, `?` when all are, `-` without model calls. */
+function costOf(s: SessionSummary): string {
+  if (s.costUsd === undefined) return s.modelCalls ? '?' : '-';
+  return s.unpricedCalls ? `${formatCost(s.costUsd)}+?` : formatCost(s.costUsd);
+}
+
 type Align = 'left' | 'right';
 interface Column {
   title: string;
@@ -51,6 +58,7 @@ export function renderSessionsTable(sessions: readonly SessionSummary[], options
     { title: 'TURNS', align: 'right', cells: sessions.map((s) => String(s.turns)) },
     { title: 'TOOLS', align: 'right', cells: sessions.map((s) => String(s.tools)) },
     { title: 'ERRORS', align: 'right', cells: sessions.map((s) => String(s.errors)) },
+    { title: 'COST', align: 'right', cells: sessions.map(costOf) },
     { title: 'STATE', align: 'left', cells: sessions.map((s) => (s.open ? 'open' : 'ended')) },
   ];
   const widths = columns.map((c) => Math.max(textWidth(c.title), ...c.cells.map(textWidth)));

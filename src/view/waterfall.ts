@@ -13,6 +13,8 @@ import {
   truncateStart,
   type Style,
 } from './format.js';
+import { sessionUsage } from '../store/session-usage.js';
+import { costCell, usageLine } from './cost.js';
 import { buildSpanForest, MISSING_PARENT, nsToMs, type SpanNode } from './trace-tree.js';
 
 export interface WaterfallOptions {
@@ -57,14 +59,17 @@ export function renderWaterfall(spans: readonly StoredSpan[], options: Waterfall
   };
   forest.roots.forEach((r) => visit(r, 0));
 
-  // Column layout: name │ bar │ duration │ mark note
+  // Column layout: name │ bar │ duration │ cost (only when some span has one) │ mark note
   const noteWidth = Math.min(MAX_NOTE, Math.max(0, ...rows.map((r) => textWidth(r.mark?.note ?? ''))));
   const statusWidth = noteWidth > 0 ? 2 + noteWidth : 1;
+  const costs = rows.map((r) => (r.node.span ? costCell(r.node.span) : ''));
+  const costWidth = Math.max(0, ...costs.map(textWidth));
+  const costColumn = costWidth > 0 ? costWidth + 1 : 0;
   let nameWidth = Math.min(48, Math.max(16, Math.round(width * 0.4)));
-  let barWidth = width - nameWidth - DURATION_WIDTH - statusWidth - 3;
+  let barWidth = width - nameWidth - DURATION_WIDTH - costColumn - statusWidth - 3;
   if (barWidth < 10) {
     nameWidth = Math.max(12, nameWidth - (10 - barWidth));
-    barWidth = Math.max(4, width - nameWidth - DURATION_WIDTH - statusWidth - 3);
+    barWidth = Math.max(4, width - nameWidth - DURATION_WIDTH - costColumn - statusWidth - 3);
   }
 
   const lines: string[] = [];
@@ -77,12 +82,12 @@ export function renderWaterfall(spans: readonly StoredSpan[], options: Waterfall
   const axis = '0s' + padStart(total, Math.max(0, barWidth - 2));
   lines.push(paint('dim', (' '.repeat(nameWidth + 1) + axis).trimEnd()));
 
-  for (const row of rows) {
+  rows.forEach((row, i) => {
     const indent = ' '.repeat(Math.min(MAX_INDENT, row.depth * INDENT));
     const name = padEnd(truncateEnd(indent + row.label, nameWidth), nameWidth);
     if (!row.mark) {
       lines.push(paint('dim', name).trimEnd());
-      continue;
+      return;
     }
     const { node, mark } = row;
     const bar = barOf(node.startNs, node.endNs, totalNs, barWidth, mark.bar);
@@ -90,8 +95,9 @@ export function renderWaterfall(spans: readonly StoredSpan[], options: Waterfall
     const note = truncateEnd(mark.note, MAX_NOTE);
     const status = paint(mark.style, note ? `${mark.glyph} ${note}` : mark.glyph);
     const barText = bar.replace(/[^ ]+/, (m) => paint(mark.style, m));
-    lines.push(`${name} ${barText} ${duration} ${status}`.trimEnd());
-  }
+    const cost = costColumn ? `${padStart(costs[i]!, costWidth)} ` : '';
+    lines.push(`${name} ${barText} ${duration} ${cost}${status}`.trimEnd());
+  });
   return lines.join('\n') + '\n';
 }
 
@@ -114,13 +120,14 @@ function header(spans: readonly StoredSpan[], startNs: bigint, totalNs: bigint, 
   }
   const counts = [plural(turns, 'turn'), plural(tools, 'tool'), plural(errors, 'error'), plural(unique.size, 'span')];
   if (!root) counts.push(`open, last span ${formatAge(Math.max(0, now - endMs))}`);
+  const usage = usageLine(sessionUsage([...unique.values()]));
   let third = `trace ${any.traceId}`;
   const cwd = root?.attributes['claude_code.cwd'];
   if (typeof cwd === 'string') {
     const room = width - textWidth(third) - ' · cwd '.length;
     if (room >= 12) third += ` · cwd ${fitPath(sanitize(cwd), room)}`;
   }
-  return [first.join(' · '), counts.join(' · '), third];
+  return [first.join(' · '), counts.join(' · '), ...(usage ? [usage] : []), third];
 }
 
 function plural(n: number, word: string): string {

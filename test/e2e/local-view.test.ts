@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, setupBridge, type Bridge } from '../support/bridge-e2e.js';
 import { waitFor } from '../support/agent-harness.js';
 import { bash, scenario, text, tool, tools } from '../support/model-server.js';
+import { formatCost } from '../../src/view/cost.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -35,6 +36,8 @@ interface Summary {
   open: boolean;
   end?: string;
   cwd?: string;
+  modelCalls?: number;
+  costUsd?: number;
 }
 
 const bridges: Bridge[] = [];
@@ -145,6 +148,16 @@ async function checkLocalView(b: Bridge) {
   const waterfall = cli(b, 'trace', sessionId.slice(0, 8), '--width', '100');
   expect(waterfall).toContain('invoke_agent general-purpose');
   expect(waterfall).toContain('exit_code_3');
+
+  // Cost: the session lists Claude Code's own total_cost_usd (the transcript's cost-state, on the
+  // root), and the waterfall shows every model call and the session's cost in its header.
+  const total = r.json!.total_cost_usd as number;
+  expect(total).toBeGreaterThan(0);
+  expect(rows[0]).toMatchObject({ modelCalls: modelCalls(b), costUsd: total });
+  expect(cli(b, 'sessions')).toContain(formatCost(total));
+  expect(waterfall.split('\n').filter((l) => /^\s+chat claude-/.test(l))).toHaveLength(modelCalls(b));
+  expect(waterfall).toContain(`${modelCalls(b)} model calls`);
+  expect(waterfall).toContain(formatCost(total));
 }
 
 describe('local store and view with the real Claude Code CLI (no OTLP endpoint)', () => {
@@ -153,8 +166,8 @@ describe('local store and view with the real Claude Code CLI (no OTLP endpoint)'
     await checkLocalView(b);
   });
 
-  it('hooks loaded with --plugin-dir <repo>/plugin (no install)', async () => {
-    const b = await localBridge({ plugin: join(REPO, 'plugin') });
+  it('hooks loaded with --plugin-dir <repo>/plugin/claude-otel (the bundle, no install)', async () => {
+    const b = await localBridge({ plugin: join(REPO, 'plugin', 'claude-otel') });
     expect(readdirSync(b.project.dir)).not.toContain('.claude');
     await checkLocalView(b);
   });

@@ -2,76 +2,25 @@
 // playwright-core. The ui runs as its own process (dist/cli.js ui), against the CLAUDE_OTEL_HOME
 // of a real Claude Code session (real CLI, scripted model, hooks installed by `claude-otel install`,
 // no OTLP endpoint: spans go to the local store).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, setupBridge, type Bridge } from '../support/bridge-e2e.js';
+import { setupBridge, type Bridge } from '../support/bridge-e2e.js';
 import { bash, scenario, text, tool, tools } from '../support/model-server.js';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/agent-harness.js';
+import { buildUiBundle, CHROMIUM, CHROMIUM_FLAGS as FLAGS, rawGet, startUi } from '../support/ui-e2e.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = process.env.UI_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'claude-otel-ui-shots-'));
-
-interface Ui {
-  proc: ChildProcess;
-  loginUrl: string;
-  base: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** `claude-otel ui --port P` as a child process; resolves once it printed its login URL. */
-async function startUi(home: string, port: number, extra: string[] = []): Promise<Ui> {
-  const proc = spawn(process.execPath, [CLI, 'ui', '--port', String(port), ...extra], { env: { ...process.env, CLAUDE_OTEL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const loginUrl = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    proc.once('exit', (code) => reject(new Error(`ui exited ${code}: ${err}`)));
-  });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-    });
-  return { proc, loginUrl, base: `http://127.0.0.1:${port}/`, port, stop };
-}
-
-/** A raw GET with a Host header of our choosing (fetch does not let us set Host). */
-function rawGet(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 let browser: Browser;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), 'Debian chromium (scripts/install-deps.sh installs it)').toBe(true);
-  // vitest's global setup runs tsc only; the page bundle is the second half of `npm run build`.
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'scripts', 'build-ui.mjs')], { stdio: 'inherit' });
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-ui exited ${code}`))));
-  });
+  await buildUiBundle();
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
 });
 afterAll(async () => {

@@ -1,17 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSinkConfig } from '../../src/sink/config.js';
 import { createPostgresSink } from '../../src/sink/postgres/sink.js';
 import { normalizeLogs, normalizeTraces } from '../../src/sink/records.js';
 import { type TestDatabase, createTestDatabase } from './support/pg.js';
+import { documentedQueries } from './support/queries-doc.js';
 import { buildSyntheticSession } from './support/session.js';
 import { createRecordingLogger } from './support/sink.js';
 
-const doc = readFileSync(new URL('../../docs/queries.md', import.meta.url), 'utf8');
-const queries = new Map<string, { sql: string; indexed: boolean }>();
-for (const m of doc.matchAll(/### ([^\n]+)\n(?:[^\n]*\n)*?<!-- query: ([a-z0-9-]+) -->\n```sql\n([\s\S]*?)```/g)) {
-  queries.set(m[2]!, { sql: m[3]!, indexed: m[1]!.includes('(indexed)') });
-}
+const queries = documentedQueries();
 
 describe('docs/queries.md', () => {
   let db: TestDatabase;
@@ -40,7 +36,9 @@ describe('docs/queries.md', () => {
   it('finds every documented query', () => {
     expect([...queries.keys()]).toEqual([
       'session-tree', 'slowest-tools-24h', 'slowest-tool-calls-24h', 'error-rate-per-tool-hourly',
-      'sessions-by-total-time', 'session-summaries', 'tool-stats', 'permission-denials', 'retention',
+      'sessions-by-total-time', 'session-summaries', 'tool-stats', 'cost-per-day-by-project-and-model',
+      'most-expensive-sessions', 'most-expensive-turns', 'cost-per-subagent-type', 'cache-hit-ratio',
+      'permission-denials', 'retention',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTraceRequest } from '../../src/sink/otlp-schema.js';
-import { anyValueToJson, nanosToIso, normalizeLogs, normalizeTraces } from '../../src/sink/records.js';
+import { anyValueToJson, nanosToIso, normalizeLogs, normalizeSpan, normalizeTraces } from '../../src/sink/records.js';
 import { buildSyntheticSession } from './support/session.js';
 
 describe('normalizeTraces', () => {
@@ -14,6 +14,24 @@ describe('normalizeTraces', () => {
     expect(root).toMatchObject({ parentSpanId: null, sessionId: s.sessionId, startTime: '2025-01-02T03:04:05.678000Z', durationMs: 600_000 });
     const mcp = records.find((r) => r.toolName === 'mcp__github__search')!;
     expect(mcp).toMatchObject({ performanceCategory: 'slow', operation: 'execute_tool', promptId: 'p1', status: 'unset' });
+  });
+
+  it('promotes a chat span\'s models, tokens and cost; a roll-up\'s figures; leaves out values that are not counts or costs', () => {
+    const kv = (key: string, value: Record<string, unknown>) => ({ key, value });
+    const base = { traceId: 'a'.repeat(32), startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000001000000000' };
+    const chat = normalizeSpan({ ...base, spanId: '1'.repeat(16), name: 'chat claude-opus-5-5', attributes: [
+      kv('claude_code.span.kind', { stringValue: 'model_call' }), kv('gen_ai.request.model', { stringValue: 'claude-opus-5-5' }),
+      kv('gen_ai.response.model', { stringValue: 'claude-opus-5-5-20261101' }), kv('gen_ai.usage.input_tokens', { intValue: '1158' }),
+      kv('gen_ai.usage.output_tokens', { intValue: 12 }), kv('gen_ai.usage.cache_read.input_tokens', { intValue: '1003' }),
+      kv('gen_ai.usage.cache_creation.input_tokens', { intValue: '54' }), kv('claude_code.cost.usd', { doubleValue: 0.0011146 }),
+    ] }, {}, null);
+    expect('usage' in chat && chat.usage).toEqual({ requestModel: 'claude-opus-5-5', responseModel: 'claude-opus-5-5-20261101', inputTokens: 1158, outputTokens: 12, cacheReadTokens: 1003, cacheCreationTokens: 54, costUsd: 0.0011146, modelCalls: 1 });
+    const turn = normalizeSpan({ ...base, spanId: '2'.repeat(16), name: 'claude_code.turn', attributes: [
+      kv('claude_code.span.kind', { stringValue: 'turn' }), kv('claude_code.model_calls', { intValue: '5' }),
+      kv('gen_ai.usage.input_tokens', { intValue: '9007199254740993' }), kv('gen_ai.usage.output_tokens', { doubleValue: 1.5 }),
+      kv('gen_ai.usage.cache_read.input_tokens', { intValue: '-1' }), kv('claude_code.cost.usd', { stringValue: '0.01' }),
+    ] }, {}, null);
+    expect('usage' in turn && turn.usage).toEqual({ requestModel: null, responseModel: null, inputTokens: null, outputTokens: null, cacheReadTokens: null, cacheCreationTokens: null, costUsd: null, modelCalls: 5 });
   });
 
   it('keeps microseconds and converts AnyValue', () => {

@@ -13,6 +13,8 @@ export interface TestAgent {
   url: string;
   post(body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
   metrics(): Promise<string>;
+  /** What the agent logged so far. */
+  logs(): string[];
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startTestAgent(options: { home?: string; env?: Record<stri
     post: (body, headers = {}) =>
       fetch(`${agent.url}/v1/hooks`, { method: "POST", body: typeof body === "string" ? body : new Uint8Array(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers } }),
     metrics: async () => (await fetch(`${agent.url}/metrics`)).text(),
+    logs: () => [...logs],
     async stop() {
       await agent.shutdown('test');
     },

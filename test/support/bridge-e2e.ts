@@ -29,16 +29,30 @@ export interface Bridge {
   cleanup(): Promise<void>;
 }
 
-export async function setupBridge(script: Script, options: { allowedTools: string[]; transport?: 'http' | 'durable'; plugin?: string; otlpEndpoint?: string; agent?: Record<string, unknown> }): Promise<Bridge> {
+export interface BridgeOptions {
+  allowedTools: string[];
+  transport?: 'http' | 'durable';
+  /** Loaded with --plugin-dir instead of `claude-otel install`. */
+  plugin?: string;
+  /** The test installs the hooks itself (a marketplace plugin, an npm package): setupBridge installs nothing. */
+  preinstalled?: boolean;
+  /** The state directory, found by the hooks on their own (e.g. the plugin's data dir under HOME): then
+   *  the CLI runs without CLAUDE_OTEL_HOME. Default: <root>/otel-home, passed as CLAUDE_OTEL_HOME. */
+  otelHome?: (project: TempProject) => string;
+  otlpEndpoint?: string;
+  agent?: Record<string, unknown>;
+}
+
+export async function setupBridge(script: Script, options: BridgeOptions): Promise<Bridge> {
   const project = makeTempProject();
   const ms = await createModelServer(script);
   const receiver = await startOtlpReceiver();
-  const otelHome = join(project.root, 'otel-home');
+  const otelHome = options.otelHome ? options.otelHome(project) : join(project.root, 'otel-home');
   const port = await freePort();
   const env = { ...process.env, CLAUDE_OTEL_HOME: otelHome, HOME: project.home };
   execFileSync('mkdir', ['-p', otelHome]);
   writeFileSync(join(otelHome, 'config.json'), JSON.stringify({ profile: 'testing', agent: { ...options.agent, port }, export: { otlpEndpoint: options.otlpEndpoint ?? receiver.url } }));
-  if (!options.plugin) {
+  if (!options.plugin && !options.preinstalled) {
     execFileSync(process.execPath, [CLI, 'install', '--scope', 'project', '--project-dir', project.dir, '--port', String(port), '--transport', options.transport ?? 'http'], { env, stdio: 'pipe' });
   }
   const hookDir = join(project.root, 'hook-payloads');
@@ -50,7 +64,7 @@ export async function setupBridge(script: Script, options: { allowedTools: strin
         cwd: project.dir, home: project.home, baseUrl: ms.url, prompt, settings: recorder, allowedTools: options.allowedTools,
         ...opts,
         extraArgs: [...(options.plugin ? ['--plugin-dir', options.plugin] : []), ...(opts.extraArgs ?? [])],
-        env: { CLAUDE_OTEL_HOME: otelHome, ...(opts.env ?? {}) },
+        env: { ...(options.otelHome ? {} : { CLAUDE_OTEL_HOME: otelHome }), ...(opts.env ?? {}) },
       }),
     payloads: () => readHookPayloads(hookDir),
     agentPid() {

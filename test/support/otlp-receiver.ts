@@ -1,6 +1,7 @@
 /** A minimal OTLP/HTTP JSON receiver for tests: records spans, log records and metric points as flat objects. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -67,7 +68,9 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
         res.writeHead(status).end();
         return;
       }
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown[]>;
+      const raw = Buffer.concat(chunks);
+      const decoded = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw; // the agent sends gzip by default
+      const body = JSON.parse(decoded.toString('utf8') || '{}') as Record<string, unknown[]>;
       if (req.url?.startsWith('/v1/traces')) {
         for (const rs of (body.resourceSpans ?? []) as { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Record<string, unknown>[] }[] }[]) {
           const resource = attrs(rs.resource?.attributes);

@@ -8,6 +8,7 @@ import {
   HTTP_TRANSPORT_EVENTS,
   HTTP_HOOK_AUTH,
   PLUGIN_HOOK_COMMAND,
+  PORTABLE_HOOK_COMMAND,
   hookEntries,
   isOurHook,
 } from '../../src/install/hook-entries.js';
@@ -127,18 +128,22 @@ describe('hookEntries', () => {
 });
 
 describe('plugin', () => {
-  const pluginDir = new URL('../../plugin/', import.meta.url);
+  const pluginDir = new URL('../../plugin/claude-otel/', import.meta.url);
 
-  it('hooks.json holds exactly hookEntries(durable) with ${CLAUDE_PLUGIN_ROOT}', () => {
+  it('hooks.json holds exactly hookEntries(durable) with the bundled script and the plugin data dir', () => {
     const hooksJson = JSON.parse(readFileSync(new URL('hooks/hooks.json', pluginDir), 'utf8'));
     expect(hooksJson.hooks).toEqual(hookEntries('durable', { hookCommand: PLUGIN_HOOK_COMMAND }));
-    expect(JSON.stringify(hooksJson)).toContain('${CLAUDE_PLUGIN_ROOT}/../bin/claude-otel-hook');
+    expect(JSON.stringify(hooksJson)).toContain('\\"${CLAUDE_PLUGIN_ROOT}/bin/claude-otel-hook\\"');
+    expect(PLUGIN_HOOK_COMMAND).toBe('CLAUDE_OTEL_HOME="${CLAUDE_OTEL_HOME:-${CLAUDE_PLUGIN_DATA}}" "${CLAUDE_PLUGIN_ROOT}/bin/claude-otel-hook"');
   });
 
-  it('plugin.json names the plugin', () => {
+  it('plugin.json names the plugin the marketplace lists, at the package version', () => {
     const manifest = JSON.parse(readFileSync(new URL('.claude-plugin/plugin.json', pluginDir), 'utf8'));
-    expect(manifest.name).toBe('claude-otel-bridge');
-    expect(manifest.version).toMatch(/^\d+\.\d+\.\d+/);
+    const marketplace = JSON.parse(readFileSync(new URL('../../.claude-plugin/marketplace.json', import.meta.url), 'utf8'));
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(manifest.name).toBe('claude-otel');
+    expect(manifest.version).toBe(pkg.version);
+    expect(marketplace.plugins).toEqual([expect.objectContaining({ name: 'claude-otel', source: './plugin/claude-otel' })]);
   });
 });
 
@@ -162,8 +167,8 @@ describe('install / uninstall (scope user, transport http)', () => {
     expect(token).toMatch(/^[0-9a-f]{64}$/);
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect(after.env).toEqual({ FOO: 'bar', CLAUDE_OTEL_TOKEN: token });
-    // Two-space indentation and a backup of the original.
-    expect(readFileSync(userSettings(), 'utf8')).toMatch(/^\{\n {2}"model"/);
+    // Written back in the file's own layout (tabs here), so uninstall can give back the same bytes.
+    expect(readFileSync(userSettings(), 'utf8')).toMatch(/^\{\n\t"model"/);
     expect(result.backups).toEqual([`${userSettings()}.bak-20250102T030405Z`]);
     expect(readFileSync(result.backups[0] as string, 'utf8')).toBe(JSON.stringify(EXISTING, null, '\t'));
   });
@@ -318,7 +323,7 @@ describe('runInstallCommand / runUninstallCommand', () => {
     expect(runInstallCommand(['--dry-run', '--hook-script', hookScript], cmdIo)).toBe(0);
     const text = out.join('');
     expect(text).toContain(`--- ${userSettings()}`);
-    expect(text).toMatch(/^\+ {4}"SessionStart": \[/m);
+    expect(text).toMatch(/^\+\t\t"SessionStart": \[/m);
     expect(text).toContain('"CLAUDE_OTEL_TOKEN": "<token from');
     expect(text).toContain('Dry run: nothing was changed.');
     expect(readFileSync(userSettings(), 'utf8')).toBe(before);
@@ -386,5 +391,45 @@ describe('unifiedDiff', () => {
     const d = unifiedDiff('a\nb\nc\nd\n', 'a\nb\nX\nd\ne\n', 'old', 'new', 1);
     expect(d).toBe('--- old\n+++ new\n@@ -2,3 +2,4 @@\n b\n-c\n+X\n d\n+e\n');
     expect(unifiedDiff('same\n', 'same\n', 'a', 'b')).toBe('');
+  });
+});
+
+describe('the settings file keeps its layout', () => {
+  for (const [layout, text] of [
+    ['4 spaces, no final newline', JSON.stringify(EXISTING, null, 4)],
+    ['tabs, final newline', `${JSON.stringify(EXISTING, null, '\t')}\n`],
+  ] as const) {
+    it(`install then uninstall gives back the file byte for byte (${layout})`, () => {
+      mkdirSync(join(home, '.claude'), { recursive: true });
+      writeFileSync(userSettings(), text);
+      install();
+      const installed = readFileSync(userSettings(), 'utf8');
+      expect(installed).not.toBe(text);
+      expect(installed.startsWith(text.slice(0, 3))).toBe(true);
+      uninstall();
+      expect(readFileSync(userSettings(), 'utf8')).toBe(text);
+    });
+  }
+});
+
+describe('project scope: the shared file names no path of this machine', () => {
+  it('runs $CLAUDE_OTEL_HOOK or claude-otel-hook from PATH; the path goes to settings.local.json; uninstall removes both', () => {
+    install({ scope: 'project', transport: 'durable' });
+    const shared = readFileSync(join(project, '.claude', 'settings.json'), 'utf8');
+    expect(shared).not.toContain(root);
+    expect(readJson(join(project, '.claude', 'settings.json')).hooks).toEqual(hookEntries('durable', { hookCommand: PORTABLE_HOOK_COMMAND }));
+    expect(readJson(join(project, '.claude', 'settings.local.json'))).toEqual({ env: { CLAUDE_OTEL_HOOK: hookScript } });
+    expect(isOurHook({ type: 'command', command: PORTABLE_HOOK_COMMAND })).toBe(true);
+    uninstall('project');
+    expect(readJson(join(project, '.claude', 'settings.json'))).toEqual({});
+    expect(readJson(join(project, '.claude', 'settings.local.json'))).toEqual({});
+  });
+
+  it('defaults to the durable transport (teammates have no token of this agent)', () => {
+    const out: string[] = [];
+    expect(runInstallCommand(['--scope', 'project', '--project-dir', project, '--hook-script', hookScript], { stdout: (t) => out.push(t), stderr: (t) => out.push(t), env: { CLAUDE_OTEL_HOME: join(root, 'state') }, homedir: () => home, portHolder: () => undefined })).toBe(0);
+    const hooks = readJson(join(project, '.claude', 'settings.json')).hooks as Record<string, Array<{ hooks: Array<{ type: string }> }>>;
+    expect(Object.values(hooks).flat().flatMap((g) => g.hooks.map((h) => h.type))).toEqual(HOOK_EVENTS.map(() => 'command'));
+    expect(existsSync(join(root, 'state', 'token'))).toBe(false);
   });
 });

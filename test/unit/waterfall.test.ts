@@ -182,16 +182,16 @@ describe('renderSessionsTable', () => {
   it('aligns columns and shortens ids to unique prefixes', () => {
     const text = renderSessionsTable(
       [
-        { sessionId: '5f1e0c2a-7b7d-4c1e-9a53-2b8f5d7e9c10', fileKey: 'x', traceId: 't', start: '2025-06-01T09:14:03.120Z', durationMs: 312_400, turns: 2, tools: 12, errors: 3, spans: 16, open: false, cwd: '/home/dev/projects/claude-otel-bridge' },
+        { sessionId: '5f1e0c2a-7b7d-4c1e-9a53-2b8f5d7e9c10', fileKey: 'x', traceId: 't', start: '2025-06-01T09:14:03.120Z', durationMs: 312_400, turns: 2, tools: 12, errors: 3, spans: 16, open: false, cwd: '/home/dev/projects/claude-otel-bridge', modelCalls: 9, costUsd: 0.1234 },
         { sessionId: '5f1e0c2a-8888-4c1e-9a53-2b8f5d7e9c10', fileKey: 'y', traceId: 't', start: '2025-05-31T18:02:00.000Z', durationMs: 45_000, turns: 1, tools: 0, errors: 0, spans: 1, open: true },
       ],
-      { width: 80 },
+      { width: 88 },
     );
     expect(text).toBe(
       [
-        'SESSION     STARTED       DURATION  TURNS  TOOLS  ERRORS  STATE  PROJECT',
-        '5f1e0c2a-7  06-01 09:14Z     5m12s      2     12       3  ended  claude-otel-br…',
-        '5f1e0c2a-8  05-31 18:02Z     45.0s      1      0       0  open',
+        'SESSION     STARTED       DURATION  TURNS  TOOLS  ERRORS    COST  STATE  PROJECT',
+        '5f1e0c2a-7  06-01 09:14Z     5m12s      2     12       3  $0.123  ended  claude-otel-br…',
+        '5f1e0c2a-8  05-31 18:02Z     45.0s      1      0       0       -  open',
         '',
       ].join('\n'),
     );

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../shared/package-root.js';
 import type pg from 'pg';
 
-/** migrations/ at the repository root: three levels up from src/sink/postgres or dist/sink/postgres. */
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+/** migrations/ at the package root (the repository's, or the bundled plugin's copy). */
+export const DEFAULT_MIGRATIONS_DIR = `${packagePath('migrations')}/`;
 
 export interface Migration {
   version: number;

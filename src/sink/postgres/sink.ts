@@ -24,7 +24,9 @@ export interface PostgresSinkOptions {
 const SPAN_COLUMNS = `trace_id text, span_id text, parent_span_id text, session_id text, name text, kind text,
   otel_kind smallint, start_time timestamptz, end_time timestamptz, duration_ms double precision, status text,
   status_message text, error_type text, tool_name text, operation text, agent_type text, prompt_id text,
-  performance_category text, scope text, attributes jsonb, resource jsonb, events jsonb`;
+  performance_category text, scope text, attributes jsonb, resource jsonb, events jsonb, request_model text,
+  response_model text, input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,
+  cache_creation_tokens bigint, cost_usd numeric, model_calls integer`;
 const SPAN_NAMES = SPAN_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
 const INSERT_SPANS = `INSERT INTO spans (${SPAN_NAMES})
   SELECT ${SPAN_NAMES} FROM json_to_recordset($1::json) AS r(${SPAN_COLUMNS})
@@ -38,8 +40,15 @@ const INSERT_LOGS = `INSERT INTO log_records (${LOG_NAMES})
   SELECT ${LOG_NAMES} FROM json_to_recordset($1::json) AS r(${LOG_COLUMNS})
   ON CONFLICT DO NOTHING`;
 
+/** The usage columns by name; a null one is left out of the row (json_to_recordset reads it as NULL). */
+const USAGE_COLUMNS = [
+  ['request_model', 'requestModel'], ['response_model', 'responseModel'], ['input_tokens', 'inputTokens'],
+  ['output_tokens', 'outputTokens'], ['cache_read_tokens', 'cacheReadTokens'], ['cache_creation_tokens', 'cacheCreationTokens'],
+  ['cost_usd', 'costUsd'], ['model_calls', 'modelCalls'],
+] as const;
+
 export function spanRow(s: SpanRecord): Record<string, unknown> {
-  return {
+  const row: Record<string, unknown> = {
     trace_id: s.traceId, span_id: s.spanId, parent_span_id: s.parentSpanId, session_id: s.sessionId,
     name: s.name, kind: s.kind, otel_kind: s.otelKind, start_time: s.startTime, end_time: s.endTime,
     duration_ms: s.durationMs, status: s.status, status_message: s.statusMessage, error_type: s.errorType,
@@ -47,6 +56,8 @@ export function spanRow(s: SpanRecord): Record<string, unknown> {
     performance_category: s.performanceCategory, scope: s.scope, attributes: s.attributes,
     resource: s.resource, events: s.events,
   };
+  for (const [column, field] of USAGE_COLUMNS) if (s.usage[field] !== null) row[column] = s.usage[field];
+  return row;
 }
 
 function logRow(l: LogRecordRow): Record<string, unknown> {

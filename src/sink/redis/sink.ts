@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { ErrorReply, createClient } from 'redis';
+import { createClient } from 'redis';
 import type { RedisConfig } from '../config.js';
 import type { Batch, Destination, Logger } from '../destination.js';
 import { DestinationError } from '../failures.js';
 import type { SinkMetrics } from '../metrics.js';
-import type { LogRecordRow, SpanRecord } from '../records.js';
+import { recordArgs } from './entries.js';
 import { REDIS_KEY_PREFIX, batchMarkerKey, globalLogsKey, globalSpansKey, sessionKey } from './keys.js';
+import { SCRIPT_CHUNK_RECORDS, WRITE_SCRIPT, isNoScript, isScriptDenied } from './script.js';
+
+export { logFields, spanFields } from './entries.js';
+export { SCRIPT_CHUNK_RECORDS, WRITE_SCRIPT } from './script.js';
 
 export interface RedisSinkOptions {
   log: Logger;
@@ -35,108 +39,6 @@ export function sessionStreams(batch: Batch, max: number): { allowed: Set<string
 /** How long a batch marker suppresses a replay of the same batch (collector retries). */
 const MARKER_TTL_SECONDS = 3_600;
 const MARKER_TTL = String(MARKER_TTL_SECONDS);
-
-type Fields = Record<string, string>;
-
-/**
- * Records per script call. A call is atomic, so Redis serves nobody else while it runs: 250 records
- * (500 XADDs) keep that at ~3 ms (docs/benchmarks-sinks.md); larger batches take several calls.
- */
-export const SCRIPT_CHUNK_RECORDS = 250;
-
-/**
- * One chunk of a batch, the same commands the pipeline path sends, in the same order.
- * KEYS: 1 batch marker, 2 spans stream, 3 logs stream, 4.. the chunk's session streams.
- * ARGV: 1 global MAXLEN, 2 session MAXLEN, 3 session TTL, 4 marker TTL ('' = do not set the marker),
- * then per record: its global stream (a KEYS index: 2 or 3), its session stream (a KEYS index, 0 =
- * none), n, and its n field/value arguments, used for both entries.
- * Returns 0 without writing anything if the marker exists (replay of a batch already written).
- */
-export const WRITE_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local gmax, smax = ARGV[1], ARGV[2]
-local i, last = 5, #ARGV
-while i <= last do
-  local g, s, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  local a, b = i + 3, i + 2 + n
-  redis.call('XADD', KEYS[g], 'MAXLEN', '~', gmax, '*', unpack(ARGV, a, b))
-  if s > 0 then redis.call('XADD', KEYS[s], 'MAXLEN', '~', smax, '*', unpack(ARGV, a, b)) end
-  i = b + 1
-end
-for k = 4, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[4]) end
-return 1`;
-
-/** EVAL/EVALSHA/SCRIPT LOAD refused by an ACL or a renamed/disabled command: scripts are not an option. */
-const isScriptDenied = (err: unknown) =>
-  err instanceof ErrorReply && /^NOPERM|unknown command|unknown subcommand/i.test(err.message);
-const isNoScript = (err: unknown) => err instanceof ErrorReply && err.message.startsWith('NOSCRIPT');
-
-/**
- * Field/value pairs of a stream entry, appended to `out` (a command's argument array). Everything
- * is a string: node-redis then encodes a whole command as one string chunk, where a Buffer argument
- * would split it into three socket writes (the cost that dominated the sink's profile).
- */
-function pushField(out: string[], key: string, v: string | number | null): void {
-  if (v !== null && v !== '') out.push(key, typeof v === 'string' ? v : String(v));
-}
-
-function spanFieldArgs(out: string[], s: SpanRecord): void {
-  out.push('type', 'span', 'trace_id', s.traceId, 'span_id', s.spanId, 'name', s.name, 'status', s.status);
-  pushField(out, 'parent_span_id', s.parentSpanId);
-  pushField(out, 'session_id', s.sessionId);
-  pushField(out, 'kind', s.kind);
-  pushField(out, 'tool_name', s.toolName);
-  pushField(out, 'error_type', s.errorType);
-  pushField(out, 'performance_category', s.performanceCategory);
-  pushField(out, 'duration_ms', s.durationMs);
-  // Compact: what the flat fields do not already say.
-  const rest: Record<string, unknown> = { attributes: s.attributes, resource: s.resource };
-  if (s.events.length) rest.events = s.events;
-  if (s.endTime) rest.end_time = s.endTime;
-  if (s.statusMessage) rest.status_message = s.statusMessage;
-  out.push('start_time', s.startTime, 'json', JSON.stringify(rest));
-}
-
-function logFieldArgs(out: string[], l: LogRecordRow): void {
-  out.push('type', 'log', 'record_id', l.recordId, 'time', l.time);
-  pushField(out, 'trace_id', l.traceId);
-  pushField(out, 'span_id', l.spanId);
-  pushField(out, 'session_id', l.sessionId);
-  pushField(out, 'event_name', l.eventName);
-  pushField(out, 'severity_text', l.severityText);
-  out.push('json', JSON.stringify({ body: l.body, attributes: l.attributes, resource: l.resource }));
-}
-
-const pairs = (flat: string[]): Fields => {
-  const f: Fields = {};
-  for (let i = 0; i < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
-  return f;
-};
-
-/** Flat fields for filtering plus one compact JSON field with the whole record (entry order). */
-export function spanFields(s: SpanRecord): Fields {
-  const out: string[] = [];
-  spanFieldArgs(out, s);
-  return pairs(out);
-}
-
-export function logFields(l: LogRecordRow): Fields {
-  const out: string[] = [];
-  logFieldArgs(out, l);
-  return pairs(out);
-}
-
-/** Appends record i's fields (the batch's spans, then its logs) to out; returns its session id. */
-function recordArgs(batch: Batch, i: number, out: string[]): string | null | undefined {
-  if (i < batch.spans.length) {
-    const s = batch.spans[i]!;
-    spanFieldArgs(out, s);
-    return s.sessionId;
-  }
-  const l = batch.logs[i - batch.spans.length]!;
-  logFieldArgs(out, l);
-  return l.sessionId;
-}
 
 function batchHash(batch: Batch): string {
   const h = createHash('sha256');

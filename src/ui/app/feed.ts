@@ -1,12 +1,13 @@
 /**
  * The page's data: the session list and spans fetched from the API, then kept current by one
- * EventSource on /api/live (store cursors as event ids, so the browser's own reconnect sends
- * Last-Event-ID and the server resumes from there). Spans are deduplicated by (traceId, spanId),
+ * EventSource on /api/live (feed positions as event ids: store cursors for the local source, Redis
+ * stream entry ids for the team source; the browser's own reconnect sends Last-Event-ID and the
+ * server resumes from there). Spans are deduplicated by (traceId, spanId),
  * the last line winning, as the store's format asks. A tiny observable: views subscribe and re-render.
  */
 import type { StoredSpan } from '../../store/stored-span.js';
 import type { LiveSession, LiveSpan, LiveState } from '../agent-live.js';
-import type { SessionRow } from '../server.js';
+import type { SessionRow } from '../source.js';
 
 export interface TailEvent {
   seq: number;
@@ -30,6 +31,8 @@ export interface FeedState {
   tail: TailEvent[];
   connected: boolean;
   jaegerUrl: string | null;
+  /** Which data the server reads: 'local' (store + agent) or 'team' (PostgreSQL + Redis). */
+  source: 'local' | 'team';
   /** Bumped on every change, so views can memoize on it. */
   version: number;
 }
@@ -37,15 +40,19 @@ export interface FeedState {
 /** What the feed saw, raw, for the browser tests (window.__uiFeed). */
 export interface FeedLog {
   spanEvents: string[];
-  hellos: Array<{ resumed: boolean }>;
+  /** Team source: the Redis stream entry ids received, in order. */
+  entryIds: string[];
+  /** The position the feed was first opened with (`?since=`). */
+  since: string;
+  hellos: Array<{ resumed: boolean; lost?: boolean }>;
 }
 
 const TAIL_MAX = 500;
 const spanKey = (s: StoredSpan) => `${s.traceId}/${s.spanId}`;
 
 export function createFeed() {
-  const state: FeedState = { rows: [], live: { agent: { running: false }, sessions: [] }, spans: new Map(), closing: new Map(), tail: [], connected: false, jaegerUrl: null, version: 0 };
-  const log: FeedLog = { spanEvents: [], hellos: [] };
+  const state: FeedState = { rows: [], live: { agent: { running: false }, sessions: [] }, spans: new Map(), closing: new Map(), tail: [], connected: false, jaegerUrl: null, source: 'local', version: 0 };
+  const log: FeedLog = { spanEvents: [], entryIds: [], since: '', hellos: [] };
   const listeners = new Set<() => void>();
   let seq = 0;
   const changed = () => {
@@ -62,6 +69,10 @@ export function createFeed() {
     return m;
   };
   const markRunning = () => {
+    if (state.source === 'team') {
+      state.rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
+      return; // running comes with each row (no agent to ask)
+    }
     const running = new Map(state.live.sessions.map((s) => [s.sessionId, s]));
     for (const r of state.rows) {
       r.running = running.has(r.sessionId);
@@ -75,7 +86,15 @@ export function createFeed() {
     state.rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
   };
 
+  async function reloadList() {
+    const list = (await (await fetch('/api/sessions')).json()) as { sessions: SessionRow[] };
+    state.rows = list.sessions;
+    markRunning();
+    changed();
+  }
+
   function connect(since: string) {
+    log.since = since;
     const es = new EventSource(`/api/live?since=${encodeURIComponent(since)}`);
     es.addEventListener('open', () => {
       state.connected = true;
@@ -86,13 +105,15 @@ export function createFeed() {
       changed();
     });
     es.addEventListener('hello', (e) => {
-      const data = JSON.parse((e as MessageEvent<string>).data) as { resumed: boolean };
-      log.hellos.push({ resumed: data.resumed });
-      pushTail({ kind: 'hello', text: data.resumed ? 'reconnected: resuming from the last event seen' : 'connected' });
+      const data = JSON.parse((e as MessageEvent<string>).data) as { resumed: boolean; lost?: boolean };
+      log.hellos.push(data.lost === undefined ? { resumed: data.resumed } : { resumed: data.resumed, lost: data.lost });
+      pushTail({ kind: 'hello', text: data.lost ? 'reconnected: the stream was trimmed past the last event seen; reloading the list' : data.resumed ? 'reconnected: resuming from the last event seen' : 'connected' });
+      if (data.lost) void reloadList();
       changed();
     });
     es.addEventListener('spans', (e) => {
-      const data = JSON.parse((e as MessageEvent<string>).data) as { sessionId?: string; summary: SessionRow | null; spans: StoredSpan[] };
+      const data = JSON.parse((e as MessageEvent<string>).data) as { sessionId?: string; summary: SessionRow | null; spans: StoredSpan[]; entryIds?: string[] };
+      if (data.entryIds) log.entryIds.push(...data.entryIds);
       const sessionId = data.summary?.sessionId ?? data.sessionId;
       if (!sessionId) return;
       const m = spansOf(sessionId);
@@ -105,7 +126,7 @@ export function createFeed() {
       }
       if (data.summary) {
         const i = state.rows.findIndex((r) => r.sessionId === sessionId);
-        const row: SessionRow = { ...data.summary, running: false, openSpans: 0 };
+        const row: SessionRow = { ...data.summary, running: data.summary.running ?? false, openSpans: data.summary.openSpans ?? 0 };
         if (i >= 0) state.rows[i] = row;
         else state.rows.push(row);
         markRunning();
@@ -141,8 +162,9 @@ export function createFeed() {
       return () => listeners.delete(listener);
     },
     async start() {
-      const config = (await (await fetch('/api/config')).json()) as { jaegerUrl: string | null };
+      const config = (await (await fetch('/api/config')).json()) as { jaegerUrl: string | null; source?: 'local' | 'team' };
       state.jaegerUrl = config.jaegerUrl;
+      state.source = config.source ?? 'local';
       const list = (await (await fetch('/api/sessions')).json()) as { sessions: SessionRow[]; cursor: string };
       state.rows = list.sessions;
       changed();

@@ -35,7 +35,7 @@ function App({ feed }: { feed: Feed }) {
           <a href="#/tail" aria-current={page === 'tail' ? 'page' : undefined}>Live tail</a>
         </nav>
         <span class={`conn ${feed.state.connected ? 'up' : 'down'}`} data-testid="connection">
-          {feed.state.connected ? 'live' : 'reconnecting…'} · agent {feed.state.live.agent.running ? 'running' : 'not running'}
+          {feed.state.connected ? 'live' : 'reconnecting…'} · {feed.state.source === 'team' ? 'team: PostgreSQL + Redis' : `agent ${feed.state.live.agent.running ? 'running' : 'not running'}`}
         </span>
       </header>
       <main>

@@ -4,7 +4,7 @@
  * and events; a link to the trace in Jaeger when a Jaeger URL is configured.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { SessionRow } from '../server.js';
+import type { SessionRow } from '../source.js';
 import type { Feed } from './feed.js';
 import { formatDuration, formatStart, projectName } from './format.js';
 import { useTicker } from './hooks.js';
@@ -30,7 +30,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
   const waterfall = useMemo(() => buildWaterfall([...(stored?.values() ?? [])], feed.unstoredOf(sessionId), traceId, now), [feed.state.version, now, sessionId, traceId]);
   const current = feed.state.rows.find((r) => r.sessionId === sessionId) ?? row ?? undefined;
 
-  if (row === null && !live) return <section class="page"><p class="empty">No session '{id}' in the store.</p></section>;
+  if (row === null && !live && !stored?.size) return <section class="page"><p class="empty">No session '{id}' in the {feed.state.source === 'team' ? "team's PostgreSQL" : 'store'}.</p></section>;
   const sel = waterfall.rows[Math.min(selected, waterfall.rows.length - 1)];
   const total = Math.max(waterfall.totalMs, 1);
   return (
@@ -38,7 +38,7 @@ export function SessionPage({ feed, id }: { feed: Feed; id: string }) {
       <div class="summary">
         <h1 class="mono">{sessionId}</h1>
         <p>
-          {running ? <span class="state running">running</span> : <span class="state ended">{current?.open ? 'open' : 'ended'}</span>} · {projectName(current?.cwd)} · {formatStart(current?.start)} · {formatDuration(waterfall.totalMs)} · {current?.turns ?? 0} turns · {current?.tools ?? 0} tools · <span class={(current?.errors ?? 0) > 0 ? 'bad' : ''}>{current?.errors ?? 0} errors</span>
+          {running || (feed.state.source === 'team' && current?.running) ? <span class="state running">running</span> : <span class="state ended">{current?.open ? 'open' : 'ended'}</span>} · {projectName(current?.cwd)} · {formatStart(current?.start)} · {formatDuration(waterfall.totalMs)} · {current?.turns ?? 0} turns · {current?.tools ?? 0} tools · <span class={(current?.errors ?? 0) > 0 ? 'bad' : ''}>{current?.errors ?? 0} errors</span>
           {feed.state.jaegerUrl && traceId ? <> · <a href={`${feed.state.jaegerUrl.replace(/\/$/, '')}/trace/${traceId}`} target="_blank" rel="noreferrer" data-testid="jaeger">open in Jaeger</a></> : null}
         </p>
         <p class="legend">✓ ok · <span class="bad">✗ error</span> · <span class="denied">⊘ denied</span> · ■ interrupted · <span class="gap">… gap (an event the bridge did not get)</span> · <span class="running">◷ running</span> · ↑/↓ select, Enter details, Esc close</p>

@@ -35,7 +35,7 @@ export function SessionsPage({ feed }: { feed: Feed }) {
         <span>session</span><span>state</span><span>project</span><span>started</span><span class="num">duration</span><span class="num">turns</span><span class="num">tools</span><span class="num">errors</span>
       </div>
       {shown.length === 0 ? (
-        <p class="empty">{rows.length === 0 ? 'No sessions in the local store yet: run Claude Code with the bridge installed.' : 'No session matches.'}</p>
+        <p class="empty">{rows.length === 0 ? (feed.state.source === 'team' ? "No sessions in the team's PostgreSQL yet: point the collector at the sink." : 'No sessions in the local store yet: run Claude Code with the bridge installed.') : 'No session matches.'}</p>
       ) : (
         <VirtualList
           count={shown.length}

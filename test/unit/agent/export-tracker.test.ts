@@ -1,9 +1,10 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
+import { estimateSpanBytes } from '../../../src/agent/export-buffer.js';
 import { createTrackingExporter } from '../../../src/agent/export-tracker.js';
 
-const span = (spanId: string) => ({ spanContext: () => ({ spanId, traceId: 't', traceFlags: 1 }) }) as unknown as ReadableSpan;
+const span = (spanId: string) => ({ name: 'tool', attributes: {}, events: [], spanContext: () => ({ spanId, traceId: 't', traceFlags: 1 }) }) as unknown as ReadableSpan;
 
 /** An exporter whose answers the test releases one by one, in any order. */
 function heldExporter() {
@@ -25,42 +26,45 @@ const hooks = () => {
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('createTrackingExporter', () => {
-  it('moves the watermark only past seqs whose spans have all settled, whatever order batches settle in', async () => {
+  it('moves the watermark only past seqs whose spans have all settled, oldest batch first', async () => {
     const { inner, calls } = heldExporter();
-    const tracker = createTrackingExporter(inner, hooks().hooks, { initialWatermark: 10 });
+    const tracker = createTrackingExporter(inner, hooks().hooks, { initialWatermark: 10, batchSize: 2 });
     tracker.track('a', 11);
     tracker.track('b', 12);
     tracker.track('c', 12);
     tracker.track('d', 13);
-    tracker.export([span('d')], () => {});
-    tracker.export([span('b')], () => {});
-    tracker.export([span('a'), span('c')], () => {});
+    tracker.export([span('a'), span('b'), span('c'), span('d')], () => {});
+    expect(calls).toHaveLength(1); // one request at a time
+    expect(calls[0]!.spans.map((s) => s.spanContext().spanId)).toEqual(['a', 'b']);
     expect(tracker.watermark()).toBe(10);
-    calls[0]!.done({ code: ExportResultCode.SUCCESS }); // 13 first
+    calls[0]!.done({ code: ExportResultCode.SUCCESS }); // 11 and half of 12
     await tick();
-    expect(tracker.watermark()).toBe(10);
-    calls[1]!.done({ code: ExportResultCode.SUCCESS }); // half of 12
+    expect(tracker.watermark()).toBe(11);
     await tick();
-    expect(tracker.watermark()).toBe(10);
-    calls[2]!.done({ code: ExportResultCode.SUCCESS }); // 11 and the rest of 12
+    calls[1]!.done({ code: ExportResultCode.SUCCESS });
     await tick();
     expect(tracker.watermark()).toBe(13);
     expect(tracker.pending()).toBe(0);
   });
 
-  it('holds the watermark below a failed batch and counts what exceeds the retry bound as dropped', async () => {
+  it('holds the watermark below a failed batch; dropping the oldest past the bound settles them and counts them', async () => {
     const { inner, calls } = heldExporter();
     const { seen, hooks: h } = hooks();
-    const tracker = createTrackingExporter(inner, h, { initialWatermark: 0, maxRetrySpans: 2, baseBackoffMs: 60_000 });
+    const size = estimateSpanBytes(span('a'));
+    const tracker = createTrackingExporter(inner, h, { initialWatermark: 0, maxBufferBytes: 2 * size, baseBackoffMs: 60_000 });
     for (const [id, seq] of [['a', 1], ['b', 2], ['c', 3]] as const) tracker.track(id, seq);
     let answered: ExportResult | undefined;
-    tracker.export([span('a'), span('b'), span('c')], (r) => (answered = r));
+    tracker.export([span('a'), span('b')], (r) => (answered = r));
+    expect(answered?.code).toBe(ExportResultCode.SUCCESS); // the SDK is told at once that it is ours now
     calls[0]!.done({ code: ExportResultCode.FAILED, error: new Error('503') });
     await tick();
-    expect(answered?.code).toBe(ExportResultCode.SUCCESS); // the SDK is told it is ours now
-    expect(seen).toEqual({ exported: 0, failed: 3, dropped: 1 });
+    expect(seen).toEqual({ exported: 0, failed: 2, dropped: 0 });
+    expect(tracker.watermark()).toBe(0);
+    tracker.export([span('c')], () => {}); // three spans, room for two: 'a' goes
+    expect(seen.dropped).toBe(1);
     expect(tracker.retryBacklog()).toBe(2);
-    expect(tracker.watermark()).toBe(0); // the dropped one is still in the journal: the watermark does not pass it
+    expect(tracker.buffer().dropped).toEqual({ buffer_full: 1, refused: 0 });
+    expect(tracker.watermark()).toBe(1); // 'a' is settled (dropped, counted): the journal need not keep it
   });
 
   it('retries what is queued when flushed at shutdown, then shuts the inner exporter down', async () => {

@@ -28,7 +28,7 @@ describe('createIngestor', () => {
     const real = createTraceBuilder();
     const builder = { ...real, apply: (ev: BridgeEvent) => ('toolUseId' in ev && ev.toolUseId === 'poison' ? (() => { throw new TypeError('handler is not a function'); })() : real.apply(ev)) };
     const spans: string[] = [];
-    const metrics = createAgentMetrics(new MeterProvider().getMeter('t'), { openSpans: () => 0, openSessions: () => 0, spoolBacklog: () => 0, exportPending: () => 0, journalBytes: () => 0, quarantineEntries: () => 0 });
+    const metrics = createAgentMetrics(new MeterProvider().getMeter('t'), { openSpans: () => 0, openSessions: () => 0, spoolBacklog: () => 0, exportPending: () => 0, journalBytes: () => 0, quarantineEntries: () => 0, exportBufferBytes: () => 0 });
     const ingestor = createIngestor({
       journal, builder: builder as typeof real, quarantine, metrics, log: () => {},
       sink: { emitSpan: (s) => spans.push(String(s.attributes['gen_ai.tool.call.id'] ?? s.name)), emitLog: () => {} },

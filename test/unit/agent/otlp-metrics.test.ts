@@ -16,9 +16,9 @@ afterEach(async () => {
 });
 
 const options = (extra: Partial<TelemetryOptions>): TelemetryOptions => ({
-  serviceName: 'claude-code', resourceAttributes: {}, otlpHeaders: {}, exportTimeoutMs: 2000, otlp: false,
+  serviceName: 'claude-code', resourceAttributes: {},
   localStore: new InMemorySpanExporter(), keepLocalCopy: false, flushDelayMs: 10, maxExportBatchSize: 10, maxQueueSize: 100,
-  initialWatermark: 0, hooks: { onExported() {}, onFailed() {}, onDropped() {} }, ...extra,
+  initialWatermark: 0, bufferMaxBytes: 1 << 20, retryMaxBackoffMs: 1000, hooks: { onExported() {}, onFailed() {}, onDropped() {} }, ...extra,
 });
 
 const call = (usage: ModelCall['usage'], model: string): ModelCall => ({
@@ -26,7 +26,7 @@ const call = (usage: ModelCall['usage'], model: string): ModelCall => ({
 });
 
 function record(meter: ReturnType<typeof startTelemetry>) {
-  const gauges = { openSpans: () => 1, openSessions: () => 1, spoolBacklog: () => 0, exportPending: () => 0, journalBytes: () => 0, quarantineEntries: () => 0 };
+  const gauges = { openSpans: () => 1, openSessions: () => 1, spoolBacklog: () => 0, exportPending: () => 0, journalBytes: () => 0, quarantineEntries: () => 0, exportBufferBytes: () => 0 };
   createAgentMetrics(meter.meter, gauges).countEvent('Stop', 'http');
   const m = createModelCallMetrics(meter.modelCallMeter, { reader: { lines: 0, bytes: 0, malformed: 0, oversized: 0 } as never, processor: { otherTypes: {}, apiErrors: 0 }, maxOpenSessionCost: () => 0.5 }, meter.meter);
   m.call(call({ input: 7, output: 13, cacheRead: 100, cacheCreation: 20 } as ModelCall['usage'], 'claude-opus-5-5'), 0.25, { agentType: 'main', project: 'demo' });
@@ -37,7 +37,9 @@ describe('OTLP metrics push', () => {
   it('pushes the model-call scope only, at shutdown at the latest, with bounded labels', async () => {
     const rx = await startOtlpReceiver();
     receivers.push(rx);
-    const t = startTelemetry(options({ otlpMetricsEndpoint: `${rx.url}/v1/metrics`, metricsExportIntervalMs: 60_000, metricsInstanceId: 'agent-a' }));
+    // Traces and logs to a port nobody listens on: only the metrics request is under test.
+    const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
+    const t = startTelemetry(options({ otlp: { traces: nowhere, logs: nowhere, metrics: { url: `${rx.url}/v1/metrics`, timeoutMillis: 2000 } }, metricsExportIntervalMs: 60_000, metricsInstanceId: 'agent-a' }));
     record(t);
     await t.shutdown();
     expect(rx.metrics.length).toBeGreaterThan(0);

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJournal } from '../../../src/agent/journal.js';
-import { closedAndExported, compactionTransform, createWatermark } from '../../../src/agent/watermark.js';
+import { closedAndExported, compactionTransform, createWatermark, JOURNAL_HEAD } from '../../../src/agent/watermark.js';
+import { normalizeEvent } from '../../../src/events/normalize.js';
+import { parseHookEvent } from '../../../src/events/schema.js';
+import { readdirSync, readFileSync as readText } from 'node:fs';
+
+const HOOKS_2_1_332 = join(import.meta.dirname, '../../fixtures/claude-code-2.1.332/hooks');
+const loadFixtureEvents = () => readdirSync(HOOKS_2_1_332).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readText(join(HOOKS_2_1_332, f), 'utf8')) as unknown);
 import type { BridgeEvent } from '../../../src/model/types.js';
 
 /** Journal lines as compaction reads them: any event shape (the union is too narrow for mixed fixtures). */
@@ -51,6 +57,36 @@ describe('journal compaction policy', () => {
   it('past the soft maximum drops the closed, exported successful tool pairs, keeping failures', () => {
     const kept = run(journalOf(events), { watermark: 9, open, aggressive: true });
     expect(kept.map((x) => x.seq)).toEqual([3, 4, 7, 8, 9, 10]);
+  });
+
+  it('decides on a line\'s head exactly as on the parsed line (a leading space defeats the head)', () => {
+    const mixed = [...events, e(11, 'PostToolUse', { sessionId: 'with\\"escape', toolUseId: 'x' }), e(12, 'Stop', { sessionId: 'ended' })];
+    const spaced = journalOf(mixed).map((l) => ` ${l}`);
+    expect(spaced.some((l) => JOURNAL_HEAD.test(l))).toBe(false);
+    for (let watermark = 0; watermark <= 12; watermark++) {
+      for (const aggressive of [false, true]) {
+        for (const failed of [undefined, new Set([3, 6, 11])]) {
+          const input = { watermark, open, aggressive, ...(failed ? { failed } : {}) };
+          expect(run(journalOf(mixed), input)).toEqual(run(spaced, input));
+        }
+      }
+    }
+  });
+
+  it('reads the head of the lines the agent writes (normalized events start with seq, timeMs, name, known, sessionId)', () => {
+    const receipt = { seq: 7, timeMs: 1764590000123.25, via: 'http' as const };
+    const options = { capture: { prompts: false, toolInputs: false, toolOutputs: false }, captureValue: String };
+    let seen = 0;
+    for (const raw of loadFixtureEvents()) {
+      const parsed = parseHookEvent(raw);
+      if (!parsed.ok) continue;
+      const line = JSON.stringify(normalizeEvent(parsed, receipt, options));
+      const head = JOURNAL_HEAD.exec(line);
+      expect(head, line.slice(0, 120)).not.toBeNull();
+      expect([Number(head![1]), head![2], head![3]]).toEqual([7, parsed.event.hook_event_name, parsed.event.session_id]);
+      seen++;
+    }
+    expect(seen).toBeGreaterThan(20);
   });
 
   it('drops lines that failed at replay', () => {

@@ -1,0 +1,2 @@
+import { createRequire as __claudeOtelRequire } from 'node:module'; const require = __claudeOtelRequire(import.meta.url);
+import"./chunk-UY2C3U2T.js";function t(){return{stdout:s=>process.stdout.write(s),stderr:s=>process.stderr.write(s),env:process.env,stdoutIsTTY:process.stdout.isTTY===!0,stderrIsTTY:process.stderr.isTTY===!0,...process.stdout.columns?{columns:process.stdout.columns}:{}}}export{t as consoleIo};

@@ -1,0 +1,7 @@
+import { createRequire as __claudeOtelRequire } from 'node:module'; const require = __claudeOtelRequire(import.meta.url);
+import{b as a,c as p}from"./chunk-RPYWVA3J.js";import"./chunk-724HFJK6.js";import"./chunk-EQIQAOPQ.js";import"./chunk-UY2C3U2T.js";function d(n){let e=n.dropped.buffer_full+n.dropped.refused;return`  buffer    ${n.spans} spans, ${Math.round(n.bytes/1024)} of ${Math.round(n.maxBytes/1024)} KiB; dropped ${e} (${n.dropped.buffer_full} oldest past the bound, ${n.dropped.refused} refused)${n.lastError?`; last error: ${n.lastError}`:""}`}async function l(n,e){let{info:o,token:s}=a(e.env);if(!o||!s)return e.stderr(`agent: not running (no agent.json under CLAUDE_OTEL_HOME)
+`),1;let t;try{t=await p(o.url,"/v1/status",s)}catch(r){return e.stderr(`agent: not reachable at ${o.url} (${r.message})
+`),1}if(n.includes("--json"))return e.stdout(`${JSON.stringify(t,null,2)}
+`),0;let u=e.now?.()??Date.now();return e.stdout([`agent       pid ${t.pid}, version ${t.version}, ${o.url}`,`export      ${t.otlp??"local store only"}; pending ${t.exportPending}, retrying ${t.retryBacklog}`,...t.exportBuffer?[d(t.exportBuffer)]:[],`spool       ${t.spoolBacklog} waiting`,`open spans  ${t.openSpans}; gaps marked ${t.gaps}`,`sessions    ${t.sessions.length} open`,...t.sessions.map(r=>`  ${r.sessionId}  turns ${r.openTurns}  tools ${r.openTools}  agents ${r.openAgents}  last event ${Math.round((u-r.lastEventMs)/1e3)}s ago`)].join(`
+`)+`
+`),0}export{l as runStatusCommand};

@@ -1,0 +1,53 @@
+/**
+ * The one small interface the web view's server (src/ui/server.ts) serves from, whatever holds
+ * the data: the local store and the agent (local-source.ts), or the sink's PostgreSQL history and
+ * Redis Streams live feed (team-source.ts). The page does not know which: the routes, the event
+ * names and the resume rule (an event's id is where the feed stands after it) are the same.
+ */
+import type { SessionSummary } from '../store/session-summary.js';
+import type { StoredSpan } from '../store/stored-span.js';
+import type { LiveSession, LiveState } from './agent-live.js';
+
+export interface SessionRow extends Partial<SessionSummary> {
+  sessionId: string;
+  /** The agent has it open right now (team: no root span yet and recent activity). */
+  running: boolean;
+  openSpans: number;
+}
+
+export interface SessionList {
+  sessions: SessionRow[];
+  agent: LiveState['agent'];
+  /** Where the live feed starts so nothing falls between this list and the feed. */
+  cursor: string;
+}
+
+export interface SessionDetail {
+  session: SessionRow;
+  spans: StoredSpan[];
+  live: LiveSession | null;
+  cursor: string;
+}
+
+/** Where the feed resumes: the browser's Last-Event-ID wins over the page's `?since=`. */
+export interface FeedStart {
+  lastEventId?: string | undefined;
+  since?: string | undefined;
+}
+
+/** One Server-Sent Event. `id` is the feed position after it (what Last-Event-ID sends back). */
+export type FeedWrite = (id: string, event: string, data: unknown) => void;
+
+export interface FeedHandle {
+  stop(): void;
+}
+
+export interface UiSource {
+  readonly name: 'local' | 'team';
+  listSessions(query: string): Promise<SessionList>;
+  /** By id or unique prefix; undefined: no such session. */
+  getSession(id: string): Promise<SessionDetail | undefined>;
+  /** Starts writing events (first `hello`); runs until stop(). */
+  openFeed(from: FeedStart, write: FeedWrite): Promise<FeedHandle>;
+  close(): Promise<void>;
+}
