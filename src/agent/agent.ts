@@ -100,7 +100,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   exporter.setHooks({ onExported: (n) => metrics.exported.add(n), onFailed: (n) => metrics.exportFailures.add(n), onDropped: (n, reason) => metrics.dropped.add(n, { reason }) });
   const redactor = createRedactor({ extraPatterns: config.redaction.extraPatterns });
   const modelCalls = createModelCalls({
-    home: paths.home, ...config.modelCalls, sink: telemetry, meter: telemetry.meter, watermark: () => tracker().watermark(), log, env: options.env ?? process.env,
+    home: paths.home, ...config.modelCalls, sink: telemetry, meter: telemetry.modelCallMeter, healthMeter: telemetry.meter, watermark: () => tracker().watermark(), log, env: options.env ?? process.env,
     ...(config.capture.modelMessages ? { capture: (v: unknown) => captureValue(v, { maxBytes: config.capture.maxValueBytes, redactor }) } : {}),
   });
   const ingestor = createIngestor({

@@ -3,6 +3,8 @@
  * its hooks, built from the effective config (endpoints are resolved once, in src/config). Start
  * does nothing the constructor has not done; shutdown flushes and closes the providers, once.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { otlpSignalUrl } from '../config/load.js';
 import { createLocalStoreExporter } from '../store/local-store.js';
@@ -23,16 +25,34 @@ export interface ExporterHooks {
 export interface Exporter extends Component {
   readonly telemetry: Telemetry;
   readonly tracesUrl: string | undefined;
+  readonly metricsUrl: string | undefined;
   failuresLastHour(): number;
   headers(): HeaderSourceStats;
   /** Counters are created on the telemetry's meter after it exists: wired here. */
   setHooks(hooks: ExporterHooks): void;
 }
 
+/**
+ * The OTLP metrics URL: only beside a traces endpoint (the same collector): the base endpoint's
+ * /v1/metrics, or a full traces URL ending in /v1/traces with /v1/metrics instead. Nothing guessed.
+ */
+export function metricsUrlFor(config: Config): string | undefined {
+  if (otlpSignalUrl(config, 'traces') === undefined) return undefined;
+  if (config.export.otlpEndpoint) return otlpSignalUrl(config, 'metrics');
+  const traces = config.export.otlpTracesEndpoint!;
+  return /\/v1\/traces\/?$/.test(traces) ? traces.replace(/\/v1\/traces\/?$/, '/v1/metrics') : undefined;
+}
+
+/** Stable across restarts of one agent (same machine, same home), distinct between agents; no name leaks. */
+export const agentInstanceId = (home: string): string =>
+  createHash('sha256').update(`${hostname()}\u0000${home}`).digest('hex').slice(0, 32);
+
 export function createExporter(config: Config, paths: HomePaths, initialWatermark: number, log: Log): Exporter {
   const e = config.export;
   const tracesUrl = otlpSignalUrl(config, 'traces');
   const logsUrl = otlpSignalUrl(config, 'logs');
+  const metricsUrl = metricsUrlFor(config);
+  const interval = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL);
   const failures = createFailureWindow();
   let hooks: ExporterHooks | undefined;
   const store = createLocalStoreExporter({ dir: paths.store, maxBytes: config.store.maxBytes, maxAgeHours: config.store.maxAgeHours });
@@ -43,7 +63,15 @@ export function createExporter(config: Config, paths: HomePaths, initialWatermar
   const telemetry = startTelemetry({
     serviceName: e.serviceName,
     resourceAttributes: e.resourceAttributes,
-    otlp: tracesUrl ? { traces: otlpExporterOptions(config, tracesUrl, headers, tls), logs: otlpExporterOptions(config, logsUrl, headers, tls) } : undefined,
+    otlp: tracesUrl
+      ? {
+          traces: otlpExporterOptions(config, tracesUrl, headers, tls),
+          logs: otlpExporterOptions(config, logsUrl, headers, tls),
+          metrics: metricsUrl ? otlpExporterOptions(config, metricsUrl, headers, tls) : undefined,
+        }
+      : undefined,
+    ...(Number.isInteger(interval) && interval >= 100 ? { metricsExportIntervalMs: interval } : {}),
+    metricsInstanceId: agentInstanceId(paths.home),
     bufferMaxBytes: e.bufferMaxBytes,
     retryMaxBackoffMs: e.retryMaxBackoffMs,
     localStore: store,
@@ -74,6 +102,7 @@ export function createExporter(config: Config, paths: HomePaths, initialWatermar
     name: 'exporter',
     telemetry,
     tracesUrl,
+    metricsUrl,
     failuresLastHour: failures.lastHour,
     headers: headers.stats,
     setHooks(h) {

@@ -123,7 +123,7 @@ export function createIngestor(options: IngestOptions) {
      * One event from http, a command hook or the spool. `source.file` names where a spooled input
      * is kept (the drainer moves it there) instead of copying it into the quarantine.
      */
-    ingest(body: string, receipt: { timeMs: number; via: BridgeEvent['via']; pid?: number | undefined }, source: { file?: string } = {}): IngestResult {
+    ingest(body: string, receipt: { timeMs: number; via: BridgeEvent['via']; pid?: number | undefined; traceparent?: string | undefined }, source: { file?: string } = {}): IngestResult {
       const started = performance.now();
       if (!journal.accepting()) {
         journal.flush(); // the disk may have room again
@@ -142,7 +142,7 @@ export function createIngestor(options: IngestOptions) {
         if (!parsed.ok) throw new Poison('invalid_event', parsed.reason);
         known = parsed.known;
         try {
-          event = normalizeEvent(parsed, { seq: seq + 1, timeMs: receipt.timeMs, via: receipt.via, pid: receipt.pid }, options.normalize);
+          event = normalizeEvent(parsed, { seq: seq + 1, timeMs: receipt.timeMs, via: receipt.via, pid: receipt.pid, traceparent: receipt.traceparent }, options.normalize);
         } catch (err) {
           throw new Poison('normalize_failed', message(err));
         }

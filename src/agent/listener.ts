@@ -45,7 +45,7 @@ export function createListener(options: ListenerOptions): Listener {
     maxBodyBytes: options.maxBodyBytes,
     onHook(body, meta) {
       options.before();
-      const result = options.ingest(body, { timeMs: performance.timeOrigin + performance.now(), via: meta.via, pid: meta.pid });
+      const result = options.ingest(body, { timeMs: performance.timeOrigin + performance.now(), via: meta.via, pid: meta.pid, traceparent: meta.traceparent });
       options.after();
       const unacknowledged = (err: unknown): never => {
         metrics.unacknowledged.add(1, { transport: meta.via });

@@ -1,6 +1,7 @@
 /**
  * The model-call metrics of the agent (GenAI client conventions plus cost), served with the
- * agent's other metrics. Labels are bounded: model, agent type, project (the session's cwd
+ * agent's other metrics on /metrics and pushed over OTLP to the collector when one is configured
+ * (their meter's scope only: telemetry.ts, otlp-metrics.ts). Labels are bounded: model, agent type, project (the session's cwd
  * basename), token type, error type; never a session, prompt or response id.
  */
 import type { Meter } from '@opentelemetry/api';
@@ -29,7 +30,11 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const short = (v: string) => (v.length > 100 ? v.slice(0, 100) : v);
 
-export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSources): ModelCallMetrics {
+/**
+ * `meter` carries what the agent pushes over OTLP (tokens, duration, cost, errors, open-session
+ * cost); `health` the transcript reader's own counters (claude_otel.*), served on /metrics only.
+ */
+export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSources, health: Meter = meter): ModelCallMetrics {
   const tokens = meter.createHistogram('gen_ai.client.token.usage', {
     description: 'Tokens per model call, by gen_ai.token.type (input includes cache reads and writes)',
     unit: '{token}',
@@ -46,17 +51,17 @@ export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSour
   const cost = meter.createCounter('claude_code.cost.usd', { description: 'Cost of the priced model calls, USD (shipped price table or modelCalls.prices)' });
   const unpriced = meter.createCounter('claude_code.model_calls.unpriced', { description: 'Model calls whose model has no price (their cost is not counted)' });
   const errors = meter.createCounter('claude_code.model_call.errors', { description: 'Model calls that ended in an API error (StopFailure), by error.type' });
-  const refused = meter.createCounter('claude_otel.transcripts_refused', { description: 'Transcript paths the agent refused to read, by reason' });
+  const refused = health.createCounter('claude_otel.transcripts_refused', { description: 'Transcript paths the agent refused to read, by reason' });
   meter.createObservableGauge('claude_code.open_session.max_cost_usd', { description: 'Highest cost of any open session, USD (for the session budget alert)' })
     .addCallback((r) => r.observe(sources.maxOpenSessionCost()));
-  meter.createObservableCounter('claude_otel.transcript_records_skipped', { description: 'Transcript lines not used: unknown record types, malformed or oversized lines' })
+  health.createObservableCounter('claude_otel.transcript_records_skipped', { description: 'Transcript lines not used: unknown record types, malformed or oversized lines' })
     .addCallback((r) => {
       const other = Object.values(sources.processor.otherTypes).reduce((a, b) => a + b, 0);
       r.observe(other, { reason: 'other_type' });
       r.observe(sources.reader.malformed, { reason: 'malformed' });
       r.observe(sources.reader.oversized, { reason: 'oversized' });
     });
-  meter.createObservableCounter('claude_otel.transcript_bytes', { description: 'Transcript bytes read' })
+  health.createObservableCounter('claude_otel.transcript_bytes', { description: 'Transcript bytes read' })
     .addCallback((r) => r.observe(sources.reader.bytes));
   return {
     call(call, costUsd, labels) {

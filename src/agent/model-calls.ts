@@ -35,7 +35,10 @@ export interface ModelCallsOptions {
   /** Present only when capture.modelMessages is on. */
   capture?: (value: unknown) => string;
   sink: { emitSpan(record: SpanRecord, seq: number): void };
+  /** Tokens, duration, cost (pushed over OTLP when an endpoint is configured). */
   meter: Meter;
+  /** The transcript reader's own counters (claude_otel.*; default: `meter`). */
+  healthMeter?: Meter;
   /** The export watermark: every span tracked with a seq at or below it was exported. */
   watermark: () => number;
   log: (message: string) => void;
@@ -95,7 +98,7 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
   const behind = new Map<string, { sessionId: string; agentId: string | undefined; seq: number }>();
   const ledger = createUsageLedger();
   const processor = createModelCallProcessor({ ledger, pricer: createPricer(options.prices), now, ...(options.capture ? { capture: options.capture } : {}) });
-  const metrics = createModelCallMetrics(options.meter, { reader: reader.counters, processor: processor.counters, maxOpenSessionCost: () => maxOpenCost() });
+  const metrics = createModelCallMetrics(options.meter, { reader: reader.counters, processor: processor.counters, maxOpenSessionCost: () => maxOpenCost() }, options.healthMeter);
   const sessions = new Map<string, SessionInfo>();
   const checked = new Set<string>();
   const refusedLogged = new Set<string>();

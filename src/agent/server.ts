@@ -19,7 +19,7 @@ export interface ServerHandlers {
   /** Extra loopback name or address we listen on (config agent.host), accepted in Host. */
   host?: string;
   /** Takes one event; the answer waits for the returned promise (the journal write). */
-  onHook(body: string, meta: { pid?: number | undefined; via: 'http' | 'command' }): Promise<void> | void;
+  onHook(body: string, meta: { pid?: number | undefined; via: 'http' | 'command'; traceparent?: string | undefined }): Promise<void> | void;
   onRejected(reason: string): void;
   /** A request refused before reading it: wrong/missing token or a foreign Host header. */
   onUnauthorized?(reason: 'token' | 'host', route: string): void;
@@ -121,9 +121,11 @@ export function createAgentServer(handlers: ServerHandlers): Server {
       }
       const pid = Number(req.headers['x-claude-pid']) || undefined;
       const via = req.headers['x-claude-otel-via'] === 'command' ? 'command' : 'http';
+      const tp = req.headers.traceparent; // the command hook's TRACEPARENT (validated at normalize)
+      const traceparent = typeof tp === 'string' ? tp : undefined;
       let journaled: Promise<void> | void = undefined;
       try {
-        journaled = handlers.onHook(Buffer.concat(chunks).toString('utf8'), { pid, via });
+        journaled = handlers.onHook(Buffer.concat(chunks).toString('utf8'), { pid, via, traceparent });
       } catch {
         handlers.onRejected('internal');
       }

@@ -103,7 +103,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
         dirty = true;
         continue;
       }
-      const result: IngestResult = options.ingest(item.body, { timeMs: item.timeMs, via: 'spool', pid: item.pid }, { file: `spool/rejected/${name}` });
+      const result: IngestResult = options.ingest(item.body, { timeMs: item.timeMs, via: 'spool', pid: item.pid, traceparent: item.traceparent }, { file: `spool/rejected/${name}` });
       if (result.ok) {
         unflushed.add(name);
         ingested++;

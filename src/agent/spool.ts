@@ -1,6 +1,7 @@
 /**
  * The spool: events written by command hooks as one file each, named
- * `<receipt µs since epoch>-<claude pid>-<hook pid>.json`, written to tmp/ and renamed into new/
+ * `<receipt µs since epoch>-<claude pid>-<hook pid>[-<traceparent>].json` (the traceparent: the
+ * hook's TRACEPARENT, when Claude Code set a well-formed one), written to tmp/ and renamed into new/
  * (hooks of older versions wrote straight into new/). This module is the file side only: list
  * new/ (never tmp/), read one entry safely, consume or reject it. The drain policy is in
  * spool-drainer.ts.
@@ -14,13 +15,13 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, read
 import { join } from 'node:path';
 
 export type SpoolRead =
-  | { kind: 'event'; body: string; timeMs: number; pid?: number | undefined; mtimeMs: number }
+  | { kind: 'event'; body: string; timeMs: number; pid?: number | undefined; traceparent?: string | undefined; mtimeMs: number }
   /** Young and visibly incomplete (does not end in `}`): a hook may still be writing it. */
   | { kind: 'incomplete'; mtimeMs: number }
   | { kind: 'gone' }
   | { kind: 'refused'; reason: 'symlink' | 'fifo' | 'directory' | 'not_regular' | 'too_large' | 'unreadable'; error: string };
 
-const NAME = /^(\d{13,19})-(\d+)-\d+\.json$/;
+const NAME = /^(\d{13,19})-(\d+)-\d+(?:-(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}))?\.json$/;
 
 export interface Spool {
   /** Spooled entries in receipt (= name) order. */
@@ -94,7 +95,7 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
         const match = NAME.exec(name);
         const micros = match ? Number(match[1]!.slice(0, 16)) : opened.mtimeMs * 1000;
         const pid = match ? Number(match[2]) : undefined;
-        return { kind: 'event', body: buf.toString('utf8', 0, got), timeMs: micros / 1000, pid: pid || undefined, mtimeMs: opened.mtimeMs };
+        return { kind: 'event', body: buf.toString('utf8', 0, got), timeMs: micros / 1000, pid: pid || undefined, traceparent: match?.[3], mtimeMs: opened.mtimeMs };
       } catch (err) {
         return { kind: 'refused', reason: 'unreadable', error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
       } finally {

@@ -1,7 +1,9 @@
 /**
  * The OTel SDK, owned by the agent alone: a tracer provider with our span processors (OTLP/HTTP
  * when an endpoint is configured, and always the embedded local store), a logger provider (OTLP
- * logs) and a meter provider read by the Prometheus exporter on the agent's own port. Providers are
+ * logs) and a meter provider read by the Prometheus exporter on the agent's own port and, when a
+ * metrics endpoint is configured, by a periodic OTLP/HTTP reader that pushes the model-call meter's
+ * metrics only (tokens, duration, cost: see otlp-metrics.ts) to the collector. Providers are
  * used directly, not registered globally, so that an agent can be started and stopped in-process.
  * The exporters' options come from the config (otlp-options.ts, where the standard OTEL_EXPORTER_OTLP_*
  * variables are read into it); the env resource detector reads OTEL_RESOURCE_ATTRIBUTES.
@@ -11,20 +13,27 @@ import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
 import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
+import { MODEL_CALL_SCOPE, onlyScope } from './otlp-metrics.js';
 import { PresetIdGenerator } from './preset-ids.js';
 
 export interface TelemetryOptions {
   serviceName: string;
   resourceAttributes: Record<string, string>;
-  /** OTLP/HTTP exporter options per signal (otlp-options.ts); absent: spans stay local only. */
-  otlp?: { traces: OTLPExporterNodeConfigBase; logs: OTLPExporterNodeConfigBase } | undefined;
+  /** OTLP/HTTP exporter options per signal (otlp-options.ts); absent: spans stay local only.
+   *  `metrics`: where the model-call metrics are pushed; absent: served on /metrics only. */
+  otlp?: { traces: OTLPExporterNodeConfigBase; logs: OTLPExporterNodeConfigBase; metrics?: OTLPExporterNodeConfigBase | undefined } | undefined;
+  metricsExportIntervalMs?: number;
+  /** service.instance.id of the metrics resource (unless OTEL_RESOURCE_ATTRIBUTES names one): keeps
+   *  two agents' cumulative series apart in the collector's Prometheus exporter. */
+  metricsInstanceId?: string;
   localStore: SpanExporter;
   /** Also keep spans in the local store when exporting OTLP (always, without OTLP). */
   keepLocalCopy: boolean;
@@ -46,6 +55,8 @@ export interface Telemetry {
   replaying<T>(fn: () => T): T;
   prometheus: PrometheusExporter;
   meter: Meter;
+  /** The meter of the model-call metrics: the only scope pushed over OTLP. */
+  modelCallMeter: Meter;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -95,7 +106,20 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     .merge(detectResources({ detectors: [envDetector] }));
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const readers: MetricReader[] = [prometheus];
+  if (options.otlp?.metrics) {
+    const interval = options.metricsExportIntervalMs ?? 30_000;
+    readers.push(new PeriodicExportingMetricReader({
+      exporter: onlyScope(new OTLPMetricExporter(options.otlp.metrics), MODEL_CALL_SCOPE),
+      exportIntervalMillis: interval,
+      exportTimeoutMillis: Math.min(options.otlp.metrics.timeoutMillis ?? interval, interval),
+    }));
+  }
+  const metricsResource = options.metricsInstanceId
+    ? resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName, 'service.instance.id': options.metricsInstanceId })
+      .merge(detectResources({ detectors: [envDetector] }))
+    : resource;
+  const meterProvider = new MeterProvider({ resource: metricsResource, readers });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');
 
@@ -104,13 +128,15 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     replaying: router.replaying,
     prometheus,
     meter: meterProvider.getMeter('claude-otel-bridge'),
+    modelCallMeter: meterProvider.getMeter(MODEL_CALL_SCOPE),
     emitSpan(record, seq) {
       tracker.track(record.spanId, seq);
       ids.preset(record.traceId, record.spanId);
       const parent = record.parentSpanId
         ? trace.setSpanContext(ROOT_CONTEXT, { traceId: record.traceId, spanId: record.parentSpanId, traceFlags: TraceFlags.SAMPLED })
         : ROOT_CONTEXT;
-      const span = tracer.startSpan(record.name, { kind: SpanKind.INTERNAL, startTime: hr(record.startMs), attributes: record.attributes as OtelAttributes }, parent);
+      const links = record.links?.map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: l.traceFlags, isRemote: true }, attributes: l.attributes as OtelAttributes }));
+      const span = tracer.startSpan(record.name, { kind: SpanKind.INTERNAL, startTime: hr(record.startMs), attributes: record.attributes as OtelAttributes, ...(links ? { links } : {}) }, parent);
       for (const event of record.events) span.addEvent(event.name, event.attributes as OtelAttributes, hr(event.timeMs));
       if (record.status.code === 'error') span.setStatus({ code: SpanStatusCode.ERROR, message: record.status.message ?? '' });
       span.end(hr(record.endMs));

@@ -9,6 +9,7 @@ import type {
 } from '../model/types.js';
 import { isDenial } from '../model/tool-close.js';
 import type { KnownHookEvent, ParseResult } from './schema.js';
+import { validTraceparent } from './traceparent.js';
 
 export interface CaptureOptions {
   prompts: boolean;
@@ -27,6 +28,8 @@ export interface Receipt {
   timeMs: number;
   via: BridgeEvent['via'];
   pid?: number | undefined;
+  /** TRACEPARENT as a command hook forwarded it: checked here, dropped when it is not W3C. */
+  traceparent?: string | undefined;
 }
 
 /** Fields that hold user or model content: never copied into details. */
@@ -99,6 +102,8 @@ export function normalizeEvent(parsed: Extract<ParseResult, { ok: true }>, recei
   const ev = { seq: receipt.seq, timeMs: receipt.timeMs, name: e.hook_event_name, known: parsed.known, sessionId: e.session_id } as BridgeEvent;
   if (receipt.via) ev.via = receipt.via;
   if (receipt.pid) ev.pid = receipt.pid;
+  const traceparent = validTraceparent(receipt.traceparent);
+  if (traceparent) ev.traceparent = traceparent;
   if (e.prompt_id) ev.promptId = e.prompt_id;
   if (e.agent_id) ev.agentId = e.agent_id;
   if (e.agent_type !== undefined) ev.agentType = e.agent_type;

@@ -27,7 +27,12 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function post(url: URL, token: string, body: Buffer, pid: string | undefined): Promise<boolean> {
+/** TRACEPARENT (Claude Code's interaction span, when its tracing is on), only in its W3C shape: it
+ *  goes into a header and a file name. The agent checks it again (src/events/traceparent.ts). */
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceparentOf = (env: NodeJS.ProcessEnv) => (env.TRACEPARENT && TRACEPARENT.test(env.TRACEPARENT) ? env.TRACEPARENT : undefined);
+
+function post(url: URL, token: string, body: Buffer, pid: string | undefined, traceparent: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(new URL('/v1/hooks', url), {
       method: 'POST',
@@ -36,7 +41,7 @@ function post(url: URL, token: string, body: Buffer, pid: string | undefined): P
       headers: {
         connection: 'close',
         authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length,
-        'x-claude-otel-via': 'command', ...(pid ? { 'x-claude-pid': pid } : {}),
+        'x-claude-otel-via': 'command', ...(pid ? { 'x-claude-pid': pid } : {}), ...(traceparent ? { traceparent } : {}),
       },
     }, (res) => {
       res.resume();
@@ -59,10 +64,10 @@ function ownDir(dir: string): boolean {
   }
 }
 
-function spool(paths: HomePaths, body: Buffer, pid: string | undefined): void {
+function spool(paths: HomePaths, body: Buffer, pid: string | undefined, traceparent: string | undefined): void {
   if (!ownDir(paths.spool) || !ownDir(paths.spoolTmp) || !ownDir(paths.spoolNew)) return;
   const micros = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
-  const name = `${micros}-${pid ?? 0}-${process.pid}.json`;
+  const name = `${micros}-${pid ?? 0}-${process.pid}${traceparent ? `-${traceparent}` : ''}.json`;
   const tmp = join(paths.spoolTmp, name);
   if (!createFileExclusive(tmp, body, 0o600)) return;
   renameSync(tmp, join(paths.spoolNew, name));
@@ -88,14 +93,15 @@ export async function runHookCommand(env: NodeJS.ProcessEnv = process.env): Prom
     const body = await readStdin();
     if (!ownDir(paths.home)) return 0; // not our home: nothing goes there
     const pid = env.CLAUDE_PID;
+    const traceparent = traceparentOf(env);
     const agentPid = runningAgentPid(paths);
     if (agentPid !== undefined) {
       const info = JSON.parse(readPrivateFile(paths.agentInfo, 64 * 1024)?.text ?? '{}') as { url?: string; pid?: number };
       const url = info.pid === agentPid ? loopbackUrl(info.url) : undefined;
       const token = url && readToken(paths);
-      if (url && token && (await verifyAgentIdentity(url, token)) && (await post(url, token, body, pid))) return 0;
+      if (url && token && (await verifyAgentIdentity(url, token)) && (await post(url, token, body, pid, traceparent))) return 0;
     }
-    spool(paths, body, pid);
+    spool(paths, body, pid, traceparent);
     if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths);
   } catch {
     /* never harm the session */

@@ -41,6 +41,8 @@ export const CC = {
   turnOutcome: 'claude_code.turn.outcome',
   promptSize: 'claude_code.prompt.size',
   promptKind: 'claude_code.prompt.kind',
+  /** On a span link: what the linked span is (`claude_code.interaction`: Claude Code's own prompt span). */
+  linkType: 'claude_code.link.type',
   prompt: 'claude_code.prompt',
   agentType: 'claude_code.agent.type',
   agentBackground: 'claude_code.agent.background',

@@ -1,7 +1,7 @@
 /** Open spans: what the builder holds between an opening and a closing event, and the session state. */
 import { ATTR_GEN_AI_AGENT_NAME, ATTR_GEN_AI_CONVERSATION_ID, ATTR_GEN_AI_OPERATION_NAME, ATTR_SESSION_ID, CC, GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT, MAIN_AGENT_NAME, type SpanKind } from './attributes.js';
 import { spanIdFor, spanKeys } from './ids.js';
-import { isEvent, type Attributes, type BridgeEvent, type SpanEventRecord, type SpanRecord } from './types.js';
+import { isEvent, type Attributes, type BridgeEvent, type SpanEventRecord, type SpanLinkRecord, type SpanRecord } from './types.js';
 
 export type { SpanKind };
 
@@ -14,6 +14,7 @@ export interface OpenSpan {
   startMs: number;
   attributes: Attributes;
   events: SpanEventRecord[];
+  links?: SpanLinkRecord[];
 }
 
 export interface OpenTool extends OpenSpan {
@@ -93,6 +94,7 @@ export function finish(
     status,
   };
   if (span.parentSpanId) record.parentSpanId = span.parentSpanId;
+  if (span.links?.length) record.links = span.links;
   return record;
 }
 

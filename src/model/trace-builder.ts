@@ -18,6 +18,7 @@ import { markOutage } from './outage.js';
 import { newSession, touch } from './session-state.js';
 import type { Categorize } from './tool-close.js';
 import type { ApplyResult, BridgeEvent, EventOf, KnownEventName } from './types.js';
+import { linkInteraction } from './interaction-link.js';
 
 export interface TraceBuilderOptions {
   categorize?: Categorize;
@@ -54,7 +55,9 @@ export function createTraceBuilder(options: TraceBuilderOptions = {}) {
       if (opensSession && ev.name === 'SessionStart') return finish(out.result()); // newSession opened its root or segment
       const ctx: Ctx = { s, out, categorize: options.categorize };
       const handler = ev.known ? handlers.get(ev.name) : undefined;
+      linkInteraction(s, ev); // before: a Stop closes the turn it names
       (handler ?? pointEventHandler)(ctx, ev);
+      if (ev.name === 'UserPromptSubmit') linkInteraction(s, ev); // after: it opened the turn
       return finish(out.result());
     },
     /** Closes everything a session still holds open (its process is gone, or it idled out). */

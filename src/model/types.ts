@@ -19,6 +19,9 @@ interface EventBase {
   permissionMode?: string;
   /** The Claude Code process that sent the event, when known (command hooks). */
   pid?: number;
+  /** Claude Code's own trace context for the prompt (W3C traceparent of its claude_code.interaction
+   *  span), validated; present when its native tracing is on and a command hook forwarded it. */
+  traceparent?: string;
   /** The transport that delivered the event. */
   via?: 'http' | 'spool' | 'command';
   /** Small scalar fields kept for point events (strings redacted and capped; never content fields). */
@@ -109,6 +112,14 @@ export interface SpanEventRecord {
   attributes: Attributes;
 }
 
+/** A span link: to a span of another trace (Claude Code's own interaction span). */
+export interface SpanLinkRecord {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  attributes: Attributes;
+}
+
 export interface SpanRecord {
   traceId: string;
   spanId: string;
@@ -119,6 +130,7 @@ export interface SpanRecord {
   attributes: Attributes;
   events: SpanEventRecord[];
   status: { code: 'unset' | 'error'; message?: string };
+  links?: SpanLinkRecord[];
 }
 
 export interface LogRecordOut {

@@ -16,6 +16,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'permission_denied',
   'session_end',
   'turn_failure',
+  /** Once per session, when its cost crosses webhooks.sessionBudgetUsd (webhooks/budget.ts). */
+  'session_over_budget',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -101,6 +103,8 @@ const webhooksSchema = z.strictObject({
   pollIntervalMs: z.number().int().positive().default(1_000),
   /** Outbox rows claimed per poll. */
   batchSize: z.number().int().positive().default(20),
+  /** USD: a session whose cost crosses it sends `session_over_budget` (once) to destinations subscribed to it. */
+  sessionBudgetUsd: z.number().positive().optional(),
 });
 
 export const sinkConfigSchema = z
@@ -147,6 +151,9 @@ export const sinkConfigSchema = z
     }
     const names = new Set<string>();
     for (const d of c.webhooks?.destinations ?? []) {
+      if (d.events.includes('session_over_budget') && c.webhooks?.sessionBudgetUsd === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['webhooks', 'sessionBudgetUsd'], message: `destination ${d.name} subscribes to session_over_budget: set webhooks.sessionBudgetUsd` });
+      }
       if (names.has(d.name)) {
         ctx.addIssue({ code: 'custom', path: ['webhooks', 'destinations'], message: `duplicate name ${d.name}` });
       }

@@ -1,15 +1,16 @@
 // The whole pipeline with real components: the real Claude Code CLI → our hooks → agent → the
 // OpenTelemetry Collector built here (otel-collector/config.yaml, as in docker-compose.yml) →
-// Jaeger (query API), and → the sink → PostgreSQL rows, Redis stream entries, a signed webhook.
+// Jaeger (query API), and → the sink → PostgreSQL rows, Redis stream entries, a signed webhook;
+// the agent's model-call metrics pushed over OTLP → the collector's Prometheus exporter → Prometheus.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBridge, type Bridge } from '../support/bridge-e2e.js';
 import { freePort } from '../support/ports.js';
-import { bash, scenario, text, tool, tools } from '../support/model-server.js';
+import { bash, scenario, text, tool, tools, withUsage, type Reply, type Usage } from '../support/model-server.js';
 import { fixture } from '../support/fixtures.js';
 import { removeHome, startTestAgent } from '../support/agent-harness.js';
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,9 @@ import { startWebhookReceiver, type WebhookReceiver } from '../sink/support/webh
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = `whsec_${Buffer.from('full-stack-test-secret-0123456789').toString('base64')}`;
+
+/** Response n of the session reports these usage numbers: every sum is distinct. */
+const usageOf = (n: number): Usage => ({ input_tokens: 100 * n + 1, output_tokens: 10 * n + 2, cache_read_input_tokens: 1000 * n + 3, cache_creation_input_tokens: 50 * n + 4 });
 
 async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -59,7 +63,8 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
     });
     Object.assign(env, {
       CLAUDE_OTEL_STACK_DIR: stackDir,
-      CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol',
+      CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol prometheus',
+      PROMETHEUS_SCRAPE_INTERVAL: '1s',
       OTELCOL_SINK_ENDPOINT: sink.url,
       SINK_PORT: new URL(sink.url).port,
       CLAUDE_OTEL_SINK_TOKEN: sink.token, // stack.sh hands it to the collector, which sends it to the sink
@@ -80,9 +85,10 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
     rmSync(stackDir, { recursive: true, force: true });
   });
 
-  it('delivers one session to Jaeger, PostgreSQL, Redis Streams and a signed webhook', async () => {
+  it('delivers one session to Jaeger, PostgreSQL, Redis Streams, a signed webhook, and its tokens and cost to Prometheus', async () => {
+    let served = 0;
     bridge = await setupBridge(
-      scenario({ main: (req) => [tools(bash('echo hi'), tool('Read', { file_path: '/etc/hostname' })), tools(bash('exit 3')), text('done')][req.step] ?? text('done') }),
+      scenario({ main: (req) => withUsage(([tools(bash('echo hi'), tool('Read', { file_path: '/etc/hostname' })), tools(bash('exit 3')), text('done')][req.step] ?? text('done')) as Reply, usageOf(++served)) }),
       { allowedTools: ['Bash', 'Read'], otlpEndpoint: `http://127.0.0.1:${env.OTELCOL_OTLP_HTTP_PORT}` },
     );
     const run = await bridge.run('go');
@@ -138,7 +144,48 @@ describe('full stack: Claude Code → agent → collector → Jaeger and sinks',
     const got = await webhooks.waitFor((all) => all.some((w) => String(w.body.type).includes('tool_failure')), 60_000);
     const failure = got.find((w) => String(w.body.type).includes('tool_failure'))!;
     expect(failure.signatureValid).toBe(true);
-  }, 240_000);
+
+    // Prometheus: the model-call series the agent pushed over OTLP (flushed at its shutdown), scraped
+    // from the collector's exporter, equal to the scripted usage and to the chat spans' cost.
+    const responses = bridge.ms.requests.filter((q) => q.messageId);
+    expect(responses).toHaveLength(3);
+    const scripted = (pick: (u: Usage) => number) => responses.reduce((a, q) => a + pick(q.usage!), 0);
+    const project = basename(bridge.project.dir);
+    const promql = async (query: string) => {
+      const res = await fetch(`http://127.0.0.1:${env.PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(query)}`);
+      const body = (await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+    };
+    const sel = `job="otelcol-spanmetrics", claude_code_project="${project}"`;
+    const byType = await until(async () => {
+      const r = await promql(`sum by (gen_ai_token_type) (claude_code_token_usage_total{${sel}})`);
+      return r.length === 4 ? Object.fromEntries(r.map((x) => [x.labels.gen_ai_token_type, x.value])) : undefined;
+    }, 60_000, 'the token series in Prometheus');
+    expect(byType).toEqual({
+      input: scripted((u) => u.input_tokens),
+      output: scripted((u) => u.output_tokens),
+      cache_read: scripted((u) => u.cache_read_input_tokens!),
+      cache_creation: scripted((u) => u.cache_creation_input_tokens!),
+    });
+    const histogram = await promql(`sum by (gen_ai_token_type) (gen_ai_client_token_usage_sum{${sel}})`);
+    expect(Object.fromEntries(histogram.map((x) => [x.labels.gen_ai_token_type, x.value]))).toEqual({
+      input: scripted((u) => u.input_tokens + u.cache_read_input_tokens! + u.cache_creation_input_tokens!),
+      output: scripted((u) => u.output_tokens),
+    });
+    const costRows = await db.pool.query<{ cost: number }>(
+      `SELECT (attributes->>'claude_code.cost.usd')::float8 AS cost FROM spans WHERE session_id = $1 AND name LIKE 'chat %'`, [sessionId]);
+    const spanCost = costRows.rows.reduce((a, r) => a + r.cost, 0);
+    expect(costRows.rows).toHaveLength(3);
+    expect(spanCost).toBeGreaterThan(0);
+    const cost = await promql(`claude_code_cost_usd_total{${sel}}`);
+    expect(cost.map((c) => c.labels.gen_ai_request_model)).toEqual(['claude-opus-5-5']);
+    expect(cost[0]!.value).toBeCloseTo(spanCost, 12);
+    expect(Math.abs(cost[0]!.value - (run.json!.total_cost_usd as number)) / cost[0]!.value).toBeLessThan(0.01);
+    // Bounded labels: nothing names the session.
+    const labelSets = await promql(`{__name__=~"gen_ai_.*|claude_code_.*", ${sel}}`);
+    expect(labelSets.length).toBeGreaterThan(0);
+    for (const { labels } of labelSets) expect(JSON.stringify(labels)).not.toContain(sessionId);
+  }, 300_000);
 
   it('loses nothing when the collector restarts while the agent keeps sending (counted at both ends)', async () => {
     const agent = await startTestAgent({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${env.OTELCOL_OTLP_HTTP_PORT}` } });

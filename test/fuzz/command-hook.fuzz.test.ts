@@ -2,7 +2,7 @@
 // processes against a real agent process: whatever arrives on stdin (empty, huge, deeply nested,
 // invalid UTF-8, random bytes, real Claude Code payloads mutated or cut short), each hook exits 0
 // and prints nothing, and every event it handed over is either accepted or counted as rejected by
-// the agent (none vanishes). The run count is kept small: each case starts two processes.
+// the agent (none vanishes), whatever TRACEPARENT Claude Code put in the environment. The run count is kept small: each case starts two processes.
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -53,6 +53,15 @@ const input: fc.Arbitrary<Buffer> = fc.oneof(
   mutatedFixture,
 );
 
+const hex = (n: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: n, maxLength: n });
+/** TRACEPARENT: absent, well-formed, near misses, or anything an environment can hold (no NUL). */
+const traceparent: fc.Arbitrary<string | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.tuple(hex(32), hex(16), hex(2)).map(([t, s, f]) => `00-${t}-${s}-${f}`),
+  fc.tuple(hex(32), hex(16), fc.string({ maxLength: 8 })).map(([t, s, junk]) => `00-${t}-${s}-01${junk}`),
+  fc.string({ maxLength: 300 }).filter((v) => !v.includes('\u0000')),
+);
+
 let home: string;
 let token: string;
 let url: string;
@@ -81,8 +90,8 @@ afterAll(async () => {
 describe('the command hooks under random and mutated stdin', () => {
   it.each(['bash', 'node'] as const)('%s: always exit 0 and print nothing', async (kind) => {
     await fc.assert(
-      fc.asyncProperty(input, async (stdin) => {
-        const run = await runHook(kind, stdin, env);
+      fc.asyncProperty(input, traceparent, async (stdin, tp) => {
+        const run = await runHook(kind, stdin, tp === undefined ? env : { ...env, TRACEPARENT: tp });
         handed++;
         expect(run).toEqual({ code: 0, output: '' });
       }),

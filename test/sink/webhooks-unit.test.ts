@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs, classifyError, classifyHttpStatus } from '../../src/sink/failures.js';
 import { normalizeLogs, normalizeTraces } from '../../src/sink/records.js';
-import { detectEvents } from '../../src/sink/webhooks/events.js';
+import { sessionsWithCost } from '../../src/sink/webhooks/budget.js';
+import { detectEvents, slackBody } from '../../src/sink/webhooks/events.js';
 import { sign, verify, webhookId } from '../../src/sink/webhooks/sign.js';
 import { createAddressGuard, isPrivateAddress } from '../../src/sink/webhooks/ssrf.js';
 import { buildSyntheticSession } from './support/session.js';
@@ -77,5 +78,19 @@ describe('detectEvents', () => {
     const events = detectEvents({ spans: normalizeTraces(s.traces as never).records, logs: normalizeLogs(s.logs as never).records });
     expect(events.map((e) => e.type).sort()).toEqual(['permission_denied', 'session_end', 'slow_tool', 'slow_tool', 'tool_failure', 'turn_failure']);
     expect(events.find((e) => e.type === 'tool_failure')!.data).toMatchObject({ tool_name: 'Bash', error_type: 'exit_code_1' });
+  });
+});
+
+describe('session_over_budget (pure parts)', () => {
+  it('looks only at sessions whose batch carries a cost on a model call, turn, root or segment span', () => {
+    const span = (sessionId: string | null, kind: string | null, cost: unknown) =>
+      ({ sessionId, kind, attributes: cost === undefined ? {} : { 'claude_code.cost.usd': cost } }) as never;
+    const batch = { spans: [span('a', 'model_call', 0.1), span('b', 'tool', 5), span('c', 'turn', '1'), span(null, 'turn', 1), span('d', 'segment', 0), span('a', 'turn', 1), span('e', 'session', undefined)], logs: [] } as never;
+    expect(sessionsWithCost(batch).sort()).toEqual(['a', 'd']);
+  });
+
+  it('Slack text names the cost, the budget and the session', () => {
+    const body = slackBody({ type: 'session_over_budget', identity: 'session_over_budget:s1', occurredAt: '2026-12-01T00:00:00Z', sessionId: 's1', traceId: 't', spanId: null, data: { cost_usd: 1.154, budget_usd: 1, model_calls: 3 } });
+    expect(body.text).toBe(':moneybag: Session cost 1.15 USD, over the 1 USD budget (3 model calls) (session `s1`)');
   });
 });

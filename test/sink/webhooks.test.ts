@@ -7,7 +7,7 @@ import { runSinkCommand } from '../../src/sink/index.js';
 import { generateSecret } from '../../src/sink/webhooks/sign.js';
 import { postJson, waitUntil } from './support/http.js';
 import { type TestDatabase, createTestDatabase } from './support/pg.js';
-import { buildSyntheticSession } from './support/session.js';
+import { buildSyntheticSession, randomSessionId, resourceSpans, spanIdFor, traceIdFor, type SyntheticSpan } from './support/session.js';
 import { type TestSink, startTestSink } from './support/sink.js';
 import { type WebhookReceiver, startWebhookReceiver } from './support/webhook-receiver.js';
 
@@ -142,5 +142,73 @@ describe('webhook delivery', () => {
     await postJson(`${sink.url}/v1/traces`, buildSyntheticSession().traces, sink.auth);
     const [w] = await receiver.waitFor((r) => r.length === 1);
     expect(String(w!.body.text)).toMatch(/Tool \*Bash\* failed: exit_code_1/);
+  });
+
+  describe('session_over_budget', () => {
+    const T0 = Date.now() - 60_000;
+    const ns = (ms: number) => `${BigInt(ms) * 1_000_000n}`;
+    /** A span of the session carrying a cost (model call, turn roll-up or root roll-up). */
+    const costSpan = (sessionId: string, key: string, kind: 'model_call' | 'turn' | 'session', costUsd: number, atMs: number): SyntheticSpan => ({
+      traceId: traceIdFor(sessionId), spanId: spanIdFor(sessionId, key),
+      ...(kind === 'session' ? {} : { parentSpanId: spanIdFor(sessionId, 'root') }),
+      name: kind === 'model_call' ? 'chat claude-opus-5-5' : kind === 'turn' ? 'claude_code.turn' : 'invoke_agent claude-code',
+      kind: 1, startTimeUnixNano: ns(atMs), endTimeUnixNano: ns(atMs + 1000),
+      attributes: [
+        { key: 'session.id', value: { stringValue: sessionId } },
+        { key: 'claude_code.span.kind', value: { stringValue: kind } },
+        { key: 'claude_code.cost.usd', value: { doubleValue: costUsd } },
+      ],
+    });
+    const send = async (spans: SyntheticSpan[]) => expect((await postJson(`${sink!.url}/v1/traces`, resourceSpans(spans), sink!.auth)).status).toBe(200);
+    const budgetRows = async () => (await outbox()).filter((r) => r.event_type === 'session_over_budget');
+    const startBudget = () => start({ sessionBudgetUsd: 1 }, ['session_over_budget']);
+
+    it('fires once per session when its model calls cross the budget, not on a re-sent batch, not again later', async () => {
+      sink = await startBudget();
+      const a = randomSessionId();
+      const first = [costSpan(a, 'c1', 'model_call', 0.3, T0), costSpan(a, 'c2', 'model_call', 0.4, T0 + 2000)];
+      await send(first);
+      await send(first); // the collector retried: 0.7, not 1.4
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await budgetRows()).toHaveLength(0);
+
+      await send([costSpan(a, 'c3', 'model_call', 0.45, T0 + 4000)]); // 1.15 > 1
+      const [w] = await receiver.waitFor((r) => r.length === 1);
+      expect(w!.signatureValid).toBe(true);
+      expect(w!.body.type).toBe('claude_code.session_over_budget');
+      const data = w!.body.data as Record<string, unknown>;
+      expect(data).toMatchObject({ session_id: a, trace_id: traceIdFor(a), budget_usd: 1, model_calls: 3 });
+      expect(data.cost_usd).toBeCloseTo(1.15, 12);
+
+      // Still over with more calls and the turn's roll-up: no second event for this session.
+      await send([costSpan(a, 'c4', 'model_call', 0.2, T0 + 6000), costSpan(a, 'turn-1', 'turn', 1.35, T0)]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await budgetRows()).toHaveLength(1);
+      expect(receiver.received).toHaveLength(1);
+    });
+
+    it("counts the root's roll-up (Claude Code's own total) and stays silent at or under the budget", async () => {
+      sink = await startBudget();
+      const under = randomSessionId();
+      const exact = randomSessionId();
+      const byRoot = randomSessionId();
+      await send([
+        costSpan(under, 'c1', 'model_call', 0.5, T0), costSpan(under, 'turn-1', 'turn', 0.99, T0),
+        costSpan(exact, 'root', 'session', 1, T0),
+        costSpan(byRoot, 'c1', 'model_call', 0.2, T0), costSpan(byRoot, 'root', 'session', 1.05, T0),
+      ]);
+      const got = await receiver.waitFor((r) => r.length >= 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(receiver.received).toHaveLength(1);
+      expect((got[0]!.body.data as Record<string, unknown>)).toMatchObject({ session_id: byRoot, cost_usd: 1.05 });
+    });
+
+    it('is refused without a budget, and a budget without subscribers queries nothing', async () => {
+      await expect(start({}, ['session_over_budget'])).rejects.toThrow(/sessionBudgetUsd/);
+      sink = await start({ sessionBudgetUsd: 0.01 }, ['tool_failure']);
+      await send([costSpan(randomSessionId(), 'c1', 'model_call', 5, T0)]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await budgetRows()).toHaveLength(0);
+    });
   });
 });

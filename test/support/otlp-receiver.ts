@@ -1,4 +1,4 @@
-/** A minimal OTLP/HTTP JSON receiver for tests: records spans and log records as flat objects. */
+/** A minimal OTLP/HTTP JSON receiver for tests: records spans, log records and metric points as flat objects. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -14,6 +14,7 @@ export interface ReceivedSpan {
   events: { name: string; attributes: Record<string, unknown> }[];
   status: { code?: number; message?: string };
   resource: Record<string, unknown>;
+  links?: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
 }
 
 export interface ReceivedLog {
@@ -22,6 +23,18 @@ export interface ReceivedLog {
   eventName?: string;
   attributes: Record<string, unknown>;
   body?: unknown;
+}
+
+/** One data point of a received metric, with its metric's name, scope and resource. */
+export interface ReceivedMetricPoint {
+  name: string;
+  scope: string;
+  resource: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+  /** Sum/gauge value, or a histogram's sum. */
+  value: number;
+  /** A histogram's count. */
+  count?: number;
 }
 
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean; arrayValue?: { values?: AnyValue[] } };
@@ -43,6 +56,7 @@ const toHex = (id: string | undefined) => (id && /^[0-9a-f]+$/i.test(id) ? id.to
 export async function startOtlpReceiver(options: { failWith?: () => number | undefined } = {}) {
   const spans: ReceivedSpan[] = [];
   const logs: ReceivedLog[] = [];
+  const metrics: ReceivedMetricPoint[] = [];
   let requests = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -72,7 +86,26 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
                 events: ((s.events ?? []) as { name: string; attributes?: KeyValue[] }[]).map((e) => ({ name: e.name, attributes: attrs(e.attributes) })),
                 status: (s.status ?? {}) as ReceivedSpan['status'],
                 resource,
+                ...(Array.isArray(s.links) && s.links.length
+                  ? { links: (s.links as { traceId: string; spanId: string; attributes?: KeyValue[] }[]).map((l) => ({ traceId: toHex(l.traceId)!, spanId: toHex(l.spanId)!, attributes: attrs(l.attributes) })) }
+                  : {}),
               });
+            }
+          }
+        }
+      } else if (req.url?.startsWith('/v1/metrics')) {
+        type Point = { attributes?: KeyValue[]; asDouble?: number; asInt?: string | number; sum?: number; count?: string | number };
+        type Metric = { name: string; sum?: { dataPoints?: Point[] }; gauge?: { dataPoints?: Point[] }; histogram?: { dataPoints?: Point[] } };
+        for (const rm of (body.resourceMetrics ?? []) as { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { scope?: { name?: string }; metrics?: Metric[] }[] }[]) {
+          const resource = attrs(rm.resource?.attributes);
+          for (const sm of rm.scopeMetrics ?? []) {
+            for (const m of sm.metrics ?? []) {
+              for (const p of m.sum?.dataPoints ?? m.gauge?.dataPoints ?? []) {
+                metrics.push({ name: m.name, scope: sm.scope?.name ?? '', resource, attributes: attrs(p.attributes), value: p.asDouble ?? Number(p.asInt ?? NaN) });
+              }
+              for (const p of m.histogram?.dataPoints ?? []) {
+                metrics.push({ name: m.name, scope: sm.scope?.name ?? '', resource, attributes: attrs(p.attributes), value: p.sum ?? NaN, count: Number(p.count ?? NaN) });
+              }
             }
           }
         }
@@ -100,6 +133,7 @@ export async function startOtlpReceiver(options: { failWith?: () => number | und
     url: `http://127.0.0.1:${port}`,
     spans,
     logs,
+    metrics,
     requests: () => requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -8,6 +8,8 @@ export interface Step {
   payload: Record<string, unknown>;
   /** Milliseconds after the start of the replay. */
   at: number;
+  /** TRACEPARENT as the command hook forwarded it (unvalidated: normalize checks it). */
+  traceparent?: string;
 }
 
 export interface ReplayOptions extends TraceBuilderOptions {
@@ -29,7 +31,7 @@ export function replay(steps: Step[], options: ReplayOptions = {}, startMs = 1_7
   steps.forEach((step, i) => {
     const parsed = parseHookEvent(step.payload);
     if (!parsed.ok) throw new Error(`step ${i}: ${parsed.reason}`);
-    const ev = normalizeEvent(parsed, { seq: (options.seqBase ?? 0) + i + 1, timeMs: startMs + step.at, via: 'http' }, {
+    const ev = normalizeEvent(parsed, { seq: (options.seqBase ?? 0) + i + 1, timeMs: startMs + step.at, via: 'http', traceparent: step.traceparent }, {
       capture: options.capture ?? NO_CAPTURE,
       captureValue: options.captureValue ?? ((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
     });

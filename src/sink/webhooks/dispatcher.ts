@@ -4,6 +4,7 @@ import type { WebhookDestinationConfig, WebhooksConfig } from '../config.js';
 import type { Batch, Destination, Logger } from '../destination.js';
 import { type DeliveryOutcome, backoffMs, classifyError, classifyHttpStatus } from '../failures.js';
 import type { SinkMetrics } from '../metrics.js';
+import { budgetEvents } from './budget.js';
 import { type WebhookEvent, detectEvents, slackBody, standardBody } from './events.js';
 import * as outbox from './outbox.js';
 import { SsrfError, createAddressGuard } from './ssrf.js';
@@ -42,6 +43,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
   const now = options.now ?? Date.now;
   const guard = createAddressGuard(config.allowPrivateAddresses);
   const byName = new Map(config.destinations.map((d) => [d.name, d]));
+  const budget = config.destinations.some((d) => d.events.includes('session_over_budget')) ? config.sessionBudgetUsd : undefined;
   /** Destinations refused at start (SSRF): no events are enqueued for them. */
   const refused = new Set<string>();
   // No redirects (undici's request does not follow them); connect-time lookup re-checks addresses.
@@ -187,6 +189,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     },
     async consume(batch: Batch) {
       const events = detectEvents(batch);
+      if (budget !== undefined) events.push(...(await budgetEvents(options.pool(), batch, budget)));
       if (!events.length) return;
       const n = await outbox.enqueue(options.pool(), await toRows(events));
       if (n > 0) schedule(0);

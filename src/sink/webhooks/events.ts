@@ -117,6 +117,7 @@ export function slackBody(e: WebhookEvent): Record<string, unknown> {
       return `:checkered_flag: Session ended after ${fmtMs(d.duration_ms)}: ${s.turns ?? '?'} turns, ${s.tool_calls ?? '?'} tool calls, ${s.tool_errors ?? '?'} errors`;
     },
     turn_failure: () => `:warning: Turn failed: ${d.error_type ?? 'error'}${d.status_message ? ` — ${d.status_message}` : ''}`,
+    session_over_budget: () => `:moneybag: Session cost ${typeof d.cost_usd === 'number' ? d.cost_usd.toFixed(2) : '?'} USD, over the ${d.budget_usd} USD budget (${d.model_calls ?? '?'} model calls)`,
   };
   return { text: `${lines[e.type]()}${session}` };
 }

@@ -55,6 +55,18 @@ describe('createIngestor', () => {
     expect(entry).toContain('poison');
   });
 
+  it("keeps a valid TRACEPARENT on the event (journaled, so a replay links again) and drops a bad one without losing the event", () => {
+    const { journal, ingestor } = setup();
+    const tp = '00-020a789ffab785e1a8b04ef05d6af3fd-e2d6218b9ac59cdb-01';
+    const ok = ingestor.ingest(body('UserPromptSubmit'), { ...receipt, via: 'spool', traceparent: tp });
+    expect(ok.ok && ok.event.traceparent).toBe(tp);
+    const bad = ingestor.ingest(body('Stop'), { ...receipt, traceparent: '00-020a789ffab785e1a8b04ef05d6af3fd-0000000000000000-01' });
+    expect(bad.ok && 'traceparent' in bad.event).toBe(false);
+    journal.flush();
+    const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as BridgeEvent);
+    expect(lines.map((l) => l.traceparent)).toEqual([tp, undefined]);
+  });
+
   it('quarantines inputs over the size and depth limits before parsing them', () => {
     const { ingestor, quarantine } = setup();
     const deep = `{"session_id":"${SID}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"d","tool_input":${'['.repeat(6000)}${']'.repeat(6000)}}`;
