@@ -79,7 +79,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     const label = `webhook:${row.destination}`;
     if (!dest || disabled.has(row.destination)) {
       const why = dest ? `destination disabled: ${disabled.get(row.destination)}` : 'destination no longer configured';
-      await outbox.markDead(pool, row.id, null, why, false);
+      await outbox.markDead(pool, row, null, why, false);
       metrics?.deadLettered(label);
       return;
     }
@@ -87,25 +87,28 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     const attempts = row.attempts + 1;
     switch (outcome.kind) {
       case 'success':
-        await outbox.markDelivered(pool, row.id, status ?? 0);
+        if (!(await outbox.markDelivered(pool, row, status ?? 0))) {
+          // Our lease ran out and another replica claimed the row meanwhile: its claim decides.
+          log.warn('webhook delivered after its claim was lost; the row was not updated', { destination: dest.name, webhook_id: row.webhook_id });
+        }
         metrics?.written(label, 1);
         return;
       case 'gone':
         log.warn('webhook destination answered 410 Gone; disabling it', { destination: dest.name });
-        await outbox.markDead(pool, row.id, status, outcome.reason);
+        await outbox.markDead(pool, row, status, outcome.reason);
         await outbox.disableDestination(pool, dest.name, outcome.reason);
         disabled.set(dest.name, outcome.reason);
         metrics?.deadLettered(label);
         return;
       case 'permanent':
         log.warn('webhook delivery failed permanently; dead-lettered', { destination: dest.name, webhook_id: row.webhook_id, error: outcome.reason });
-        await outbox.markDead(pool, row.id, status, outcome.reason);
+        await outbox.markDead(pool, row, status, outcome.reason);
         metrics?.deadLettered(label);
         return;
       case 'retryable': {
         if (attempts >= config.maxAttempts) {
           log.warn('webhook delivery dead-lettered after last attempt', { destination: dest.name, webhook_id: row.webhook_id, attempts, error: outcome.reason });
-          await outbox.markDead(pool, row.id, status, outcome.reason);
+          await outbox.markDead(pool, row, status, outcome.reason);
           metrics?.deadLettered(label);
           return;
         }
@@ -113,7 +116,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
           backoffMs(attempts, config.backoffBaseMs, config.backoffMaxMs, options.random),
           Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
         );
-        await outbox.markRetry(pool, row.id, delay, status, outcome.reason);
+        await outbox.markRetry(pool, row, delay, status, outcome.reason);
         metrics?.retried(label);
       }
     }
