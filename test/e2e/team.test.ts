@@ -32,7 +32,7 @@ import { type WebhookReceiver, startWebhookReceiver } from '../sink/support/webh
 import { type TestAgent, removeHome, startTestAgent } from '../support/agent-harness.js';
 import { play, recordedSessions, virtualSession, type VirtualSession } from '../support/team-load.js';
 import {
-  type Balancer, type Collector, type Proc, type SinkProc, buildBinary, cachedBinary, collector, counterTracker, jaegerProcess, sinkProcess, startBalancer,
+  type Balancer, type Collector, type Proc, type SinkProc, buildBinary, cachedBinary, collector, testTls, counterTracker, jaegerProcess, sinkProcess, startBalancer,
 } from '../support/team-stack.js';
 
 const SESSIONS = 240;
@@ -98,7 +98,9 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     sinks = [await sinkProcess('sink-1', state, sinkConfig), await sinkProcess('sink-2', state, sinkConfig)];
     for (const s of sinks) await s.start();
     balancer = await startBalancer(sinks.map((s) => s.port));
+    const tls = testTls(join(state, 'tls'));
     const backendEnv = {
+      ...tls.backendEnv,
       OTELCOL_BACKEND_PASSWORD: backendPassword,
       OTELCOL_SINK_ENDPOINT: `http://127.0.0.1:${balancer.port}`,
       CLAUDE_OTEL_SINK_TOKEN: sinkToken,
@@ -116,6 +118,7 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     const tokenFile = join(state, 'agent-token');
     writeFileSync(tokenFile, gatewayToken, { mode: 0o600 });
     const gatewayEnv = {
+      ...tls.gatewayEnv,
       OTELCOL_GATEWAY_TOKEN_FILE: tokenFile,
       OTELCOL_BACKEND_PASSWORD: backendPassword,
       OTELCOL_BACKEND_1: `127.0.0.1:${backends[0]!.port}`,
@@ -144,6 +147,7 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
   }, 600_000);
 
   afterAll(async () => {
+    if (process.env.TEAM_TEST_LOGS) for (const p of [...gateways, ...backends, ...sinks]) console.error(`==== ${p.name}\n${p.log().slice(-3000)}`);
     await spanMetrics?.stop();
     for (const a of agents) {
       await a.stop().catch(() => {});

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestDatabase, createTestDatabase } from '../sink/support/pg.js';
 import {
-  type Collector, type Proc, type SinkProc, ROOT, buildBinary, cachedBinary, collector, counterSum, jaegerProcess, sinkProcess,
+  type Collector, type Proc, type SinkProc, ROOT, buildBinary, cachedBinary, collector, testTls, counterSum, jaegerProcess, sinkProcess,
 } from '../support/team-stack.js';
 
 const GATEWAY = join(ROOT, 'otel-collector/gateway.yaml');
@@ -118,7 +118,9 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
     }
     sink = await sinkProcess('sink', state, { auth: { token: sinkToken }, postgres: { url: db.url, poolSize: 3 } });
     await sink.start();
+    const tls = testTls(join(state, 'tls'));
     const backendEnv = {
+      ...tls.backendEnv,
       OTELCOL_BACKEND_PASSWORD: 'pw-for-tests',
       OTELCOL_SINK_ENDPOINT: `http://127.0.0.1:${sink.port}`,
       CLAUDE_OTEL_SINK_TOKEN: sinkToken,
@@ -133,6 +135,7 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
     const tokenFile = join(state, 'agent-token');
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     const gatewayEnv = {
+      ...tls.gatewayEnv,
       OTELCOL_GATEWAY_TOKEN_FILE: tokenFile,
       OTELCOL_BACKEND_PASSWORD: 'pw-for-tests',
       OTELCOL_BACKEND_1: `127.0.0.1:${backends[0]!.port}`,
@@ -143,6 +146,7 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
   }, 40 * 60_000);
 
   afterAll(async () => {
+    if (process.env.TEAM_TEST_LOGS) for (const p of [...gateways, ...backends, sink]) console.error(`==== ${p?.name}\n${p?.log().slice(-3000)}`);
     for (const p of [...gateways, ...backends, sink]) await p?.stop().catch(() => {});
     await jaeger?.stop();
     await db?.drop();

@@ -29,6 +29,39 @@ export function buildBinary(script: 'build-collector.sh' | 'build-jaeger.sh'): s
   return path;
 }
 
+export interface TestTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** The backend env and gateway env that use them. */
+  backendEnv: Record<string, string>;
+  gatewayEnv: Record<string, string>;
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 (openssl), for the gateway → backend hop. */
+export function testTls(dir: string): TestTls {
+  mkdirSync(dir, { recursive: true });
+  const ca = join(dir, 'ca.crt');
+  const caKey = join(dir, 'ca.key');
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  const csr = join(dir, 'tls.csr');
+  const ext = join(dir, 'san.ext');
+  writeFileSync(ext, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', caKey, '-out', ca, '-days', '2', '-subj', '/CN=claude-otel test CA']);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=127.0.0.1']);
+  run(['x509', '-req', '-in', csr, '-CA', ca, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+  return {
+    ca, cert, key,
+    backendEnv: { OTELCOL_BACKEND_TLS_CERT: cert, OTELCOL_BACKEND_TLS_KEY: key },
+    gatewayEnv: { OTELCOL_BACKEND_CA_FILE: ca },
+  };
+}
+
 export interface Proc {
   name: string;
   /** Starts (again) with the same arguments, environment and state. Resolves once healthy. */
