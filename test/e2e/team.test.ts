@@ -189,6 +189,7 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
   }
 
   it('runs 240 concurrent sessions through the tier with a sink killed, a backend restarted and the other sink killed', async () => {
+    const t0 = Date.now();
     // Half 1, with sink-1 killed (SIGKILL) under load and restarted 3 s later.
     const first = Promise.all(sessions.map((s, i) => sleep((i % 40) * 50).then(() => play(agentOf(i), s, { timeScale: TIME_SCALE, to: half(s), failures }))));
     await sleep(2_500);
@@ -223,6 +224,9 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     await settle(total, 'after half 2');
     // Both sinks took part (the balancer spread connections over both).
     expect(balancer.connections.every((n) => n > 0)).toBe(true);
+    const events = sessions.reduce((n, s) => n + s.events.length, 0);
+    console.info(`team test: ${SESSIONS} sessions, ${events} hook events, ${total} spans through 4 agents, ` +
+      `2 gateways, 2 backends, 2 sinks in ${((Date.now() - t0) / 1000).toFixed(1)} s (with pauses); sink connections ${balancer.connections.join('/')}`);
   }, 900_000);
 
   it('stores every span in Postgres exactly once, and nothing else', async () => {
