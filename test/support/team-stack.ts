@@ -70,6 +70,7 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<void>;
   log(): string;
   alive(): boolean;
+  pid(): number | undefined;
 }
 
 async function waitHealthy(name: string, url: string, child: () => ChildProcess | undefined, log: () => string, timeoutMs = 60_000) {
@@ -114,6 +115,7 @@ export function processOf(name: string, command: string, args: string[], env: No
     },
     log: () => text,
     alive: () => !!child && child.exitCode === null && child.signalCode === null,
+    pid: () => child?.pid,
   };
 }
 
