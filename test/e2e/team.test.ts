@@ -38,6 +38,8 @@ import {
 const SESSIONS = 240;
 const AGENTS = 4;
 const TIME_SCALE = 0.5;
+/** Sinks SIGKILLed during the run (one in each half). */
+const SINK_KILLS = 2;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -147,7 +149,12 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
   }, 600_000);
 
   afterAll(async () => {
-    if (process.env.TEAM_TEST_LOGS) for (const p of [...gateways, ...backends, ...sinks]) console.error(`==== ${p.name}\n${p.log().slice(-3000)}`);
+    if (process.env.TEAM_TEST_LOGS) {
+      for (const p of [...gateways, ...backends, ...sinks]) {
+        const lines = p.log().split('\n').filter((l) => /warn|error|^--- start/i.test(l) && !/127\.0\.0\.1:9\b/.test(l));
+        console.error(`==== ${p.name}\n${lines.slice(-40).map((l) => l.slice(0, 400)).join('\n')}`);
+      }
+    }
     await spanMetrics?.stop();
     for (const a of agents) {
       await a.stop().catch(() => {});
@@ -272,18 +279,23 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('delivers every webhook event exactly once', async () => {
+  it('delivers every webhook event, each once but for what was in flight when a sink was killed', async () => {
     const rows = async () => (await db.pool.query<{ webhook_id: string; state: string }>('SELECT webhook_id, state FROM webhook_outbox')).rows;
-    await until('every webhook delivered', 60_000, async () => (await rows()).every((r) => r.state === 'delivered'));
+    // Rows a killed replica had claimed wait for their lease (60 s) before another replica takes them.
+    await until('every webhook delivered', 90_000, async () => (await rows()).every((r) => r.state === 'delivered'));
     await sleep(500);
     const outbox = await rows();
     // One session_end per SessionEnd of a session at least, tool failures and denials besides.
     expect(outbox.length).toBeGreaterThanOrEqual(SESSIONS);
     const ok = receiver.received.filter((w) => w.status === 200);
-    expect(ok.length).toBe(outbox.length);
     expect(new Set(ok.map((w) => w.id))).toEqual(new Set(outbox.map((r) => r.webhook_id)));
     expect(ok.every((w) => w.signatureValid)).toBe(true);
-  });
+    // A POST the receiver answered just before the sink died is sent again (same webhook-id, which
+    // receivers de-duplicate on): at most one per killed replica and destination (one poll at a time).
+    const repeats = ok.length - new Set(ok.map((w) => w.id)).size;
+    console.info(`team test: ${outbox.length} webhook events, ${repeats} repeated after a sink was killed`);
+    expect(repeats).toBeLessThanOrEqual(SINK_KILLS);
+  }, 120_000);
 
   it('counts every span once in the span metrics, summed over both backends across the restart', async () => {
     await spanMetrics.scrape();
@@ -295,16 +307,25 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     const traceOf = new Map<string, Set<string>>();
     for (const e of expected.values()) traceOf.set(e.traceId, (traceOf.get(e.traceId) ?? new Set()).add(e.spanId));
     const base = `http://127.0.0.1:${jaeger.queryPort}`;
-    for (const [traceId, spanIds] of traceOf) {
-      const got = await until(`trace ${traceId} complete in Jaeger`, 60_000, async () => {
-        const r = await fetch(`${base}/api/traces/${traceId}`);
-        if (!r.ok) return undefined;
-        const body = (await r.json()) as { data: Array<{ spans: Array<{ spanID: string }> }> };
-        const spans = body.data?.[0]?.spans ?? [];
-        return spans.length >= spanIds.size ? spans : undefined;
-      });
-      expect(got.length, traceId).toBe(spanIds.size);
-      expect(new Set(got.map((s) => s.spanID))).toEqual(spanIds);
-    }
+    const spansIn = async (traceId: string) => {
+      const r = await fetch(`${base}/api/traces/${traceId}`);
+      if (!r.ok) return [];
+      const body = (await r.json()) as { data?: Array<{ spans: Array<{ spanID: string }> }> };
+      return body.data?.[0]?.spans ?? [];
+    };
+    let incomplete: string[] = [];
+    const deadline = Date.now() + 60_000;
+    do {
+      incomplete = [];
+      for (const [traceId, spanIds] of traceOf) {
+        const got = await spansIn(traceId);
+        const ids = new Set(got.map((s) => s.spanID));
+        if (got.length !== spanIds.size || [...spanIds].some((id) => !ids.has(id))) {
+          incomplete.push(`${traceId}: ${got.length}/${spanIds.size} spans, missing ${[...spanIds].filter((id) => !ids.has(id)).length}`);
+        }
+      }
+      if (incomplete.length) await sleep(2_000);
+    } while (incomplete.length && Date.now() < deadline);
+    expect(incomplete).toEqual([]);
   }, 300_000);
 });

@@ -143,6 +143,10 @@ describe('replicated sinks', () => {
       const [current] = await outbox.claimDue(own.pool, 10, 60_000);
       expect(current!.id).toBe(stale!.id);
       expect(current!.claim_token).not.toBe(stale!.claim_token);
+      // The stale holder may not send any more (deliver() renews before each attempt)...
+      expect(await outbox.renewClaim(own.pool, stale!, 60_000)).toBe(false);
+      expect(await outbox.renewClaim(own.pool, current!, 60_000)).toBe(true);
+      // ...nor record an outcome.
       expect(await outbox.markDelivered(own.pool, current!, 200)).toBe(true);
       expect(await outbox.markRetry(own.pool, stale!, 1_000, 500, 'late answer')).toBe(false);
       expect(await outbox.markDead(own.pool, stale!, 500, 'late answer')).toBe(false);

@@ -83,6 +83,13 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
       metrics?.deadLettered(label);
       return;
     }
+    // Renew the claim right before sending: rows claimed together are sent one after the other, so
+    // a late row's lease could have run out and another replica claimed it. Only the current
+    // holder sends; the lease (60 s) outlasts one attempt (timeoutMs, 10 s by default).
+    if (!(await outbox.renewClaim(pool, row, LEASE_MS))) {
+      log.info('webhook row claimed by another replica meanwhile; not sent here', { webhook_id: row.webhook_id });
+      return;
+    }
     const { outcome, status } = await attempt(dest, row);
     const attempts = row.attempts + 1;
     switch (outcome.kind) {
@@ -140,16 +147,32 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     return rows.length;
   }
 
+  /**
+   * One poll at a time per process: a poll asked for while one runs (new events enqueued) starts
+   * right after it. So a replica has at most one delivery in flight per destination, which bounds
+   * what a crash can leave delivered but not recorded (see deliver()).
+   */
+  let again = false;
   function schedule(delay: number): void {
     if (stopped || options.poll === false) return;
+    if (running) {
+      again = true;
+      return;
+    }
     clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      running = runOnce().catch((err) => {
+      const run = runOnce().catch((err) => {
         log.warn('webhook poll failed', { error: (err as Error).message });
         return 0;
       });
-      void running.then((n) => schedule(n >= config.batchSize ? 0 : config.pollIntervalMs));
+      running = run;
+      void run.then((n) => {
+        running = undefined;
+        const now = again || n >= config.batchSize;
+        again = false;
+        schedule(now ? 0 : config.pollIntervalMs);
+      });
     }, delay);
   }
 

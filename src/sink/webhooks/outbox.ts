@@ -67,6 +67,15 @@ export interface Claimed {
 
 const held = (r: { rowCount: number | null }) => (r.rowCount ?? 0) > 0;
 
+/** Extends the lease of a row we still hold; false when another dispatcher claimed it meanwhile. */
+export async function renewClaim(db: Queryable, row: Claimed, leaseMs: number): Promise<boolean> {
+  return held(await db.query(
+    `UPDATE webhook_outbox SET next_attempt_at = now() + $3 * interval '1 millisecond'
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $2`,
+    [row.id, row.claim_token, leaseMs],
+  ));
+}
+
 export async function markDelivered(db: Queryable, row: Claimed, status: number): Promise<boolean> {
   return held(await db.query(
     `UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
