@@ -110,6 +110,10 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
       OTELCOL_JAEGER_ENDPOINT: `127.0.0.1:${jaeger?.grpcPort ?? 9}`,
       OTELCOL_SAMPLING_PERCENTAGE: '100',
       OTELCOL_SAMPLING_AFTER_ROOT: '2s',
+      // The restarted backend forgot its decision cache: the part of a resumed session (several
+      // SessionEnds, so its root came before the restart) that arrives afterwards has no root of
+      // its own and is decided decision_wait after its first span (docs/operations.md, sampling).
+      OTELCOL_SAMPLING_DECISION_WAIT: '15s',
       OTELCOL_SPANMETRICS_FLUSH_INTERVAL: '1s',
     };
     backends = [
