@@ -13,7 +13,8 @@
  *   half 2 → the other sink SIGKILLed under load and restarted
  * Then: every span the agents produced (their local copies are the reference) is in Postgres
  * once, in the Redis stream once, in Jaeger once; every session is one trace with its root(s);
- * every webhook event is delivered once; the span-metric calls summed over both backends the way
+ * every webhook event is delivered, repeated (same webhook-id) at most once per sink kill for a
+ * POST in flight at that moment; the span-metric calls summed over both backends the way
  * Prometheus' increase() does equal the spans sent.
  * Why the backend restart sits in a lull: docs/operations.md ("Team deployment", what a crash
  * costs) — span-metric counters live in the backend's memory until scraped.
