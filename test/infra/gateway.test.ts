@@ -2,6 +2,8 @@
  * The shipped gateway tier (otel-collector/gateway.yaml, backend.yaml), for real:
  *  - both validate with `otelcol validate`, and a broken one does not;
  *  - a gateway refuses an export without a token or with a wrong one (401) and takes the right one;
+ *  - the backends refuse a gateway with the wrong password (gRPC Unauthenticated; over TLS from a
+ *    test CA): nothing it forwards reaches the stores;
  *  - sampling keeps whole sessions: sessions posted in two parts through two different gateways
  *    reach one backend each; Jaeger holds exactly the sessions with an error plus those the
  *    trace-id hash selects (computed here the way the tail_sampling `probabilistic` policy does),
@@ -107,6 +109,7 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
   let sink: SinkProc;
   const backends: Collector[] = [];
   const gateways: Collector[] = [];
+  let tlsEnv: Record<string, string> = {};
 
   beforeAll(async () => {
     const otelcol = buildBinary('build-collector.sh');
@@ -119,6 +122,7 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
     sink = await sinkProcess('sink', state, { auth: { token: sinkToken }, postgres: { url: db.url, poolSize: 3 } });
     await sink.start();
     const tls = testTls(join(state, 'tls'));
+    tlsEnv = tls.gatewayEnv;
     const backendEnv = {
       ...tls.backendEnv,
       OTELCOL_BACKEND_PASSWORD: 'pw-for-tests',
@@ -174,6 +178,30 @@ describe('gateway tier live: authentication, routing by trace id, whole-session 
     while ((await count()) < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 300));
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await count()).toBe(4);
+  });
+
+  it('backends refuse a gateway without the right password (nothing reaches the stores)', async () => {
+    const otelcol = buildBinary('build-collector.sh');
+    const intruder = await collector(otelcol, 'gateway', 'gateway-bad', state, {
+      ...tlsEnv,
+      OTELCOL_GATEWAY_TOKEN_FILE: join(state, 'agent-token'),
+      OTELCOL_BACKEND_PASSWORD: 'not-the-password',
+      OTELCOL_BACKEND_1: `127.0.0.1:${backends[0]!.port}`,
+      OTELCOL_BACKEND_2: `127.0.0.1:${backends[1]!.port}`,
+    });
+    await intruder.start();
+    try {
+      const s = session(false, 2);
+      // The gateway accepts (the agent's token is right) and queues; the backends refuse it.
+      expect((await post(intruder, [...s.part1, ...s.part2], `Bearer ${token}`)).status).toBe(200);
+      const until = Date.now() + 30_000;
+      while (!/Unauthenticated/.test(intruder.log()) && Date.now() < until) await new Promise((r) => setTimeout(r, 300));
+      expect(intruder.log()).toMatch(/Unauthenticated/);
+      const n = Number((await db.pool.query('SELECT count(*) AS n FROM spans WHERE trace_id = $1', [s.traceId])).rows[0].n);
+      expect(n).toBe(0);
+    } finally {
+      await intruder.stop();
+    }
   });
 
   it('keeps whole sessions: every error session, the hash-selected rest, nothing cut apart', async () => {
