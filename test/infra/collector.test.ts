@@ -1,7 +1,8 @@
 /**
  * The collector distribution and its configs, for real:
  *  - `otelcol validate` on otel-collector/config.yaml and every example (overlay or standalone),
- *  - the builder manifest holds exactly the components the configs use,
+ *  - the builder manifest holds exactly the components the configs use (gateway.yaml and
+ *    backend.yaml included),
  *  - `jaeger validate` on jaeger/config.yaml,
  *  - live: Jaeger + collector started by scripts/stack.sh on free ports in a temp dir,
  *    an OTLP/HTTP JSON trace with tool spans (some failing) is POSTed, then
@@ -112,7 +113,9 @@ describe('collector configs', () => {
     >;
     const kinds = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const;
     const used: Record<string, Set<string>> = Object.fromEntries(kinds.map((k) => [k, new Set<string>()]));
-    for (const file of [CONFIG, ...examples.map((f) => join(EXAMPLES, f))]) {
+    // The single-collector config, the team tier (test/infra/gateway.test.ts validates those two) and the examples.
+    const tier = ['gateway.yaml', 'backend.yaml'].map((f) => join(ROOT, 'otel-collector', f));
+    for (const file of [CONFIG, ...tier, ...examples.map((f) => join(EXAMPLES, f))]) {
       const cfg = parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown> | undefined>;
       for (const k of kinds) for (const id of Object.keys(cfg[k] ?? {})) used[k]!.add(id.split('/')[0]!);
     }

@@ -5,7 +5,7 @@ import type { Batch, Destination, Logger } from '../destination.js';
 import { DestinationError } from '../failures.js';
 import type { SinkMetrics } from '../metrics.js';
 import { recordArgs } from './entries.js';
-import { REDIS_KEY_PREFIX, batchMarkerKey, globalLogsKey, globalSpansKey, sessionKey } from './keys.js';
+import { REDIS_KEY_PREFIX, batchMarkerKey, chunkMarkerKey, globalLogsKey, globalSpansKey, sessionKey } from './keys.js';
 import { SCRIPT_CHUNK_RECORDS, WRITE_SCRIPT, isNoScript, isScriptDenied } from './script.js';
 
 export { logFields, spanFields } from './entries.js';
@@ -163,11 +163,12 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   /**
    * The batch as EVALSHA calls of at most SCRIPT_CHUNK_RECORDS records, pipelined: each chunk is
    * handed to the socket before the next is built, so Redis runs one while Node encodes the next.
-   * Each call is atomic and skips its chunk if the marker exists. A single chunk sets the marker
-   * itself; with several, it is set once all of them succeeded. As with the pipeline, a connection
-   * lost mid-batch can leave some chunks written; the retry repeats them.
+   * Each call is atomic: it skips its chunk if the chunk's marker exists and sets it with the
+   * writes (a single chunk's marker is the batch marker). So a batch cut short (connection lost,
+   * sink killed) and replayed, to this replica or another one sharing the Redis, writes only the
+   * chunks that are missing; the batch marker is set once all of them are in.
    */
-  const scriptWrite = async (batch: Batch, marker: string, allowed: Set<string>): Promise<void> => {
+  const scriptWrite = async (batch: Batch, hash: string, marker: string, allowed: Set<string>): Promise<void> => {
     const n = batch.spans.length + batch.logs.length;
     const single = n <= SCRIPT_CHUNK_RECORDS;
     type Chunk = { from: number; to: number; args: string[] };
@@ -184,13 +185,12 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
     let sent: Array<Promise<Outcome>> = [];
     for (let from = 0; from < n; from += SCRIPT_CHUNK_RECORDS) {
       const to = Math.min(n, from + SCRIPT_CHUNK_RECORDS);
-      const chunk = { from, to, args: scriptChunk(batch, from, to, marker, single, allowed) };
+      const chunk = { from, to, args: scriptChunk(batch, from, to, single ? marker : chunkMarkerKey(hash, from, prefix), true, allowed) };
       pending.push(chunk);
       sent.push(send(chunk));
       // node-redis writes on setImmediate: let it write this chunk before building the next.
       if (to < n) await new Promise((resolve) => setImmediate(resolve));
     }
-    let wrote = false;
     for (let attempt = 0; ; attempt++) {
       const results = await Promise.all(sent);
       const failed: Chunk[] = [];
@@ -198,10 +198,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       let denied: unknown;
       let other: unknown;
       results.forEach((r, k) => {
-        if (r.ok) {
-          if (r.value === 1) wrote = true;
-          return;
-        }
+        if (r.ok) return;
         failed.push(pending[k]!);
         if (isNoScript(r.reason)) noScript ??= r.reason;
         else if (isScriptDenied(r.reason)) denied ??= r.reason;
@@ -221,7 +218,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       pending = failed;
       sent = failed.map(send);
     }
-    if (!single && wrote) await client.sendCommand(['SET', marker, '1', 'EX', MARKER_TTL]);
+    if (!single) await client.sendCommand(['SET', marker, '1', 'EX', MARKER_TTL]);
   };
 
   return {
@@ -236,10 +233,11 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
       if (!client.isReady) throw new DestinationError('redis not connected', { kind: 'retryable', reason: 'redis not connected' });
       const n = batch.spans.length + batch.logs.length;
       if (!n) return;
-      const marker = batchMarkerKey(batchHash(batch), prefix);
+      const hash = batchHash(batch);
+      const marker = batchMarkerKey(hash, prefix);
       const { allowed, skipped } = sessionStreams(batch, config.maxSessionStreamsPerBatch);
       if (mode === undefined) await loadScript();
-      if (mode === 'script') await scriptWrite(batch, marker, allowed);
+      if (mode === 'script') await scriptWrite(batch, hash, marker, allowed);
       else {
         // Fallback (EVALSHA not permitted): one pipelined round trip after the replay check.
         if ((await client.exists(marker)) === 1) return; // replay of a batch already written

@@ -81,33 +81,43 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     const label = `webhook:${row.destination}`;
     if (!dest || disabled.has(row.destination)) {
       const why = dest ? `destination disabled: ${disabled.get(row.destination)}` : 'destination no longer configured';
-      await outbox.markDead(pool, row.id, null, why, false);
+      await outbox.markDead(pool, row, null, why, false);
       metrics?.deadLettered(label);
+      return;
+    }
+    // Renew the claim right before sending: rows claimed together are sent one after the other, so
+    // a late row's lease could have run out and another replica claimed it. Only the current
+    // holder sends; the lease (60 s) outlasts one attempt (timeoutMs, 10 s by default).
+    if (!(await outbox.renewClaim(pool, row, LEASE_MS))) {
+      log.info('webhook row claimed by another replica meanwhile; not sent here', { webhook_id: row.webhook_id });
       return;
     }
     const { outcome, status } = await attempt(dest, row);
     const attempts = row.attempts + 1;
     switch (outcome.kind) {
       case 'success':
-        await outbox.markDelivered(pool, row.id, status ?? 0);
+        if (!(await outbox.markDelivered(pool, row, status ?? 0))) {
+          // Our lease ran out and another replica claimed the row meanwhile: its claim decides.
+          log.warn('webhook delivered after its claim was lost; the row was not updated', { destination: dest.name, webhook_id: row.webhook_id });
+        }
         metrics?.written(label, 1);
         return;
       case 'gone':
         log.warn('webhook destination answered 410 Gone; disabling it', { destination: dest.name });
-        await outbox.markDead(pool, row.id, status, outcome.reason);
+        await outbox.markDead(pool, row, status, outcome.reason);
         await outbox.disableDestination(pool, dest.name, outcome.reason);
         disabled.set(dest.name, outcome.reason);
         metrics?.deadLettered(label);
         return;
       case 'permanent':
         log.warn('webhook delivery failed permanently; dead-lettered', { destination: dest.name, webhook_id: row.webhook_id, error: outcome.reason });
-        await outbox.markDead(pool, row.id, status, outcome.reason);
+        await outbox.markDead(pool, row, status, outcome.reason);
         metrics?.deadLettered(label);
         return;
       case 'retryable': {
         if (attempts >= config.maxAttempts) {
           log.warn('webhook delivery dead-lettered after last attempt', { destination: dest.name, webhook_id: row.webhook_id, attempts, error: outcome.reason });
-          await outbox.markDead(pool, row.id, status, outcome.reason);
+          await outbox.markDead(pool, row, status, outcome.reason);
           metrics?.deadLettered(label);
           return;
         }
@@ -115,7 +125,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
           backoffMs(attempts, config.backoffBaseMs, config.backoffMaxMs, options.random),
           Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
         );
-        await outbox.markRetry(pool, row.id, delay, status, outcome.reason);
+        await outbox.markRetry(pool, row, delay, status, outcome.reason);
         metrics?.retried(label);
       }
     }
@@ -139,16 +149,32 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     return rows.length;
   }
 
+  /**
+   * One poll at a time per process: a poll asked for while one runs (new events enqueued) starts
+   * right after it. So a replica has at most one delivery in flight per destination, which bounds
+   * what a crash can leave delivered but not recorded (see deliver()).
+   */
+  let again = false;
   function schedule(delay: number): void {
     if (stopped || options.poll === false) return;
+    if (running) {
+      again = true;
+      return;
+    }
     clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      running = runOnce().catch((err) => {
+      const run = runOnce().catch((err) => {
         log.warn('webhook poll failed', { error: (err as Error).message });
         return 0;
       });
-      void running.then((n) => schedule(n >= config.batchSize ? 0 : config.pollIntervalMs));
+      running = run;
+      void run.then((n) => {
+        running = undefined;
+        const now = again || n >= config.batchSize;
+        again = false;
+        schedule(now ? 0 : config.pollIntervalMs);
+      });
     }, delay);
   }
 

@@ -14,6 +14,8 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: Date;
   updated_at: Date;
+  /** Set by claimDue: only the holder of the current claim records the outcome (0005_replicas.sql). */
+  claim_token: string | null;
 }
 
 export interface NewOutboxRow {
@@ -38,12 +40,15 @@ export async function enqueue(db: Queryable, rows: NewOutboxRow[]): Promise<numb
 }
 
 /**
- * Claims due rows with a lease (next_attempt_at pushed ahead), so concurrent dispatchers in
- * other processes skip them; a crashed dispatcher's rows become due again when the lease ends.
+ * Claims due rows with a lease (next_attempt_at pushed ahead) and a fresh claim token, so
+ * concurrent dispatchers in other processes (sink replicas) skip them (FOR UPDATE SKIP LOCKED); a
+ * crashed dispatcher's rows become due again when the lease ends. The outcome is recorded only
+ * with the token of the current claim (markDelivered/markRetry/markDead return false otherwise).
  */
 export async function claimDue(db: Queryable, limit: number, leaseMs: number, ids?: string[]): Promise<OutboxRow[]> {
   const r = await db.query<OutboxRow>(
-    `UPDATE webhook_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now()
+    `UPDATE webhook_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now(),
+       claim_token = gen_random_uuid()::text
      WHERE o.id IN (
        SELECT id FROM webhook_outbox
        WHERE state = 'pending' AND next_attempt_at <= now() AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))
@@ -54,28 +59,48 @@ export async function claimDue(db: Queryable, limit: number, leaseMs: number, id
   return r.rows;
 }
 
-export async function markDelivered(db: Queryable, id: string, status: number): Promise<void> {
-  await db.query(
+/** The row (its id) as claimed: `claim` is the token claimDue set, null for rows never claimed. */
+export interface Claimed {
+  id: string;
+  claim_token: string | null;
+}
+
+const held = (r: { rowCount: number | null }) => (r.rowCount ?? 0) > 0;
+
+/** Extends the lease of a row we still hold; false when another dispatcher claimed it meanwhile. */
+export async function renewClaim(db: Queryable, row: Claimed, leaseMs: number): Promise<boolean> {
+  return held(await db.query(
+    `UPDATE webhook_outbox SET next_attempt_at = now() + $3 * interval '1 millisecond'
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $2`,
+    [row.id, row.claim_token, leaseMs],
+  ));
+}
+
+export async function markDelivered(db: Queryable, row: Claimed, status: number): Promise<boolean> {
+  return held(await db.query(
     `UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
-       delivered_at = now(), updated_at = now() WHERE id = $1`,
-    [id, status],
-  );
+       delivered_at = now(), updated_at = now(), claim_token = NULL
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $3`,
+    [row.id, status, row.claim_token],
+  ));
 }
 
-export async function markRetry(db: Queryable, id: string, delayMs: number, status: number | null, error: string): Promise<void> {
-  await db.query(
+export async function markRetry(db: Queryable, row: Claimed, delayMs: number, status: number | null, error: string): Promise<boolean> {
+  return held(await db.query(
     `UPDATE webhook_outbox SET attempts = attempts + 1, last_status = $3, last_error = $4,
-       next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now() WHERE id = $1`,
-    [id, delayMs, status, error],
-  );
+       next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now(), claim_token = NULL
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $5`,
+    [row.id, delayMs, status, error, row.claim_token],
+  ));
 }
 
-export async function markDead(db: Queryable, id: string, status: number | null, error: string, countAttempt = true): Promise<void> {
-  await db.query(
+export async function markDead(db: Queryable, row: Claimed, status: number | null, error: string, countAttempt = true): Promise<boolean> {
+  return held(await db.query(
     `UPDATE webhook_outbox SET state = 'dead', attempts = attempts + $4::int, last_status = $2, last_error = $3,
-       updated_at = now() WHERE id = $1`,
-    [id, status, error, countAttempt ? 1 : 0],
-  );
+       updated_at = now(), claim_token = NULL
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $5`,
+    [row.id, status, error, countAttempt ? 1 : 0, row.claim_token],
+  ));
 }
 
 /** 410 Gone: disable the destination and dead-letter what is still pending for it. */
@@ -115,7 +140,7 @@ export async function requeueDead(db: Queryable, idOrWebhookId: string): Promise
   const byId = /^\d+$/.test(idOrWebhookId);
   const r = await db.query<OutboxRow>(
     `UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL,
-       updated_at = now()
+       updated_at = now(), claim_token = NULL
      WHERE state = 'dead' AND ${byId ? 'id = $1::bigint' : 'webhook_id = $1'} RETURNING *`,
     [idOrWebhookId],
   );
