@@ -59,7 +59,7 @@ export const BASE_DEFAULTS: ConfigDefaults = {
     retryMaxBackoffMs: 60_000,
     serviceName: 'claude-code',
     resourceAttributes: {},
-    flushDelayMs: 5_000,
+    flushDelayMs: 500,
     maxExportBatchSize: 512,
     maxQueueSize: 2_048,
     exportTimeoutMs: 30_000,
@@ -76,10 +76,12 @@ export const BASE_DEFAULTS: ConfigDefaults = {
 };
 
 export const PROFILE_OVERRIDES: Record<Profile, ProfileOverrides> = {
-  // Throughput: large batches every 5 s, content capture off, strict thresholds; with a collector,
+  // Throughput: large batches (a full batch is sent at once; what is there goes every 500 ms, so a
+  // hook event is in the backend and the web view within a second: at most two small exports a
+  // second while a session is active), content capture off, strict thresholds; with a collector,
   // no second (local) copy of every span: the backend is the trace view.
   production: {
-    export: { flushDelayMs: 5_000, maxExportBatchSize: 512, maxQueueSize: 2_048 },
+    export: { flushDelayMs: 500, maxExportBatchSize: 512, maxQueueSize: 2_048 },
     store: { localCopy: false },
     capture: { prompts: false, toolInputs: false, toolOutputs: false, modelMessages: false },
     log: { level: 'info' },

@@ -55,7 +55,7 @@ describe('loadConfig profiles', () => {
       reaperIntervalSeconds: 60,
     });
     expect(config.transport.mode).toBe('http');
-    expect(config.export).toMatchObject({ serviceName: 'claude-code', flushDelayMs: 5000, maxExportBatchSize: 512, maxQueueSize: 2048 });
+    expect(config.export).toMatchObject({ serviceName: 'claude-code', flushDelayMs: 500, maxExportBatchSize: 512, maxQueueSize: 2048 });
     expect(config.export.otlpEndpoint).toBeUndefined();
     expect(config.capture).toEqual({ prompts: false, toolInputs: false, toolOutputs: false, modelMessages: false, maxValueBytes: 4096 });
     expect(config.thresholds.perTool.Bash).toEqual({ fastMs: 1000, slowMs: 30000, verySlowMs: 120000 });
@@ -213,7 +213,7 @@ describe('formatEffectiveConfig', () => {
     expect(text).not.toContain('abc123');
     expect(text).toMatch(/export\.otlpHeaders\s+\{"authorization":"\*\*\*\*","x-honeycomb-team":"\*\*\*\*"\}\s+\[env OTEL_EXPORTER_OTLP_HEADERS\]/);
     expect(text).toMatch(/agent\.port\s+4400\s+\[env CLAUDE_OTEL_PORT\]/);
-    expect(text).toMatch(/export\.flushDelayMs\s+5000\s+\[profile production\]/);
+    expect(text).toMatch(/export\.flushDelayMs\s+500\s+\[profile production\]/);
     expect(text).toMatch(/profile:\s+production \(auto-detected/);
     expect(maskConfig(r.config).export.otlpHeaders.authorization).toBe('****');
     expect(r.config.export.otlpHeaders.authorization).toBe('Bearer supersecretvalue123');
