@@ -19,7 +19,9 @@
  * order: baseline, agent, agent+transcripts, then reversed. Without the flag nothing changes.
  *
  *   node .tmp/build/bench/agent-load/run.js [--events 100000] [--seconds 30] [--concurrency 32]
- *        [--tools 6] [--rounds 2] [--profile production] [--transcripts] [--cpu-prof] [--out FILE]
+ *        [--tools 6] [--rounds 2] [--profile production] [--transcripts [--transcript-dir DIR]] [--cpu-prof] [--out FILE]
+ * (--transcript-dir: where the agent's Claude Code config dir with the transcripts is made, default the
+ * OS temp dir, e.g. /dev/shm to take the disk out of the figures)
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -50,6 +52,7 @@ const { values: args } = parseArgs({
     'agent-node-args': { type: 'string', default: '' },
     'heap-snapshot': { type: 'string' },
     transcripts: { type: 'boolean', default: false },
+    'transcript-dir': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -329,16 +332,18 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
   const home = mkdtempSync(join(tmpdir(), 'agent-load-'));
   const port = await freePort();
   let tx: Transcripts | undefined;
+  let configDir: string | undefined;
   if (withTranscripts) {
     // the agent's Claude Code config dir: transcripts are accepted under <it>/projects only
-    const projectDir = join(home, 'claude', 'projects', PROJECT_DIR);
+    configDir = mkdtempSync(join(args['transcript-dir'] ?? tmpdir(), 'agent-load-claude-'));
+    const projectDir = join(configDir, 'projects', PROJECT_DIR);
     mkdirSync(projectDir, { recursive: true, mode: 0o700 });
     tx = { templates: loadTemplates(TX_FIXTURE), projectDir, bytes: 0, records: 0, sessions: 0 };
   }
   const agent: AgentProcess = await startAgentProcess({
     home, port, otlpEndpoint: receiverUrl, profile: args.profile,
     nodeArgs: [...(args['agent-node-args'] ? args['agent-node-args'].split(' ') : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])],
-    ...(tx ? { env: { CLAUDE_CONFIG_DIR: join(home, 'claude') } } : {}),
+    ...(configDir ? { env: { CLAUDE_CONFIG_DIR: configDir } } : {}),
   });
   try {
     await sleep(300);
@@ -405,6 +410,7 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
   } finally {
     await agent.stop();
     rmSync(home, { recursive: true, force: true });
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   }
 }
 
@@ -478,7 +484,7 @@ function transcriptSummary(rounds: AgentRound[], baseline: { eventsPerSec: numbe
     eventsPerSec: Math.round(evs),
     ratioToBaseline: round(evs / baseline.eventsPerSec, 3),
     ratioToOff: round(evs / off.eventsPerSec, 3),
-    cpuUsPerEvent: cpu,
+    cpuUsPerEvent: round(cpu, 1),
     cpuPerEventRatioToBaseline: round(cpu / baseline.cpuUsPerEvent, 2),
     cpuPerEventRatioToOff: round(cpu / off.cpuUsPerEvent, 2),
     cpuBoundEventsPerSec: Math.round(1e6 / cpu),
@@ -557,7 +563,7 @@ async function main() {
   const report = {
     machine: m,
     settings: { concurrency: CONCURRENCY, toolsPerSession: T, eventsPerSession: EVENTS_PER_SESSION, spansPerSession: SPANS_PER_SESSION, maxEvents: MAX_EVENTS, maxSeconds: MAX_SECONDS, rounds: ROUNDS, agentProfile: args.profile, client: 'undici Pool, keep-alive, pipelining 1',
-      ...(TRANSCRIPTS ? { transcripts: { chatSpansPerSession: CHAT_PER_SESSION, spansPerSession: SPANS_PER_SESSION + CHAT_PER_SESSION, fixture: 'test/fixtures/claude-code-2.1.332/transcripts/session.jsonl', roundOrder: 'baseline, agent, agent+transcripts; reversed every other round' } } : {}) },
+      ...(TRANSCRIPTS ? { transcripts: { chatSpansPerSession: CHAT_PER_SESSION, spansPerSession: SPANS_PER_SESSION + CHAT_PER_SESSION, fixture: 'test/fixtures/claude-code-2.1.332/transcripts/session.jsonl', roundOrder: 'baseline, agent, agent+transcripts; reversed every other round', dir: args['transcript-dir'] ?? tmpdir() } } : {}) },
     baseline,
     agent,
     ...(TRANSCRIPTS ? { agentTranscripts: agentTx } : {}),

@@ -151,7 +151,7 @@ if (load.agentTranscripts?.length && s.transcripts) {
   p('### With transcript reading on (`--transcripts`)');
   p();
   p(`A third target in every round (order ${lt.roundOrder}): the agent with a real transcript per session under its`);
-  p('transcript root (`CLAUDE_CONFIG_DIR/projects`), appended by the generator before each event with what Claude Code 2.1.332');
+  p(`transcript root (\`CLAUDE_CONFIG_DIR/projects\`, made in \`${lt.dir ?? '/tmp'}\`), appended by the generator before each event with what Claude Code 2.1.332`);
   p(`writes by then (rows templated from \`${lt.fixture}\`: prompt, api-request, assistant rows with usage and the`);
   p(`event's tool_use id, tool results, cost-state), so the agent reads it incrementally and emits ${lt.chatSpansPerSession} \`chat\` spans per session`);
   p(`(${lt.spansPerSession} spans in all). Medians over the rounds; peak RSS is the maximum.`);
@@ -163,6 +163,8 @@ if (load.agentTranscripts?.length && s.transcripts) {
   p(`| agent, transcripts on | ${t.eventsPerSec} | ${f(t.ratioToBaseline, 2)} | ${f(t.cpuUsPerEvent, 0)} | ${f(t.cpuPerEventRatioToBaseline, 2)} | ${f(t.peakRssMb, 0)} | ${f(t.handlingP99Ms, 3)} |`);
   p();
   p(`Transcripts on vs off: events/s × ${f(t.ratioToOff, 2)}, CPU per event × ${f(t.cpuPerEventRatioToOff, 2)} (one free core ⇒ ≤ ${t.cpuBoundEventsPerSec} ev/s), peak RSS × ${f(t.peakRssRatioToOff, 2)}.`);
+  p('The generator also writes the transcripts, on the same cores (its CPU per event in the table below), so the CPU-per-event');
+  p('ratio is the figure for the agent\'s own cost; the events/s ratio also carries the generator\'s extra work.');
   p(`Agent ≥ 10,000 events/s with transcripts: ${yes(t.eventsPerSec >= 10_000)}; peak RSS ≤ 150 MB with transcripts: ${yes(t.peakRssMb <= 150)}.`);
   p(`Every span arrived: ${yes(t.allSpansArrived)} (${load.agentTranscripts.map((a: Any) => `${a.receivedAfterStop.uniqueSpans}/${a.expectedSpans}`).join(', ')}); every chat span: ${yes(t.allChatSpansArrived)}`);
   p(`(${load.agentTranscripts.map((a: Any) => `${a.transcripts.chatSpansReceived}/${a.transcripts.expectedChatSpans}`).join(', ')}); every turn and root span carries \`claude_code.model_calls\` = ${lt.chatSpansPerSession}: ${yes(t.rollUpsRight)};`);
