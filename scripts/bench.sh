@@ -4,6 +4,8 @@
 #   bash scripts/bench.sh --quick    # smoke: 1 round, 20k events, no profile (the doc says so)
 # Knobs (env): HOOK_TOOLS (30) HOOK_ROUNDS (9) LOAD_EVENTS (100000) LOAD_SECONDS (30) LOAD_CONCURRENCY (32)
 #              LOAD_ROUNDS (2) LOAD_PROFILE (production) BENCH_OUT (.tmp/bench) BENCH_DOC (docs/benchmarks-hooks.md)
+#              LOAD_TRANSCRIPTS (0; 1 = agent-load --transcripts: a third target per round, the agent reading real
+#              transcripts, and the profiled round reads them too)
 # Every figure is also a ratio to a baseline measured in the same run (the machine is shared and noisy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,7 @@ else
   load_args=(--events "${LOAD_EVENTS:-100000}" --seconds "${LOAD_SECONDS:-30}" --rounds "${LOAD_ROUNDS:-2}" --cpu-prof)
 fi
 load_args+=(--concurrency "${LOAD_CONCURRENCY:-32}" --profile "${LOAD_PROFILE:-production}")
+if [ "${LOAD_TRANSCRIPTS:-0}" = 1 ]; then load_args+=(--transcripts); fi
 
 echo "== hook cost (real Claude Code CLI, scripted model)" >&2
 node .tmp/build/bench/hook-cost/run.js "${hook_args[@]}" --out "$out/hook-cost.json" >/dev/null

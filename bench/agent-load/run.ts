@@ -11,12 +11,21 @@
  * Baseline in the same invocation: the same generator against a trivial node:http server (its own
  * process, like the agent) that answers `{}`. Rounds alternate baseline/agent (ABBA).
  *
+ * --transcripts adds, in every round, an agent that reads transcripts: each session gets a real
+ * transcript file under the agent's transcript root (CLAUDE_CONFIG_DIR of the agent = a temp dir),
+ * appended before each hook event with what Claude Code would have written by then (./transcript.ts,
+ * templated from the 2.1.332 fixture), so the agent reads it incrementally and emits T + 1 `chat`
+ * spans per session; the receiver then also expects those (and the turn and root roll-ups). Round
+ * order: baseline, agent, agent+transcripts, then reversed. Without the flag nothing changes.
+ *
  *   node .tmp/build/bench/agent-load/run.js [--events 100000] [--seconds 30] [--concurrency 32]
- *        [--tools 6] [--rounds 2] [--profile production] [--cpu-prof] [--out FILE]
+ *        [--tools 6] [--rounds 2] [--profile production] [--transcripts [--transcript-dir DIR]] [--cpu-prof] [--out FILE]
+ * (--transcript-dir: where the agent's Claude Code config dir with the transcripts is made, default the
+ * OS temp dir, e.g. /dev/shm to take the disk out of the figures)
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +37,7 @@ import {
   findMetric, histogramQuantile, machine, median, memoryMb, parseHistogram, quantile, repoRoot, round, sleep, startAgentProcess,
   type AgentProcess,
 } from '../hook-cost/common.js';
+import { chatCallsPerSession, loadTemplates, SessionTranscript, transcriptPath, type TranscriptTemplates } from './transcript.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +51,8 @@ const { values: args } = parseArgs({
     'prof-top': { type: 'string', default: '25' },
     'agent-node-args': { type: 'string', default: '' },
     'heap-snapshot': { type: 'string' },
+    transcripts: { type: 'boolean', default: false },
+    'transcript-dir': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -49,6 +61,7 @@ const MAX_SECONDS = Number(args.seconds);
 const CONCURRENCY = Number(args.concurrency);
 const T = Number(args.tools);
 const ROUNDS = Number(args.rounds);
+const TRANSCRIPTS = args.transcripts;
 
 const log = (m: string) => process.stderr.write(`[agent-load] ${m}\n`);
 const ROOT = repoRoot();
@@ -71,8 +84,19 @@ const fill = (tpl: string, sid: string, pid: string, tid = '') => tpl.replaceAll
 
 const EVENTS_PER_SESSION = 2 + 3 * T + 2;
 const SPANS_PER_SESSION = 2 + T; // root, turn, T tools
+const CHAT_PER_SESSION = chatCallsPerSession(T);
 
-function* session(): Generator<string> {
+// With --transcripts: every event of a session names the session's transcript under the agent's root.
+const TX_FIXTURE = join(ROOT, 'test', 'fixtures', 'claude-code-2.1.332', 'transcripts', 'session.jsonl');
+const PROJECT_DIR = '-home-dev-project';
+const TPL_TX = Object.fromEntries(Object.entries(TPL).map(([n, t]) => [n, t.replace(/"transcript_path":"[^"]*"/, '"transcript_path":"@TP@"')])) as Record<string, string>;
+interface Transcripts { templates: TranscriptTemplates; projectDir: string; bytes: number; records: number; sessions: number }
+
+function* session(tx?: Transcripts): Generator<string> {
+  if (tx) {
+    yield* sessionWithTranscript(tx);
+    return;
+  }
   const sid = randomUUID();
   const pid = randomUUID();
   yield fill(TPL.SessionStart!, sid, pid);
@@ -87,9 +111,36 @@ function* session(): Generator<string> {
   yield fill(TPL.SessionEnd!, sid, pid);
 }
 
+/** The same session, each event preceded by the transcript rows Claude Code writes before it. */
+function* sessionWithTranscript(tx: Transcripts): Generator<string> {
+  const sid = randomUUID();
+  const pid = randomUUID();
+  const path = transcriptPath(tx.projectDir, sid);
+  const f = (tpl: string, tid = '') => fill(tpl, sid, pid, tid).replace('@TP@', path);
+  const w = new SessionTranscript(tx.templates, path, sid, pid);
+  yield f(TPL_TX.SessionStart!);
+  w.prompt();
+  yield f(TPL_TX.UserPromptSubmit!);
+  for (let i = 0; i < T; i++) {
+    const tid = `toolu_bench_${sid.slice(0, 8)}_${i}`;
+    w.toolCall(i, tid);
+    yield f(TPL_TX.PreToolUse!, tid);
+    yield f(TPL_TX.PostToolUse!, tid);
+    w.toolResult(tid);
+    yield f(TPL_TX.PostToolBatch!, tid);
+  }
+  w.final(T);
+  yield f(TPL_TX.Stop!);
+  w.end();
+  tx.bytes += w.bytes;
+  tx.records += w.records;
+  tx.sessions++;
+  yield f(TPL_TX.SessionEnd!);
+}
+
 interface LoadResult { windowUs: { fromUs: number; toUs: number }; events: number; sessions: number; seconds: number; eventsPerSec: number; errors: number; latencyMs: { p50: number; p99: number } }
 
-async function generate(url: string, token: string): Promise<LoadResult> {
+async function generate(url: string, token: string, tx?: Transcripts): Promise<LoadResult> {
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 60_000 });
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
   let reserved = 0;
@@ -103,7 +154,7 @@ async function generate(url: string, token: string): Promise<LoadResult> {
   const worker = async () => {
     while (reserved + EVENTS_PER_SESSION <= MAX_EVENTS && performance.now() < deadline) {
       reserved += EVENTS_PER_SESSION;
-      for (const body of session()) {
+      for (const body of session(tx)) {
         const t0 = performance.now();
         try {
           const r = await pool.request({ path: '/v1/hooks', method: 'POST', headers, body });
@@ -161,6 +212,10 @@ function countingReceiver() {
   let spans = 0;
   let logs = 0;
   let requests = 0;
+  // only in transcript rounds: chat spans (by name) and the model-call count rolled up on turn and root spans
+  let countChat = false;
+  const chatIds = new Set<string>();
+  const rollUps = new Map<number, number>(); // claude_code.model_calls value -> spans carrying it
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -171,6 +226,10 @@ function countingReceiver() {
         for (const m of body.matchAll(/"spanId":"([^"]+)"/g)) {
           spans++;
           spanIds.add(m[1]!);
+        }
+        if (countChat) {
+          for (const m of body.matchAll(/"spanId":"([^"]+)"(?:,"parentSpanId":"[^"]*")?,"name":"chat /g)) chatIds.add(m[1]!);
+          for (const m of body.matchAll(/"key":"claude_code\.model_calls","value":\{"intValue":"?(\d+)"?\}/g)) rollUps.set(Number(m[1]), (rollUps.get(Number(m[1])) ?? 0) + 1);
         }
       } else if (req.url?.startsWith('/v1/logs')) {
         logs += body.match(/"timeUnixNano":/g)?.length ?? 0;
@@ -184,9 +243,13 @@ function countingReceiver() {
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     },
     counts: () => ({ spans, uniqueSpans: spanIds.size, logs, requests }),
-    reset() {
+    chatCounts: () => ({ chatSpans: chatIds.size, modelCallRollUps: Object.fromEntries(rollUps) }),
+    reset(chat = false) {
       spanIds.clear();
       spans = logs = requests = 0;
+      countChat = chat;
+      chatIds.clear();
+      rollUps.clear();
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -225,6 +288,34 @@ interface AgentRound extends LoadResult {
   receivedAfterStop: { spans: number; uniqueSpans: number; logs: number };
   metrics: Record<string, number>;
   handling: { p50: number; p99: number; p99Bound: number; over2ms: number; count: number };
+  /** Only in transcript rounds. */
+  transcripts?: {
+    sessions: number;
+    recordsWritten: number;
+    bytesWritten: number;
+    expectedChatSpans: number;
+    chatSpansReceived: number;
+    /** claude_code.model_calls value → turn and root spans carrying it (expected: {T+1: 2 × sessions}). */
+    modelCallRollUps: Record<string, number>;
+    rollUpsRight: boolean;
+    /** The agent read every byte written, once (its claude_otel_transcript_bytes_total = bytes written). */
+    readOnce: boolean;
+    /** The agent's transcript metrics (/metrics): bytes read, records skipped by reason, paths refused. */
+    agentMetrics: Record<string, number>;
+  };
+}
+
+/** The agent's transcript counters from its /metrics text, summed over label sets except `reason`. */
+function transcriptMetrics(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(claude_otel_transcript\w*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const reason = /reason="([^"]*)"/.exec(m[2] ?? '')?.[1];
+    const key = reason ? `${m[1]}{${reason}}` : m[1]!;
+    out[key] = (out[key] ?? 0) + Number(m[3]);
+  }
+  return out;
 }
 
 function metricTotals(text: string): Record<string, number> {
@@ -236,20 +327,30 @@ function metricTotals(text: string): Record<string, number> {
   return out;
 }
 
-async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverUrl: string, cpuProfDir?: string): Promise<AgentRound> {
-  receiver.reset();
+async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverUrl: string, cpuProfDir?: string, withTranscripts = false): Promise<AgentRound> {
+  receiver.reset(withTranscripts);
   const home = mkdtempSync(join(tmpdir(), 'agent-load-'));
   const port = await freePort();
+  let tx: Transcripts | undefined;
+  let configDir: string | undefined;
+  if (withTranscripts) {
+    // the agent's Claude Code config dir: transcripts are accepted under <it>/projects only
+    configDir = mkdtempSync(join(args['transcript-dir'] ?? tmpdir(), 'agent-load-claude-'));
+    const projectDir = join(configDir, 'projects', PROJECT_DIR);
+    mkdirSync(projectDir, { recursive: true, mode: 0o700 });
+    tx = { templates: loadTemplates(TX_FIXTURE), projectDir, bytes: 0, records: 0, sessions: 0 };
+  }
   const agent: AgentProcess = await startAgentProcess({
     home, port, otlpEndpoint: receiverUrl, profile: args.profile,
     nodeArgs: [...(args['agent-node-args'] ? args['agent-node-args'].split(' ') : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])],
+    ...(configDir ? { env: { CLAUDE_CONFIG_DIR: configDir } } : {}),
   });
   try {
     await sleep(300);
     const idleRssMb = round(memoryMb(agent.pid).rss, 1);
-    const m = await measured(agent.pid, () => generate(agent.url, agent.token));
+    const m = await measured(agent.pid, () => generate(agent.url, agent.token, tx));
     const result = m.result;
-    const expectedSpans = result.sessions * SPANS_PER_SESSION;
+    const expectedSpans = result.sessions * (SPANS_PER_SESSION + (tx ? CHAT_PER_SESSION : 0));
     const t0 = Date.now();
     while (receiver.counts().uniqueSpans < expectedSpans && Date.now() - t0 < 30_000) await sleep(100);
     const waitedMs = Date.now() - t0;
@@ -268,6 +369,8 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
     await agent.stop();
     await sleep(200);
     const after = receiver.counts();
+    const chat = receiver.chatCounts();
+    const txMetrics = transcriptMetrics(metricsText);
     return {
       ...result,
       idleRssMb,
@@ -288,10 +391,26 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
         over2ms: h.count - (h.buckets.find((b) => b.le === 2)?.count ?? 0),
         count: h.count,
       },
+      ...(tx
+        ? {
+            transcripts: {
+              sessions: tx.sessions,
+              recordsWritten: tx.records,
+              bytesWritten: tx.bytes,
+              expectedChatSpans: result.sessions * CHAT_PER_SESSION,
+              chatSpansReceived: chat.chatSpans,
+              modelCallRollUps: chat.modelCallRollUps,
+              rollUpsRight: Object.keys(chat.modelCallRollUps).length === 1 && chat.modelCallRollUps[CHAT_PER_SESSION] === 2 * result.sessions,
+              agentMetrics: txMetrics,
+              readOnce: txMetrics.claude_otel_transcript_bytes_total === tx.bytes,
+            },
+          }
+        : {}),
     };
   } finally {
     await agent.stop();
     rmSync(home, { recursive: true, force: true });
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   }
 }
 
@@ -356,22 +475,57 @@ function summarizeProfile(file: string, top: number, window: { fromUs: number; t
   };
 }
 
+/** Transcript rounds against the same run's baseline and agent without transcripts. */
+function transcriptSummary(rounds: AgentRound[], baseline: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }, off: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }) {
+  const evs = median(rounds.map((a) => a.eventsPerSec));
+  const cpu = median(rounds.map((a) => a.serverCpuUsPerEvent));
+  const peak = Math.max(...rounds.map((a) => a.peakRssMb));
+  return {
+    eventsPerSec: Math.round(evs),
+    ratioToBaseline: round(evs / baseline.eventsPerSec, 3),
+    ratioToOff: round(evs / off.eventsPerSec, 3),
+    cpuUsPerEvent: round(cpu, 1),
+    cpuPerEventRatioToBaseline: round(cpu / baseline.cpuUsPerEvent, 2),
+    cpuPerEventRatioToOff: round(cpu / off.cpuUsPerEvent, 2),
+    cpuBoundEventsPerSec: Math.round(1e6 / cpu),
+    idleRssMb: median(rounds.map((a) => a.idleRssMb)),
+    peakRssMb: peak,
+    peakRssRatioToBaseline: round(peak / baseline.peakRssMb, 2),
+    peakRssRatioToOff: round(peak / off.peakRssMb, 2),
+    handlingP99Ms: Math.max(...rounds.map((a) => a.handling.p99)),
+    allSpansArrived: rounds.every((a) => a.receivedAfterStop.uniqueSpans === a.expectedSpans && a.receivedAfterStop.spans === a.expectedSpans),
+    allSpansArrivedBeforeStop: rounds.every((a) => a.receivedBeforeStop.uniqueSpans === a.expectedSpans),
+    allChatSpansArrived: rounds.every((a) => a.transcripts!.chatSpansReceived === a.transcripts!.expectedChatSpans),
+    rollUpsRight: rounds.every((a) => a.transcripts!.rollUpsRight),
+    readOnce: rounds.every((a) => a.transcripts!.readOnce),
+    transcriptMbPerRound: median(rounds.map((a) => round(a.transcripts!.bytesWritten / 1e6, 1))),
+    errors: rounds.reduce((n, a) => n + a.errors, 0),
+  };
+}
+
 // ---------------------------------------------------------------- main
 async function main() {
   const m = machine();
-  log(`${CONCURRENCY} concurrent sessions, ${T} tools/session (${EVENTS_PER_SESSION} events, ${SPANS_PER_SESSION} spans), budget ${MAX_EVENTS} events / ${MAX_SECONDS} s, ${ROUNDS} rounds, agent profile ${args.profile}`);
+  log(`${CONCURRENCY} concurrent sessions, ${T} tools/session (${EVENTS_PER_SESSION} events, ${SPANS_PER_SESSION} spans${TRANSCRIPTS ? `, + ${CHAT_PER_SESSION} chat spans with transcripts` : ''}), budget ${MAX_EVENTS} events / ${MAX_SECONDS} s, ${ROUNDS} rounds, agent profile ${args.profile}`);
   const receiver = countingReceiver();
   const receiverUrl = await receiver.start();
 
   const baseline: Awaited<ReturnType<typeof runBaseline>>[] = [];
   const agent: AgentRound[] = [];
+  const agentTx: AgentRound[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? ['baseline', 'agent'] : ['agent', 'baseline'];
+    const kinds = TRANSCRIPTS ? ['baseline', 'agent', 'agent+transcripts'] : ['baseline', 'agent'];
+    const order = r % 2 === 0 ? kinds : [...kinds].reverse();
     for (const what of order) {
       if (what === 'baseline') {
         const b = await runBaseline();
         baseline.push(b);
         log(`round ${r} baseline: ${b.eventsPerSec} ev/s (${b.events} events in ${b.seconds} s), server CPU ${b.serverCpuUsPerEvent} µs/event`);
+      } else if (what === 'agent+transcripts') {
+        const a = await runAgent(receiver, receiverUrl, undefined, true);
+        agentTx.push(a);
+        const t = a.transcripts!;
+        log(`round ${r} agent+tx: ${a.eventsPerSec} ev/s (${a.events} events in ${a.seconds} s), peak RSS ${a.peakRssMb} MB, spans ${a.receivedAfterStop.uniqueSpans}/${a.expectedSpans}, chat ${t.chatSpansReceived}/${t.expectedChatSpans}, roll-ups ${t.rollUpsRight ? 'right' : `WRONG ${JSON.stringify(t.modelCallRollUps)}`}, read once ${t.readOnce ? 'yes' : `NO ${JSON.stringify(t.agentMetrics)}`}, handling p99 ${a.handling.p99} ms, agent CPU ${a.serverCpuUsPerEvent} µs/event, ${Math.round(t.bytesWritten / 1e6)} MB of transcript`);
       } else {
         const a = await runAgent(receiver, receiverUrl);
         agent.push(a);
@@ -384,7 +538,7 @@ async function main() {
   let profiled: AgentRound | undefined;
   if (args['cpu-prof']) {
     const dir = mkdtempSync(join(tmpdir(), 'agent-prof-'));
-    profiled = await runAgent(receiver, receiverUrl, dir);
+    profiled = await runAgent(receiver, receiverUrl, dir, TRANSCRIPTS);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file) {
       profile = summarizeProfile(join(dir, file), Number(args['prof-top']), profiled.windowUs);
@@ -397,17 +551,22 @@ async function main() {
       }
     }
     rmSync(dir, { recursive: true, force: true });
-    log(`profiled agent: ${profiled.eventsPerSec} ev/s`);
+    log(`profiled agent${TRANSCRIPTS ? ' (transcripts on)' : ''}: ${profiled.eventsPerSec} ev/s`);
   }
   await receiver.close();
 
   const bMed = median(baseline.map((b) => b.eventsPerSec));
   const aMed = median(agent.map((a) => a.eventsPerSec));
+  const bCpu = median(baseline.map((b) => b.serverCpuUsPerEvent));
+  const aCpu = median(agent.map((a) => a.serverCpuUsPerEvent));
+  const transcripts = TRANSCRIPTS ? transcriptSummary(agentTx, { eventsPerSec: bMed, cpuUsPerEvent: bCpu, peakRssMb: Math.max(...baseline.map((b) => b.rssMb)) }, { eventsPerSec: aMed, cpuUsPerEvent: aCpu, peakRssMb: Math.max(...agent.map((a) => a.peakRssMb)) }) : undefined;
   const report = {
     machine: m,
-    settings: { concurrency: CONCURRENCY, toolsPerSession: T, eventsPerSession: EVENTS_PER_SESSION, spansPerSession: SPANS_PER_SESSION, maxEvents: MAX_EVENTS, maxSeconds: MAX_SECONDS, rounds: ROUNDS, agentProfile: args.profile, client: 'undici Pool, keep-alive, pipelining 1' },
+    settings: { concurrency: CONCURRENCY, toolsPerSession: T, eventsPerSession: EVENTS_PER_SESSION, spansPerSession: SPANS_PER_SESSION, maxEvents: MAX_EVENTS, maxSeconds: MAX_SECONDS, rounds: ROUNDS, agentProfile: args.profile, client: 'undici Pool, keep-alive, pipelining 1',
+      ...(TRANSCRIPTS ? { transcripts: { chatSpansPerSession: CHAT_PER_SESSION, spansPerSession: SPANS_PER_SESSION + CHAT_PER_SESSION, fixture: 'test/fixtures/claude-code-2.1.332/transcripts/session.jsonl', roundOrder: 'baseline, agent, agent+transcripts; reversed every other round', dir: args['transcript-dir'] ?? tmpdir() } } : {}) },
     baseline,
     agent,
+    ...(TRANSCRIPTS ? { agentTranscripts: agentTx } : {}),
     summary: {
       baselineEventsPerSec: Math.round(bMed),
       agentEventsPerSec: Math.round(aMed),
@@ -424,8 +583,9 @@ async function main() {
       allSpansArrivedBeforeStop: agent.every((a) => a.receivedBeforeStop.uniqueSpans === a.expectedSpans),
       handlingP99Ms: Math.max(...agent.map((a) => a.handling.p99)),
       errors: agent.reduce((n, a) => n + a.errors, 0) + baseline.reduce((n, b) => n + b.errors, 0),
+      ...(transcripts ? { transcripts } : {}),
     },
-    ...(profiled ? { profiled: { eventsPerSec: profiled.eventsPerSec, profile } } : {}),
+    ...(profiled ? { profiled: { eventsPerSec: profiled.eventsPerSec, ...(TRANSCRIPTS ? { transcripts: true } : {}), profile } } : {}),
   };
   const json = JSON.stringify(report, null, 2);
   if (args.out) writeFileSync(args.out, json);

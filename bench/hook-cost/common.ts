@@ -55,6 +55,8 @@ export async function startAgentProcess(opts: {
   profile?: string;
   nodeArgs?: string[];
   extraConfig?: Record<string, unknown>;
+  /** Added to the agent's environment (after ours, so it wins). */
+  env?: Record<string, string>;
 }): Promise<AgentProcess> {
   mkdirSync(opts.home, { recursive: true });
   const config: Record<string, unknown> = { profile: opts.profile ?? 'testing', agent: { port: opts.port }, ...(opts.extraConfig ?? {}) };
@@ -63,6 +65,7 @@ export async function startAgentProcess(opts: {
   const log = openSync(join(opts.home, 'agent.log'), 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_OTEL_HOME: opts.home };
   for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
+  Object.assign(env, opts.env ?? {});
   // The flags a hook starts the agent with (src/agent/node-flags.ts); the caller's come after and win.
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...(opts.nodeArgs ?? []), CLI(), 'agent'], { env, stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${opts.port}`;

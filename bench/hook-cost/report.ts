@@ -145,11 +145,44 @@ if (a0) {
   p();
 }
 
+if (load.agentTranscripts?.length && s.transcripts) {
+  const t = s.transcripts;
+  const lt = ls.transcripts;
+  p('### With transcript reading on (`--transcripts`)');
+  p();
+  p(`A third target in every round (order ${lt.roundOrder}): the agent with a real transcript per session under its`);
+  p(`transcript root (\`CLAUDE_CONFIG_DIR/projects\`, made in \`${lt.dir ?? '/tmp'}\`), appended by the generator before each event with what Claude Code 2.1.332`);
+  p(`writes by then (rows templated from \`${lt.fixture}\`: prompt, api-request, assistant rows with usage and the`);
+  p(`event's tool_use id, tool results, cost-state), so the agent reads it incrementally and emits ${lt.chatSpansPerSession} \`chat\` spans per session`);
+  p(`(${lt.spansPerSession} spans in all). Medians over the rounds; peak RSS is the maximum.`);
+  p();
+  p('| target | events/s | ratio to baseline | server CPU µs/event | ratio to baseline | peak RSS MB | handling p99 ms |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  p(`| trivial server | ${s.baselineEventsPerSec} | 1 | ${f(s.baselineCpuUsPerEvent, 0)} | 1 | ${f(s.baselinePeakRssMb, 0)} | – |`);
+  p(`| agent, no transcripts | ${s.agentEventsPerSec} | ${f(s.ratio, 2)} | ${f(s.agentCpuUsPerEvent, 0)} | ${f(s.cpuPerEventRatio, 2)} | ${f(s.agentPeakRssMb, 0)} | ${f(s.handlingP99Ms, 3)} |`);
+  p(`| agent, transcripts on | ${t.eventsPerSec} | ${f(t.ratioToBaseline, 2)} | ${f(t.cpuUsPerEvent, 0)} | ${f(t.cpuPerEventRatioToBaseline, 2)} | ${f(t.peakRssMb, 0)} | ${f(t.handlingP99Ms, 3)} |`);
+  p();
+  p(`Transcripts on vs off: events/s × ${f(t.ratioToOff, 2)}, CPU per event × ${f(t.cpuPerEventRatioToOff, 2)} (one free core ⇒ ≤ ${t.cpuBoundEventsPerSec} ev/s), peak RSS × ${f(t.peakRssRatioToOff, 2)}.`);
+  p('The generator also writes the transcripts, on the same cores (its CPU per event in the table below), so the CPU-per-event');
+  p('ratio is the figure for the agent\'s own cost; the events/s ratio also carries the generator\'s extra work.');
+  p(`Agent ≥ 10,000 events/s with transcripts: ${yes(t.eventsPerSec >= 10_000)}; peak RSS ≤ 150 MB with transcripts: ${yes(t.peakRssMb <= 150)}.`);
+  p(`Every span arrived: ${yes(t.allSpansArrived)} (${load.agentTranscripts.map((a: Any) => `${a.receivedAfterStop.uniqueSpans}/${a.expectedSpans}`).join(', ')}); every chat span: ${yes(t.allChatSpansArrived)}`);
+  p(`(${load.agentTranscripts.map((a: Any) => `${a.transcripts.chatSpansReceived}/${a.transcripts.expectedChatSpans}`).join(', ')}); every turn and root span carries \`claude_code.model_calls\` = ${lt.chatSpansPerSession}: ${yes(t.rollUpsRight)};`);
+  p(`the agent read each transcript byte once (its \`claude_otel_transcript_bytes_total\` = bytes written, ${load.agentTranscripts.map((a: Any) => `${f(a.transcripts.bytesWritten / 1e6, 1)} MB`).join(', ')}): ${yes(t.readOnce)}.`);
+  p();
+  p('| round | events | s | events/s | server CPU µs/event (sys) | generator CPU µs/event | client p50 / p99 ms | peak RSS MB | spans received / expected | handling p99 ms |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  load.agentTranscripts.forEach((a: Any, i: number) => {
+    p(`| ${i} | ${a.events} | ${a.seconds} | ${a.eventsPerSec} | ${f(a.serverCpuUsPerEvent, 0)} (${f(a.serverSysUsPerEvent, 0)}) | ${f(a.generatorCpuUsPerEvent, 0)} | ${f(a.latencyMs.p50, 2)} / ${f(a.latencyMs.p99, 2)} | ${f(a.peakRssMb, 0)} | ${a.receivedAfterStop.uniqueSpans} / ${a.expectedSpans} | ${f(a.handling.p99, 3)} |`);
+  });
+  p();
+}
+
 if (load.profiled?.profile) {
   const pr = load.profiled.profile;
   p('### CPU profile of the agent under the same load (`node --cpu-prof`)');
   p();
-  p(`An extra round with the profiler on (${load.profiled.eventsPerSec} ev/s with the profiler's overhead). Samples of the load window`);
+  p(`An extra round with the profiler on${load.profiled.transcripts ? ', transcript reading on' : ''} (${load.profiled.eventsPerSec} ev/s with the profiler's overhead). Samples of the load window`);
   p(`only: ${pr.windowMs} ms, ${pr.idlePct} % idle; percentages are of the ${pr.busyMs} ms not idle. The profile is wall-clock: a`);
   p('native call such as `writev` also counts the time the agent waited for a core while the generator ran (2 cores).');
   p();
