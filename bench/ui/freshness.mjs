@@ -67,7 +67,9 @@ const TURNS = Number(args.turns);
 const PROFILES = args.profiles.split(',').map((s) => s.trim()).filter(Boolean);
 const PG_ADMIN = process.env.CLAUDE_OTEL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.CLAUDE_OTEL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const FLUSH_DELAY = { production: 5000, development: 500, testing: 50 }; // src/config/profiles.ts
+const { PROFILE_OVERRIDES } = await import(new URL('../../dist/config/profiles.js', import.meta.url).href);
+/** Each profile's agent flush delay, as the built agent has it (src/config/profiles.ts). */
+const FLUSH_DELAY = Object.fromEntries(Object.entries(PROFILE_OVERRIDES).map(([name, o]) => [name, o.export?.flushDelayMs]));
 const CLI = join(ROOT, 'dist/cli.js');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -8,7 +8,7 @@
  * counted and read from its new end; a file replaced by another (new inode) is read from 0.
  * Which paths may be read at all is decided by ./paths.ts, not here.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 
 export interface ReaderCounters {
   lines: number;
@@ -75,6 +75,13 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
   const chunk = Buffer.allocUnsafe(chunkBytes);
 
   function read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome {
+    // Most calls find nothing new (the agent asks at most events): one lstat instead of open, fstat,
+    // read and close. Anything else (grown, replaced, a link, gone) takes the full path below.
+    const known = positions.get(path);
+    if (known && !known.skipping) {
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
+    }
     // O_NOFOLLOW: a path checked as a regular file cannot be swapped for a symlink afterwards.
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {

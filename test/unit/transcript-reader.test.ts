@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -31,6 +31,20 @@ describe('createTranscriptReader', () => {
     appendFileSync(path, '{"n":3}\n');
     expect(collect(reader, path).got).toEqual([{ n: 3 }]);
     expect(reader.position(path)?.offset).toBe(24);
+  });
+
+  it('a read that finds nothing new is cheap, and never follows a file replaced by a link of the same size', () => {
+    const path = file('{"n":1}\n');
+    const reader = createTranscriptReader();
+    expect(collect(reader, path).got).toEqual([{ n: 1 }]);
+    expect(collect(reader, path).outcome).toEqual({ records: 0, heldBack: 0, more: false });
+    const other = `${path}.other`;
+    writeFileSync(other, '{"n":9}\n'); // same size, another file
+    rmSync(path);
+    symlinkSync(other, path);
+    expect(() => collect(reader, path)).toThrow(/ELOOP|symbolic link/i); // O_NOFOLLOW on the full path
+    rmSync(path);
+    expect(() => collect(reader, path)).toThrow(/ENOENT/);
   });
 
   it('keeps a truncated last line and reads it once it is complete', () => {
