@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { REDIS_KEY_PREFIX } from './redis/keys.js';
 
 /**
  * The sink's configuration: one zod schema (file + CLAUDE_OTEL_SINK_* env, validated once).
@@ -46,6 +47,8 @@ const postgresSchema = z.strictObject({
 const redisSchema = z.strictObject({
   enabled: z.boolean().default(true),
   url: z.string().min(1),
+  /** Prefix of every key the sink writes (streams `<prefix>:spans`, `<prefix>:session:<id>`, ...). */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'keyPrefix: letters, digits and : _ . - only').default(REDIS_KEY_PREFIX),
   globalMaxLen: z.number().int().positive().default(100_000),
   sessionMaxLen: z.number().int().positive().default(10_000),
   sessionTtlSeconds: z.number().int().positive().default(86_400),

@@ -19,7 +19,7 @@ export interface SinkServiceOptions {
   log?: Logger;
   metrics?: SinkMetrics;
   migrationsDir?: string;
-  /** Redis key prefix (default `claude-otel:v1`); tests isolate themselves with their own. */
+  /** Redis key prefix, over config.redis.keyPrefix (default `claude-otel:v1`). */
   redisKeyPrefix?: string;
   now?: () => Date;
   /** Jitter source for webhook backoff (tests pass () => 0 for short, predictable delays). */
@@ -42,7 +42,7 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
   const metrics = options.metrics ?? createSinkMetrics();
   const postgres =
     config.postgres?.enabled ? createPostgresSink(config.postgres, { log, migrationsDir: options.migrationsDir, now: options.now }) : undefined;
-  const redis = config.redis?.enabled ? createRedisSink(config.redis, { log, keyPrefix: options.redisKeyPrefix, metrics }) : undefined;
+  const redis = config.redis?.enabled ? createRedisSink(config.redis, { log, keyPrefix: options.redisKeyPrefix ?? config.redis.keyPrefix, metrics }) : undefined;
   const webhooks =
     config.webhooks?.enabled && config.webhooks.destinations.length && postgres
       ? createWebhookDispatcher(config.webhooks, {
