@@ -1,0 +1,2 @@
+import { createRequire as __claudeOtelRequire } from 'node:module'; const require = __claudeOtelRequire(import.meta.url);
+import{h as t,i}from"./chunk-UESE5Q6D.js";import{c as d,f as n}from"./chunk-UY2C3U2T.js";var a=d(e=>{Object.defineProperty(e,"__esModule",{value:!0});e.getMachineId=void 0;var u=(i(),n(t));async function r(){u.diag.debug("could not read machine-id: unsupported platform")}e.getMachineId=r});export default a();
