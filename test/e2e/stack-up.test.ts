@@ -137,4 +137,24 @@ describe('npm run stack:up with a clean environment', () => {
     expect(npm('stack:status', [])).toContain('sink: stopped');
     await expect(fetch(`http://127.0.0.1:${ports.SINK_PORT}/healthz`)).rejects.toThrow();
   }, 300_000);
+
+  it('says which destination it did not find and how to point the sink at it, and the sink still starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cob-stackup-missing-'));
+    const closed = await freePort();
+    const sinkPort = await freePort();
+    writeFileSync(join(dir, 'ports.txt'), `SINK_PORT=${sinkPort}\n`);
+    const sh = (cmd: string, args: string[] = []) =>
+      execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), cmd, '--state-dir', dir, ...args], { env: { ...cleanEnv, CLAUDE_OTEL_STACK_SERVICES: 'sink' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    try {
+      const out = sh('up', ['--ports', join(dir, 'ports.txt'), '--postgres-url', `postgresql://nobody@127.0.0.1:${closed}/x`, '--redis-url', `redis://127.0.0.1:${closed}`]);
+      expect(out).toContain(`MISSING postgres: postgresql://nobody@127.0.0.1:${closed}/x (given) does not answer`);
+      expect(out).toContain(`MISSING redis: redis://127.0.0.1:${closed} (given) does not answer`);
+      expect(out).not.toContain('--source team'); // no store to show
+      expect(JSON.parse(readFileSync(join(dir, 'sink.json'), 'utf8'))).toEqual({});
+      expect((await fetch(`http://127.0.0.1:${sinkPort}/healthz`)).status).toBe(200);
+    } finally {
+      sh('down');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
