@@ -101,12 +101,15 @@ export function checkInstall(ctx: DoctorContext, home: string): CheckResult {
     }
   }
 
-  // An old token: the agent answers 401 to http hooks that send it.
-  const current = readToken(homePaths(home));
+  // An old token: the agent answers 401 to http hooks that send it. The hooks' home is the one the
+  // same settings file names (CLAUDE_OTEL_HOME in its env), else the doctor's.
   for (const s of scopes) {
     const sent = s.env[TOKEN_ENV];
+    const named = s.env.CLAUDE_OTEL_HOME;
+    const paths = homePaths(typeof named === 'string' && named ? named : home);
+    const current = readToken(paths);
     if (typeof sent !== 'string' || sent === current) continue;
-    problems.push(`${s.file} holds ${current ? 'an old agent token' : `a token, and ${homePaths(home).token} has none`}: the agent refuses the http hooks (401) and tool events are lost`);
+    problems.push(`${s.file} holds ${current ? 'an old agent token' : `a token, and ${paths.token} has none`}: the agent refuses the http hooks (401) and tool events are lost`);
     fixes.push(`${reinstall(s.scope === 'local' && scopes.some((x) => x.scope === 'project' && x.commands.length) ? 'project' : s.scope)} (writes the current token)`);
   }
 

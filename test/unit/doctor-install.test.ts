@@ -77,6 +77,17 @@ describe('doctor: stale installation', () => {
     expect(r.fix).toContain('claude-otel install --scope user (writes the current token)');
     install('--scope', 'user', '--transport', 'http', '--hook-script', script('pkg'));
     expect(check().verdict).toBe('pass');
+    // The hooks' home is the one their settings name: compared with that home's token.
+    const other = join(root, 'other-home');
+    mkdirSync(other, { mode: 0o700 });
+    writeFileSync(join(other, 'token'), `${'c'.repeat(64)}\n`, { mode: 0o600 });
+    const withHome = JSON.parse(readFileSync(userSettings(), 'utf8'));
+    withHome.env.CLAUDE_OTEL_HOME = other;
+    writeFileSync(userSettings(), JSON.stringify(withHome));
+    expect(check().detail).toContain('holds an old agent token');
+    withHome.env.CLAUDE_OTEL_TOKEN = 'c'.repeat(64);
+    writeFileSync(userSettings(), JSON.stringify(withHome));
+    expect(check().verdict).toBe('pass');
   });
 
   it('fails the plugin and a settings install together: every hook fires twice', () => {
