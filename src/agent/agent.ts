@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { createTraceBuilder } from '../model/trace-builder.js';
 import { createRedactor, captureValue } from '../privacy/redact.js';
 import { createModelCalls } from './model-calls.js';
+import { createRejectedBound } from './rejected-bound.js';
 import { categorizer } from './categorize.js';
 import { createStartOrder } from './component.js';
 import { MAX_EVENT_BYTES } from './event-limits.js';
@@ -115,7 +116,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
     spoolBacklog: () => drainer.backlog(), exportBacklog: () => tracker().retryBacklog(), onIdle: () => void shutdown('idle'),
   });
   const drainer = createSpoolDrainer({
-    spool: createSpool(paths), spoolDir: paths.spoolNew, journal, quarantine, log, maxEventBytes: MAX_EVENT_BYTES, ingest: ingestor.ingest,
+    spool: createSpool(paths, { rejected: createRejectedBound({ dir: paths.spoolRejected, onEvicted: (n) => m?.spoolRejectedEvicted.add(n) }) }), spoolDir: paths.spoolNew, journal, quarantine, log, maxEventBytes: MAX_EVENT_BYTES, ingest: ingestor.ingest,
     onRejected: (reason) => metrics.rejected.add(1, { reason }), onActivity: () => reaper.touch(),
   });
   const listener = createListener({

@@ -13,6 +13,8 @@ export interface AgentMetrics {
   /** Events and fragments set aside in the quarantine, by stage (ingest, spool, replay, journal) and reason. */
   quarantined: Counter;
   quarantineDropped: Counter;
+  /** Entries of spool/rejected/ removed, oldest first, past its bound (count and bytes). */
+  spoolRejectedEvicted: Counter;
   journalWriteFailures: Counter;
   /** Events answered with a non-200 because they could not be kept on disk, by transport. */
   unacknowledged: Counter;
@@ -59,6 +61,7 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
     gaps: meter.createCounter('claude_otel.gaps', { description: 'Spans closed or opened without their hook event (event lost while the agent was down)' }),
     quarantined: meter.createCounter('claude_otel.quarantined', { description: 'Inputs that failed to parse, normalize or apply, set aside in the quarantine, by stage and reason' }),
     quarantineDropped: meter.createCounter('claude_otel.quarantine_dropped', { description: 'Quarantine entries evicted past the bound or not written (disk full)' }),
+    spoolRejectedEvicted: meter.createCounter('claude_otel.spool_rejected_evicted', { description: 'Rejected spool entries removed, oldest first, past the bound of spool/rejected/ (count and bytes)' }),
     journalWriteFailures: meter.createCounter('claude_otel.journal_write_failures', { description: 'Journal writes the disk refused (retried until it takes them)' }),
     unacknowledged: meter.createCounter('claude_otel.events_unacknowledged', { description: 'Events answered 503 because they could not be kept on disk, by transport' }),
     unauthorized: meter.createCounter('claude_otel.unauthorized_requests', { description: 'HTTP requests refused: wrong or missing token, or a Host header that is not loopback (not events: no alert fires on them)' }),

@@ -130,6 +130,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
     start() {
       if (state !== 'created') return;
       state = 'started';
+      spool.trimRejected(); // a directory left over the bound (an older agent, a changed bound)
       drain();
       if (options.watch !== false) {
         try {

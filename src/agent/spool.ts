@@ -13,6 +13,7 @@
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RejectedBound } from './rejected-bound.js';
 
 export type SpoolRead =
   | { kind: 'event'; body: string; timeMs: number; pid?: number | undefined; traceparent?: string | undefined; mtimeMs: number }
@@ -31,6 +32,8 @@ export interface Spool {
   /** Moves an entry aside (the entry itself: a link moves as a link), so it is kept, not retried.
    *  False when it could be neither moved nor removed. */
   reject(name: string): boolean;
+  /** Removes the oldest rejected entries past the bound of spool/rejected/ (rejected-bound.ts). */
+  trimRejected(): void;
   backlog(): number;
 }
 
@@ -47,7 +50,7 @@ function endsLikeJson(fd: number, size: number): boolean {
   return tail.toString('latin1').trimEnd().endsWith('}');
 }
 
-export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): Spool {
+export function createSpool(dirs: { spoolNew: string; spoolRejected: string }, options: { rejected?: RejectedBound } = {}): Spool {
   const list = () => {
     try {
       return readdirSync(dirs.spoolNew).filter((n) => n.endsWith('.json')).sort();
@@ -114,6 +117,7 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
       for (const to of [name, `${name}.${process.pid}-${Date.now()}`]) {
         try {
           renameSync(from, join(dirs.spoolRejected, to));
+          options.rejected?.added(to);
           return true;
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -132,6 +136,7 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }): 
         return false;
       }
     },
+    trimRejected: () => options.rejected?.trim(),
     backlog: () => list().length,
   };
 }

@@ -4,6 +4,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
 import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
+import { REJECTED_MAX_BYTES, REJECTED_MAX_ENTRIES } from '../agent/rejected-bound.js';
 import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
 import type { ExportBufferStats } from '../agent/export-buffer.js';
 import { createHeaderSource } from '../agent/otlp-headers.js';
@@ -137,6 +138,12 @@ export function checkBacklog(home: string, status: AgentStatus | undefined): Che
   };
   const spooled = count(paths.spoolNew);
   const rejected = count(paths.spoolRejected);
+  let rejectedBytes = 0;
+  try {
+    for (const name of readdirSync(paths.spoolRejected)) rejectedBytes += lstatSync(join(paths.spoolRejected, name)).size;
+  } catch {
+    /* none */
+  }
   let journal = 0;
   try {
     journal = statSync(paths.journal).size;
@@ -146,7 +153,10 @@ export function checkBacklog(home: string, status: AgentStatus | undefined): Che
   const pending = status?.exportPending ?? 0;
   const detail = `spool ${spooled} waiting, ${rejected} rejected; journal ${Math.round(journal / 1024)} KiB; ${pending} spans awaiting export`;
   if (spooled > 0 && !status) return { name: 'backlog', verdict: 'fail', detail, fix: 'start the agent: `claude-otel agent` ingests the spool' };
-  if (rejected > 0) return { name: 'backlog', verdict: 'warn', detail, fix: `inspect ${paths.spoolRejected} (events that could not be parsed)` };
+  if (rejected > 0) {
+    const bound = `kept up to ${REJECTED_MAX_ENTRIES} entries / ${REJECTED_MAX_BYTES / 1024 / 1024} MiB, the oldest removed first (claude_otel_spool_rejected_evicted_total)`;
+    return { name: 'backlog', verdict: 'warn', detail: `${detail}; rejected: ${Math.round(rejectedBytes / 1024)} KiB, ${bound}`, fix: `inspect ${paths.spoolRejected} (events that could not be parsed; the quarantine says why)` };
+  }
   return { name: 'backlog', verdict: 'pass', detail };
 }
 

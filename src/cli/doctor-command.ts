@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { resolveHome } from '../agent/paths.js';
 import type { CommandIo } from './io.js';
 import { checkAgent, checkHome } from './doctor-agent.js';
+import { checkInstall } from './doctor-install.js';
 import {
   checkBacklog, checkClaudeVersion, checkConfig, checkEndpoint, checkExportFailures, checkHooks, checkToken,
   type CheckResult,
@@ -25,6 +26,7 @@ export async function runDoctorCommand(argv: string[], io: CommandIo): Promise<n
   const results: CheckResult[] = [
     await checkClaudeVersion(ctx),
     checkHooks(ctx),
+    checkInstall(ctx, config.loaded?.config.home ?? home),
     config.result,
     checkHome(config.loaded?.config.home ?? home),
     agent.result,

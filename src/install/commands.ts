@@ -8,6 +8,7 @@ import { HOOK_SCRIPT_NAME } from './hook-entries.js';
 import { describeHolder, holderOf, type PortListener } from '../agent/port-owner.js';
 import { currentUid } from '../shared/home.js';
 import { packagePath } from '../shared/package-root.js';
+import { applyPurge, planPurge } from './purge.js';
 import {
   InstallError,
   applyInstall,
@@ -26,7 +27,7 @@ export type InstallIo = CommandIo & { cwd?: string; /** Who listens on a port (t
 
 export const INSTALL_USAGE = `Usage: claude-otel install [--scope user|project|local] [--transport http|durable]
                           [--project-dir DIR] [--port N] [--hook-script PATH] [--dry-run]
-       claude-otel uninstall [--scope user|project|local] [--project-dir DIR] [--dry-run]
+       claude-otel uninstall [--scope user|project|local] [--project-dir DIR] [--purge] [--dry-run]
 
   --scope        user: ~/.claude/settings.json (default); project: .claude/settings.json, shared
                  in git, naming no machine path (this machine's script path and the token go to
@@ -34,6 +35,9 @@ export const INSTALL_USAGE = `Usage: claude-otel install [--scope user|project|l
   --transport    http (default from config; durable for --scope project): tool events go straight
                  to the agent over HTTP; durable: every event goes through the hook script and its
                  on-disk spool
+  --purge        (uninstall) also remove our state in CLAUDE_OTEL_HOME (default ~/.claude-otel):
+                 token, spool, local store, journal, logs; stops its agent first. config.json and
+                 files we did not write stay. Without --purge uninstall leaves the home alone.
   --dry-run      print the changes as a diff and change nothing
 `;
 
@@ -49,6 +53,7 @@ interface ParsedArgs {
   port?: number;
   hookScript?: string;
   dryRun: boolean;
+  purge: boolean;
 }
 
 function parse(argv: readonly string[], io: InstallIo, install: boolean): ParsedArgs | string {
@@ -63,6 +68,7 @@ function parse(argv: readonly string[], io: InstallIo, install: boolean): Parsed
         port: { type: 'string' },
         'hook-script': { type: 'string' },
         'dry-run': { type: 'boolean' },
+        purge: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,6 +84,7 @@ function parse(argv: readonly string[], io: InstallIo, install: boolean): Parsed
   if (transport !== undefined && !(TRANSPORT_MODES as readonly string[]).includes(transport)) {
     return `--transport must be http or durable, got "${transport}"`;
   }
+  if (install && values.purge) return '--purge is an option of uninstall';
   if (!install && (transport !== undefined || values['hook-script'] !== undefined)) {
     return 'uninstall takes no --transport or --hook-script: it removes our hooks of either kind';
   }
@@ -93,6 +100,7 @@ function parse(argv: readonly string[], io: InstallIo, install: boolean): Parsed
     ...(port !== undefined ? { port } : {}),
     ...(typeof values['hook-script'] === 'string' ? { hookScript: values['hook-script'] } : {}),
     dryRun: values['dry-run'] === true,
+    purge: values.purge === true,
   };
 }
 
@@ -113,6 +121,33 @@ function report(plan: InstallPlan, io: InstallIo, dryRun: boolean): number {
       ? `Nothing to change: claude-otel is already ${plan.action === 'install' ? 'installed' : 'uninstalled'} (scope ${plan.scope}).\n`
       : `${plan.action === 'install' ? 'Installed' : 'Uninstalled'} (scope ${plan.scope}): ${result.written.join(', ')}\n`,
   );
+  return 0;
+}
+
+/** --purge: our state in the home, after the hooks are gone (so no hook recreates it meanwhile). */
+function purge(home: string, userHome: string, io: InstallIo, dryRun: boolean): number {
+  const plan = planPurge(home, userHome);
+  if (plan.refused) {
+    io.stderr(`claude-otel uninstall --purge: ${plan.refused}; nothing was removed\n`);
+    return 1;
+  }
+  if (plan.remove.length === 0 && plan.keep.length === 0) {
+    io.stdout(`Nothing to purge: ${home} does not exist.\n`);
+    return 0;
+  }
+  const kept = plan.keep.length ? `; kept: ${plan.keep.join(', ')}` : '';
+  if (dryRun) {
+    io.stdout(`Would remove: ${plan.remove.join(', ') || 'nothing'}${plan.agentPid ? ` (after stopping the agent, pid ${plan.agentPid})` : ''}${kept}\n`);
+    return 0;
+  }
+  try {
+    const r = applyPurge(plan);
+    if (r.stoppedAgent) io.stdout(`Stopped the agent (pid ${r.stoppedAgent}).\n`);
+    io.stdout(`Purged ${home}: ${r.removed.map((p) => p.slice(home.length + 1)).join(', ') || 'nothing of ours'}${r.homeRemoved ? ` (and ${home} itself, now empty)` : ''}${kept}\n`);
+  } catch (err) {
+    io.stderr(`claude-otel uninstall --purge: ${(err as Error).message}\n`);
+    return 1;
+  }
   return 0;
 }
 
@@ -151,7 +186,8 @@ function run(argv: readonly string[], io: InstallIo, install: boolean): number {
           stateDir: config.home,
         })
       : planUninstall({ scope: args.scope, projectDir: args.projectDir, home, port });
-    return report(plan, io, args.dryRun);
+    const code = report(plan, io, args.dryRun);
+    return args.purge ? purge(config.home, home, io, args.dryRun) : code;
   } catch (err) {
     if (err instanceof InstallError || err instanceof ConfigError) {
       io.stderr(`claude-otel ${install ? 'install' : 'uninstall'}: ${err.message}\n`);

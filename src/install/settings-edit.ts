@@ -33,10 +33,15 @@ export function assertEditable(settings: unknown, file: string): asserts setting
   }
 }
 
-/** Removes our hooks; drops matcher groups, event arrays and `hooks` only when our removal emptied them. */
-export function removeOurHooks(settings: Settings, port?: number): { settings: Settings; removed: number } {
+/**
+ * Removes our hooks; drops matcher groups, event arrays and `hooks` only when our removal emptied them.
+ * `positions`: per event, where our first hook was (an index into the kept groups), so a new
+ * version's hooks can go back to the same place.
+ */
+export function removeOurHooks(settings: Settings, port?: number): { settings: Settings; removed: number; positions: Map<string, number> } {
   const out = clone(settings);
-  if (!isObject(out.hooks)) return { settings: out, removed: 0 };
+  const positions = new Map<string, number>();
+  if (!isObject(out.hooks)) return { settings: out, removed: 0, positions };
   let removed = 0;
   const hooks = out.hooks;
   for (const [event, groups] of Object.entries(hooks)) {
@@ -52,24 +57,44 @@ export function removeOurHooks(settings: Settings, port?: number): { settings: S
       removed += ours;
       if (ours === 0) kept.push(group);
       else if (others.length > 0) kept.push({ ...group, hooks: others });
+      // Ours go where the group was (after it when the user's hooks in it stay).
+      if (ours > 0 && !positions.has(event)) positions.set(event, kept.length);
     }
     if (kept.length === 0 && groups.length > 0) delete hooks[event];
     else hooks[event] = kept;
   }
   if (Object.keys(hooks).length === 0 && removed > 0) delete out.hooks;
-  return { settings: out, removed };
+  return { settings: out, removed, positions };
 }
 
-/** Replaces any hooks of ours with `entries`, appended after the user's own matcher groups. */
+/**
+ * Replaces any hooks of ours with `entries`: in place where an earlier install (any version, path or
+ * port) left ours, else appended after the user's own matcher groups. Events we no longer subscribe
+ * lose ours; every other hook and group stays where it was.
+ */
 export function addOurHooks(settings: Settings, entries: HookEntries, port?: number): Settings {
-  const { settings: out } = removeOurHooks(settings, port);
-  const hooks: Record<string, unknown> = isObject(out.hooks) ? out.hooks : {};
-  for (const [event, groups] of Object.entries(entries)) {
-    const existing = Array.isArray(hooks[event]) ? (hooks[event] as unknown[]) : [];
-    hooks[event] = [...existing, ...clone(groups)];
+  const { settings: out, positions } = removeOurHooks(settings, port);
+  const remaining: Record<string, unknown> = isObject(out.hooks) ? out.hooks : {};
+  const before = isObject(settings.hooks) ? Object.keys(settings.hooks) : [];
+  const merged: Record<string, unknown> = {};
+  // Events keep their order in the file (an event that held only ours is not moved to the end).
+  for (const event of new Set([...before, ...Object.keys(remaining), ...Object.keys(entries)])) {
+    const ours = entries[event as keyof HookEntries];
+    if (!ours) {
+      if (event in remaining) merged[event] = remaining[event];
+      continue;
+    }
+    const existing = Array.isArray(remaining[event]) ? (remaining[event] as unknown[]) : [];
+    const at = positions.get(event) ?? existing.length;
+    merged[event] = [...existing.slice(0, at), ...clone(ours), ...existing.slice(at)];
   }
-  out.hooks = hooks;
-  return out;
+  // And `hooks` keeps its place among the settings.
+  const result: Settings = {};
+  for (const key of new Set([...Object.keys(settings), ...Object.keys(out), 'hooks'])) {
+    if (key === 'hooks') result.hooks = merged;
+    else if (key in out) result[key] = out[key];
+  }
+  return result;
 }
 
 export function setEnvValue(settings: Settings, key: string, value: string): Settings {

@@ -1,4 +1,7 @@
-import { type SinkConfig, SinkConfigError, loadSinkConfig } from './config.js';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SINK_ENV, type SinkConfig, SinkConfigError, loadSinkConfig } from './config.js';
+import { discover, discoveryConfig } from './discover.js';
 import { createConsoleLogger } from './destination.js';
 import { migrate } from './postgres/migrate.js';
 import { createPgPool } from './postgres/pool.js';
@@ -13,6 +16,9 @@ export type { SinkService, SinkServiceOptions } from './service.js';
 
 const USAGE = `usage: claude-otel sink [--config FILE]              run the sink (OTLP/HTTP JSON on 127.0.0.1:4400)
        claude-otel sink migrate [--config FILE]      apply Postgres migrations
+       claude-otel sink discover [--write FILE] [--postgres-db NAME] [--redis-prefix P]
+                                 [--postgres-url URL] [--redis-url URL]
+                                 find this machine's PostgreSQL and Redis (scripts/stack.sh)
        claude-otel sink dead-letters list [--config FILE] [--limit N]
        claude-otel sink dead-letters replay ID [--config FILE]   ID: outbox id or webhook-id
 The collector must send Authorization: Bearer $CLAUDE_OTEL_SINK_TOKEN (or the content of
@@ -30,13 +36,20 @@ interface Parsed {
   positional: string[];
   config?: string | undefined;
   limit: number;
+  discover: Record<string, string>;
 }
 
+const DISCOVER_FLAGS = new Set(['--write', '--postgres-db', '--redis-prefix', '--postgres-url', '--redis-url']);
+
 function parseArgs(argv: string[]): Parsed {
-  const out: Parsed = { positional: [], limit: 50 };
+  const out: Parsed = { positional: [], limit: 50, discover: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--config' || a === '-c') out.config = argv[++i];
+    if (DISCOVER_FLAGS.has(a)) {
+      const v = argv[++i];
+      if (!v) throw new SinkConfigError(`${a} needs a value`);
+      out.discover[a.slice(2)] = v;
+    } else if (a === '--config' || a === '-c') out.config = argv[++i];
     else if (a.startsWith('--config=')) out.config = a.slice(9);
     else if (a === '--limit') out.limit = Number(argv[++i]);
     else if (a === '--help' || a === '-h') out.positional.unshift('help');
@@ -65,6 +78,35 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/**
+ * `sink discover`: one line per destination found or missing, and (--write) the sink config file
+ * for what was found. Exit 0 even when nothing was found: the stack starts the sink anyway.
+ */
+async function runDiscover(flags: Record<string, string>, env: Record<string, string | undefined>, stdout: NodeJS.WritableStream): Promise<number> {
+  const postgresUrl = flags['postgres-url'] ?? env[SINK_ENV.postgresUrl];
+  const redisUrl = flags['redis-url'] ?? env[SINK_ENV.redisUrl];
+  let d;
+  try {
+    d = await discover({
+      ...(flags['postgres-db'] ? { database: flags['postgres-db'] } : {}),
+      ...(flags['redis-prefix'] ? { redisPrefix: flags['redis-prefix'] } : {}),
+      ...(postgresUrl ? { postgresUrl } : {}),
+      ...(redisUrl ? { redisUrl } : {}),
+    });
+  } catch (err) {
+    throw new SinkConfigError((err as Error).message);
+  }
+  for (const f of [d.postgres, d.redis]) if (f) stdout.write(`found ${f.note}\n`);
+  for (const m of d.missing) stdout.write(`MISSING ${m}\n`);
+  if (flags.write) {
+    const file = flags.write;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(discoveryConfig(d), null, 2)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  }
+  return 0;
+}
+
 /** `claude-otel sink ...` (argv after "sink"). Returns the exit code. */
 export async function runSinkCommand(argv: string[], io: SinkCommandIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -77,6 +119,8 @@ export async function runSinkCommand(argv: string[], io: SinkCommandIo = {}): Pr
       stdout.write(`${USAGE}\n`);
       return 0;
     }
+    if (cmd === 'discover') return await runDiscover(args.discover, io.env ?? process.env, stdout);
+    if (Object.keys(args.discover).length) throw new SinkConfigError(`--${Object.keys(args.discover)[0]} is an option of \`sink discover\``);
     const config = await loadSinkConfig({ file: args.config, env: io.env ?? process.env });
     if (cmd === undefined) {
       const service = createSinkService(config, { log });

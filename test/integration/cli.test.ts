@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/agent/agent.js';
 import { startTestAgent, waitFor, type TestAgent } from '../support/agent-harness.js';
+import { processesOfHome, stopProcessesOfHome } from '../support/home-processes.js';
 import { freePort } from '../support/ports.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
@@ -31,6 +32,10 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+  // Whatever a hook started for this home and is still running (an agent that came up after the
+  // test's own checks) is stopped before its home goes: else it lives on, recreates the home with
+  // the default config and holds the default port.
+  await stopProcessesOfHome(home);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -181,8 +186,10 @@ describe('claude-otel hook (Node command hook)', () => {
     expect(files[0]).toMatch(/^\d{16}-4242-\d+\.json$/);
     expect(readFileSync(join(home, 'spool', 'new', files[0]!), 'utf8')).toBe(SESSION_START);
     expect(spooled('tmp')).toEqual([]);
-    // The refused agent left nothing behind that would claim to be running.
-    await new Promise((res) => setTimeout(res, 500));
+    // The agent the hook started refused (said why in agent.log) and left nothing behind that would
+    // claim to be running. Waiting for its answer, not a fixed time: a slow start must not outlive the test.
+    await waitFor(() => existsSync(join(home, 'agent.log')) && /agent\.port/.test(readFileSync(join(home, 'agent.log'), 'utf8')), 15_000, 'the refusal in agent.log');
+    await waitFor(() => processesOfHome(home).length === 0, 10_000, 'the refused agent to exit');
     expect(existsSync(join(home, 'agent.json'))).toBe(false);
   });
 

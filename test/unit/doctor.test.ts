@@ -86,7 +86,7 @@ function httpServer(status: number): Promise<{ url: string; server: Server }> {
 describe('claude-otel doctor', () => {
   it('prints every check in a fixed order', async () => {
     const { results } = await doctor();
-    expect(results.map((r) => r.name)).toEqual(['claude code', 'hooks', 'config', 'home', 'agent', 'token', 'otlp endpoint', 'backlog', 'export failures']);
+    expect(results.map((r) => r.name)).toEqual(['claude code', 'hooks', 'install', 'config', 'home', 'agent', 'token', 'otlp endpoint', 'backlog', 'export failures']);
   });
 
   it('passes the Claude Code version check with the real binary (CLAUDE_BIN) and warns without one', async () => {
