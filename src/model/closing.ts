@@ -103,6 +103,7 @@ export function closeTurn(ctx: Ctx, turn: OpenSpan, key: string, endMs: number, 
       endTool(ctx, tool, endMs, result);
     }
   }
+  settleFailedCalls(ctx);
   for (const agent of [...s.agents.values()]) emitAgentIfReady(ctx, agent, true);
   if (s.compaction?.parentSpanId === turn.spanId) closeCompaction(ctx, endMs, { [CC.gap]: 'missing_end' });
   s.turns.delete(key);
@@ -119,6 +120,7 @@ export function endSession(ctx: Ctx, endMs: number, attrs: Attributes, byBridge:
     closeTurn(ctx, turn, key, endMs, { [CC.turnOutcome]: leftover, ...gapAttr }, undefined, leftover);
   }
   for (const tool of [...s.tools.values()]) endTool(ctx, tool, endMs, leftoverResult(tool, leftover));
+  settleFailedCalls(ctx);
   for (const agent of [...s.agents.values()]) {
     closeAgent(ctx, agent, endMs, { outcome: leftover, gap: byBridge });
     emitAgentIfReady(ctx, agent, true);
@@ -140,4 +142,19 @@ export function endSession(ctx: Ctx, endMs: number, attrs: Attributes, byBridge:
   s.rootEnded = true;
   s.endedAtMs = endMs;
   s.launchedBy.clear(); // kept until eviction: ids, times and closed tool ids (late duplicates)
+}
+
+/** At a turn's end: a failed Agent call whose StopFailure never came ends the subagent it was guessed to launch. */
+export function settleFailedCalls(ctx: Ctx) {
+  const pending = ctx.s.failedAgentCalls;
+  if (!pending?.size) return;
+  for (const [toolUseId, endMs] of [...pending]) {
+    pending.delete(toolUseId);
+    for (const agent of [...ctx.s.agents.values()]) {
+      if (agent.parentToolUseId === toolUseId && !agent.finished) {
+        agent.parentConfirmed = true; // the guess is all there is
+        closeAgent(ctx, agent, endMs, { outcome: 'error', errorType: 'tool_error' });
+      }
+    }
+  }
 }

@@ -64,6 +64,9 @@ export interface SessionState {
   agents: Map<string, OpenAgent>;
   /** Subagents already exported, with their span ids (late events of theirs still find them). */
   closedAgents: Map<string, string>;
+  /** Failed Agent calls (tool_use_id → failure time) whose subagent is only guessed: the StopFailure
+   *  that names its agent_id settles which one it was; else it ends with its turn. */
+  failedAgentCalls?: Map<string, number>;
   /** Agent ids whose launching Agent call is known before SubagentStart (background agents). */
   launchedBy: Map<string, { toolUseId: string; background: boolean }>;
   compaction?: OpenSpan;

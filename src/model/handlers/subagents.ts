@@ -2,12 +2,12 @@
  * Subagents: SubagentStart opens `invoke_agent {agent_type}`, SubagentStop closes it; the Agent
  * tool's PostToolUse confirms which call launched it (see agent-links.ts).
  */
-import { ATTR_GEN_AI_AGENT_ID } from '../attributes.js';
+import { ATTR_GEN_AI_AGENT_ID, CC } from '../attributes.js';
 import { confirmAgentParent } from '../agent-links.js';
 import { closeAgent, closeLaunched, emitAgentIfReady } from '../closing.js';
 import type { Ctx, Handler } from '../emitter.js';
 import { spanIdFor, spanKeys } from '../ids.js';
-import type { OpenTool } from '../open-span.js';
+import type { OpenAgent, OpenTool } from '../open-span.js';
 import { agentSpanFor, openAgent } from '../owners.js';
 import type { PostToolUseEvent, PostToolUseFailureEvent, SubagentStartEvent, SubagentStopEvent } from '../types.js';
 import { pointEvent } from './point-events.js';
@@ -43,7 +43,10 @@ export function linkAgentCall(ctx: Ctx, tool: OpenTool, ev: PostToolUseEvent | P
       emitAgentIfReady(ctx, agent, false);
     }
   }
-  for (const agent of [...s.agents.values()]) {
+  // The call returned: the agent guessed for it is taken as its own, except after a failure, which
+  // names no agent (failAgentCall waits for the StopFailure that does).
+  const failed = ev.name === 'PostToolUseFailure' && !ev.isInterrupt;
+  for (const agent of failed ? [] : [...s.agents.values()]) {
     if (agent.parentToolUseId === tool.toolUseId && !agent.parentConfirmed) {
       agent.parentConfirmed = true;
       emitAgentIfReady(ctx, agent, false);
@@ -51,5 +54,37 @@ export function linkAgentCall(ctx: Ctx, tool: OpenTool, ev: PostToolUseEvent | P
   }
   // A foreground subagent still open when its Agent call returns ends with it.
   if (ev.name === 'PostToolUse') closeLaunched(ctx, tool, ev.timeMs, { outcome: 'not_completed', gap: true });
-  else closeLaunched(ctx, tool, ev.timeMs, ev.isInterrupt ? { outcome: 'interrupted' } : { outcome: 'error', errorType: 'tool_error', awaitCause: true });
+  else if (ev.isInterrupt) closeLaunched(ctx, tool, ev.timeMs, { outcome: 'interrupted' });
+  else failAgentCall(ctx, tool, ev.timeMs);
+}
+
+/**
+ * A failed Agent call names no agent. Its subagent is the one whose StopFailure (by agent_id) says
+ * so: if one already came, that agent is linked to this call; if the link is only the guess made at
+ * SubagentStart (parallel calls can start in either order), nothing is ended on the guess: the call
+ * waits for the StopFailure (stopFailure → takeFailedCall), or its turn's end (settleFailedCalls).
+ */
+function failAgentCall(ctx: Ctx, tool: OpenTool, endMs: number) {
+  const { s } = ctx;
+  const failedAgents = [...s.agents.values()].filter((a) => a.finished && !a.parentConfirmed && a.finished.attributes[CC.agentOutcome] === 'stop_failure');
+  const failed = failedAgents.find((a) => a.parentToolUseId === tool.toolUseId) ?? failedAgents[0];
+  if (failed) {
+    confirmAgentParent(s, failed, tool.toolUseId, tool.spanId, false);
+    emitAgentIfReady(ctx, failed, false);
+    return;
+  }
+  const guessed = [...s.agents.values()].some((a) => a.parentToolUseId === tool.toolUseId && !a.finished && !a.parentConfirmed);
+  if (!guessed) return closeLaunched(ctx, tool, endMs, { outcome: 'error', errorType: 'tool_error', awaitCause: true });
+  (s.failedAgentCalls ??= new Map()).set(tool.toolUseId, endMs);
+}
+
+/** The StopFailure of an open subagent while a failed Agent call waits for its agent: that call launched it. */
+export function takeFailedCall(ctx: Ctx, agent: OpenAgent): number | undefined {
+  const { s } = ctx;
+  if (agent.parentConfirmed || !s.failedAgentCalls?.size) return undefined;
+  const toolUseId = s.failedAgentCalls.has(agent.parentToolUseId ?? '') ? agent.parentToolUseId! : s.failedAgentCalls.keys().next().value!;
+  const endMs = s.failedAgentCalls.get(toolUseId)!;
+  s.failedAgentCalls.delete(toolUseId);
+  confirmAgentParent(s, agent, toolUseId, spanIdFor(s.sessionId, spanKeys.tool(toolUseId)), false);
+  return endMs;
 }

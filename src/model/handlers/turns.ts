@@ -13,6 +13,7 @@ import { openSegment, openSpan } from '../open-span.js';
 import { agentSpanFor, contextParent, findTurn, keyOf, sessionEnded, turnFor } from '../owners.js';
 import type { Attributes, StopEvent, StopFailureEvent, UserPromptSubmitEvent } from '../types.js';
 import { pointEvent } from './point-events.js';
+import { takeFailedCall } from './subagents.js';
 
 export const userPromptSubmit: Handler<UserPromptSubmitEvent> = (ctx, ev) => {
   const { s } = ctx;
@@ -62,7 +63,8 @@ export const stopFailure: Handler<StopFailureEvent> = (ctx, ev) => {
     const agent = ctx.s.agents.get(ev.agentId);
     if (agent && takeCause(ctx, agent, ev.timeMs, errorType)) return;
     if (agent?.finished || (!agent && ctx.s.closedAgents.has(ev.agentId))) return pointEvent(ctx, ev, undefined);
-    return closeAgent(ctx, agent ?? agentSpanFor(ctx, ev, ev.agentId), ev.timeMs, { outcome: 'stop_failure', errorType });
+    const failedAt = agent ? takeFailedCall(ctx, agent) : undefined; // its Agent call failed first: it ended then
+    return closeAgent(ctx, agent ?? agentSpanFor(ctx, ev, ev.agentId), Math.min(ev.timeMs, failedAt ?? Infinity), { outcome: 'stop_failure', errorType });
   }
   const turn = stoppedTurn(ctx, ev);
   if (!turn) return pointEvent(ctx, ev, undefined);

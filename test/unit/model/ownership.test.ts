@@ -145,6 +145,42 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
     expect(kind(spans, 'turn')[0]!.attributes['claude_code.turn.outcome']).toBe('stop');
   });
 
+  // Two parallel Agent calls whose SubagentStarts arrive in the other order: the link of each subagent
+  // to its call is a guess until a Post event names it. A failed call names none: its subagent is the
+  // one whose StopFailure names it (agent_id), before or after the failure; never the guess.
+  for (const stopFailureFirst of [false, true]) {
+    it(`ends the failed call's own subagent, not the other one it was first guessed to be (StopFailure ${stopFailureFirst ? 'before' : 'after'} the failure)`, () => {
+      const failure = [
+        ev('PostToolUseFailure', 8, { ...agentCall('toolu_A1'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
+      ];
+      const cause = [ev('StopFailure', 7, inAgent('ag_of_A1'))];
+      const { spans, gaps } = replay([
+        ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
+        ev('PreToolUse.Agent', 2, agentCall('toolu_A1')), ev('PreToolUse.Agent', 3, agentCall('toolu_A2')),
+        ev('SubagentStart', 4, inAgent('ag_of_A2')), ev('SubagentStart', 5, inAgent('ag_of_A1')),
+        ...(stopFailureFirst ? [...cause, ...failure] : [...failure, ...cause]),
+        ev('PreToolUse.in-subagent', 9, inAgent('ag_of_A2', { tool_use_id: 'toolu_s2' })),
+        ev('PostToolUse.in-subagent', 10, inAgent('ag_of_A2', { tool_use_id: 'toolu_s2' })),
+        ev('SubagentStop', 11, inAgent('ag_of_A2')),
+        ev('PostToolUse', 12, { ...agentCall('toolu_A2'), tool_name: 'Agent', tool_response: { status: 'completed', agentId: 'ag_of_A2' }, duration_ms: 9 }),
+        ev('Stop', 13), ev('SessionEnd', 14, noPrompt),
+      ]);
+      expect(traceInvariants(spans)).toEqual([]);
+      expect(gaps).toBe(0);
+      const failed = agentSpan(spans, 'ag_of_A1');
+      const other = agentSpan(spans, 'ag_of_A2');
+      expect(failed).toHaveLength(1);
+      expect(other).toHaveLength(1);
+      expect(failed[0]!.parentSpanId).toBe(byCall(spans, 'toolu_A1')[0]!.spanId);
+      expect(failed[0]!.attributes).toMatchObject({ 'error.type': 'server_error', 'claude_code.agent.outcome': 'stop_failure' });
+      expect(other[0]!.parentSpanId).toBe(byCall(spans, 'toolu_A2')[0]!.spanId);
+      expect(other[0]!.status.code).toBe('unset');
+      expect(other[0]!.attributes['claude_code.agent.outcome']).toBe('completed');
+      expect(byCall(spans, 'toolu_s2')[0]!.parentSpanId).toBe(other[0]!.spanId);
+      expect(byCall(spans, 'toolu_s2')[0]!.attributes['claude_code.tool.outcome']).toBe('success');
+    });
+  }
+
   it('still ends a subagent whose Agent call failed when no StopFailure names a cause (held only until its turn ends)', () => {
     const { spans } = replay([
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
