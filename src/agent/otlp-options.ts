@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CompressionAlgorithm, type OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
-import type { Config } from '../config/schema.js';
+import { isLoopbackHost, type Config } from '../config/schema.js';
 import type { HeaderSource } from './otlp-headers.js';
 
 export class ExportTlsError extends Error {}
@@ -38,13 +38,11 @@ export function readTlsMaterial(tls: Config['export']['tls']): TlsMaterial {
 /** Whether to gzip exports to `url` (`auto`: unless its host is a loopback address or localhost). */
 export function gzipFor(compression: Config['export']['compression'], url: string | undefined): boolean {
   if (compression !== 'auto') return compression === 'gzip';
-  let host: string;
   try {
-    host = new URL(url ?? '').hostname.replace(/^\[|\]$/g, '');
+    return !isLoopbackHost(new URL(url ?? '').hostname);
   } catch {
     return true;
   }
-  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
 export function otlpExporterOptions(config: Config, url: string | undefined, headers: HeaderSource, tls: TlsMaterial): OTLPExporterNodeConfigBase {
