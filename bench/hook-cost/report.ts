@@ -50,6 +50,11 @@ if (httpTools && trueTools) {
 if (http && trueFull) {
   p(`| same, full install vs \`/bin/true\` on all its events ((config − none) / ${http.hookEvents.tool} tool events) | ${f(http.addedPerToolEventMs, 2)} ms | ${f(trueFull.addedPerToolEventMs, 2)} ms | ${f(full.httpVsTrue, 2)} | ${yes(full.httpVsTrue <= 1.5)} |`);
 }
+const plugin = cli('plugin');
+const truePlugin = cli('true-plugin');
+if (plugin && truePlugin) {
+  p(`| same, the shipped plugin vs \`/bin/true\` (awaited) on the same events ((config − none) / ${plugin.hookEvents.tool} tool events) | ${f(plugin.addedPerToolEventMs, 2)} ms | ${f(truePlugin.addedPerToolEventMs, 2)} ms | ${f(full.pluginVsTruePlugin, 2)} | ${yes(full.pluginVsTruePlugin <= 1.5)} |`);
+}
 p(`| every other event ≤ 30 ms: \`bin/claude-otel-hook\` per event, agent warm (median / p99, incl. \`sh -c\` spawn) | ${f(d.oursMs.median, 1)} / ${f(d.oursMs.p99, 1)} ms | \`/bin/true\` ${f(d.trueMs.median, 1)} / ${f(d.trueMs.p99, 1)} ms | ${f(d.ratioMedian, 2)} | ${yes(d.oursMs.p99 <= 30)} |`);
 if (hook.rss.oursMaxKb !== undefined) {
   p(`| no process per event above 10 MB peak RSS (max over ${hook.rss.oursKbs.length} runs, ${'`'}${hook.rss.tool}${'`'}) | ${f(hook.rss.oursMaxKb / 1024, 1)} MB | \`/bin/true\` ${f(hook.rss.trueMaxKb / 1024, 1)} MB | ${f(hook.rss.oursMaxKb / hook.rss.trueMaxKb, 2)} | ${yes(hook.rss.oursMaxKb <= 10 * 1024)} |`);
@@ -82,6 +87,8 @@ const labels: Record<string, string> = {
   durable: 'ours, durable transport (all command hooks)',
   'true-tools': '`/bin/true` on Pre/Post/PostFailure only',
   'http-tools': 'ours: http hooks on Pre/Post/PostFailure only',
+  plugin: 'the shipped plugin (`--plugin-dir plugin/claude-otel`; per-tool and per-response hooks not awaited)',
+  'true-plugin': '`/bin/true` (awaited) on every event the plugin hooks',
 };
 for (const c of hook.cli) {
   p(`| ${labels[c.config] ?? c.config} | ${c.hookEvents.tool} + ${c.hookEvents.other} | ${c.medianMs} | ${f(c.vsNone, 3)} | ${c.config === 'none' ? '–' : f(c.addedPerToolEventMs, 2)} | ${c.config === 'none' ? '–' : f(c.addedPerHookEventMs, 2)} | ${c.runsMs.join(', ')} |`);
@@ -90,7 +97,7 @@ p();
 p('"added per tool event" = (median − median of none) / tool hook events per run — the brief\'s formula; in the full');
 p('configurations that difference also carries the other events (PostToolBatch fires once per tool call here), so the');
 p('`*-tools` pair, which hooks only the tool events, is the clean per-tool-event comparison. Ratios to `/bin/true`:');
-p(`http-tools / true-tools = **${f(full.httpToolsVsTrueTools, 2)}**, http / true = **${f(full.httpVsTrue, 2)}**, durable / true = **${f(full.durableVsTrue, 2)}**.`);
+p(`http-tools / true-tools = **${f(full.httpToolsVsTrueTools, 2)}**, http / true = **${f(full.httpVsTrue, 2)}**, durable / true = **${f(full.durableVsTrue, 2)}**${full.pluginVsTruePlugin === undefined ? '' : `, plugin / true-plugin = **${f(full.pluginVsTruePlugin, 2)}**`}.`);
 if (hook.notClean) p(`\n${hook.notClean} run(s) did not finish cleanly (see the JSON).`);
 p();
 

@@ -11,6 +11,9 @@
  *   durable      our install with --transport durable (every event = bin/claude-otel-hook)
  *   true-tools   `/bin/true` only on the tool events (Pre/Post/PostFailure)
  *   http-tools   our http hooks only on the tool events
+ *   plugin       the shipped plugin (`--plugin-dir plugin/claude-otel`, its hooks.json as it is:
+ *                command hooks, the per-tool and per-response ones not awaited), same agent
+ *   true-plugin  `/bin/true` (awaited) on every event the plugin hooks, same matchers
  * The *-tools pair isolates the per-tool-event cost from the PostToolBatch command hook that fires
  * once per model response in the full configurations.
  *
@@ -54,8 +57,9 @@ process.env.CLAUDE_BIN ??= join(ROOT, 'node_modules', '@anthropic-ai', `claude-c
 const EVENTS_DIR = join(ROOT, 'bench', 'agent-load', 'events');
 const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure']);
 
-type ConfigName = 'none' | 'true' | 'http' | 'durable' | 'true-tools' | 'http-tools';
-const ALL_CONFIGS: ConfigName[] = ['none', 'true', 'http', 'durable', 'true-tools', 'http-tools'];
+type ConfigName = 'none' | 'true' | 'http' | 'durable' | 'true-tools' | 'http-tools' | 'plugin' | 'true-plugin';
+const ALL_CONFIGS: ConfigName[] = ['none', 'true', 'http', 'durable', 'true-tools', 'http-tools', 'plugin', 'true-plugin'];
+const PLUGIN_DIR = join(repoRoot(), 'plugin', 'claude-otel');
 const CONFIGS = (args.configs ? args.configs.split(',') : ALL_CONFIGS) as ConfigName[];
 
 const log = (m: string) => process.stderr.write(`[hook-cost] ${m}\n`);
@@ -120,9 +124,11 @@ async function main() {
   writeSettings(projects.true!, { hooks: asTrue(ours.hooks) });
   writeSettings(projects['true-tools']!, { hooks: asTrue(toolsOnly(ours.hooks)) });
   writeSettings(projects['http-tools']!, { hooks: toolsOnly(ours.hooks) }, local);
+  const pluginHooks = (JSON.parse(readFileSync(join(PLUGIN_DIR, 'hooks', 'hooks.json'), 'utf8')) as { hooks: Hooks }).hooks;
+  writeSettings(projects['true-plugin']!, { hooks: asTrue(pluginHooks) });
   const hooksOf: Record<ConfigName, Hooks> = {
     none: {}, true: ours.hooks, http: ours.hooks, durable: readSettings(projects.durable!.dir).hooks,
-    'true-tools': toolsOnly(ours.hooks), 'http-tools': toolsOnly(ours.hooks),
+    'true-tools': toolsOnly(ours.hooks), 'http-tools': toolsOnly(ours.hooks), plugin: pluginHooks, 'true-plugin': pluginHooks,
   };
 
   // --- the agent, started once and warmed
@@ -132,7 +138,10 @@ async function main() {
   const runOnce = async (c: ConfigName, round: number): Promise<RunRecord> => {
     const p = projects[c]!;
     const before = ms.issuedToolUseIds().length;
-    const r = await runClaude({ cwd: p.dir, home: p.home, baseUrl: ms.url, prompt: `bench ${c} ${round} FILE=${join(p.dir, 'f.txt')}`, allowedTools: ['Read'], env: { CLAUDE_OTEL_HOME: otelHome }, timeoutMs: 120_000 });
+    const r = await runClaude({
+      cwd: p.dir, home: p.home, baseUrl: ms.url, prompt: `bench ${c} ${round} FILE=${join(p.dir, 'f.txt')}`, allowedTools: ['Read'], env: { CLAUDE_OTEL_HOME: otelHome }, timeoutMs: 120_000,
+      ...(c === 'plugin' ? { extraArgs: ['--plugin-dir', PLUGIN_DIR] } : {}),
+    });
     const toolCalls = ms.issuedToolUseIds().length - before;
     const ok = r.exitCode === 0 && r.json?.is_error === false && toolCalls === N;
     if (!ok) log(`run ${c}#${round} not clean: exit ${r.exitCode}, tool calls ${toolCalls}, ${r.stderr.slice(0, 300)}`);
@@ -161,7 +170,7 @@ async function main() {
   const hist = diffHistogram((await scrape())!, histBefore);
 
   // every tool call of the runs with our hooks must have produced exactly one tool span
-  const ourRuns = runs.filter((r) => r.config === 'http' || r.config === 'durable' || r.config === 'http-tools');
+  const ourRuns = runs.filter((r) => r.config === 'http' || r.config === 'durable' || r.config === 'http-tools' || r.config === 'plugin');
   const newToolIds = ms.issuedToolUseIds().filter((id) => !toolIdsBefore.has(id));
   const toolSpanIds = new Map<string, number>();
   for (const s of receiver.spans.slice(spansBefore)) {
@@ -273,6 +282,7 @@ async function main() {
       // brief's formula: (config - none) / tool hook events per run (Pre+Post per call)
       httpVsTrue: ratio('http', 'true', perToolEvent),
       durableVsTrue: ratio('durable', 'true', perToolEvent),
+      pluginVsTruePlugin: ratio('plugin', 'true-plugin', perToolEvent),
       httpToolsVsTrueTools: ratio('http-tools', 'true-tools', perToolEvent),
     },
     directHookScript: {

@@ -1,7 +1,11 @@
 /**
  * The spool drain policy: when to look at spool/new (fs.watch, a 250 ms poll, and before each
  * http event so that command-hook events keep their order), how long a young file that is still
- * being written is left alone, and what happens to each entry. A good event is ingested and its
+ * being written is left alone, and what happens to each entry. Entries are taken in name order =
+ * receipt order, and an entry received less than SPOOL_SETTLE_MS ago waits (with every entry after
+ * it): hooks that Claude Code does not await (install/hook-entries.ts ASYNC_COMMAND_EVENTS) run
+ * side by side, so a PostToolUse can be published a moment before the PreToolUse received just
+ * before it; the wait lets the earlier one land first. A good event is ingested and its
  * file removed once the journal holds it; an entry that is not an event (symlink, FIFO, directory,
  * oversize, unreadable, or content that fails to parse or apply) is moved to spool/rejected/,
  * quarantined with its reason and counted: nothing in the spool is retried in a loop, blocks the
@@ -11,7 +15,7 @@
 import type { IngestResult, Ingestor } from './ingest.js';
 import type { Journal } from './journal.js';
 import type { Quarantine } from './quarantine.js';
-import type { Spool } from './spool.js';
+import { receiptMsOf, type Spool } from './spool.js';
 import { every, guarded, type Component, type Log } from './component.js';
 import { watch, type FSWatcher } from 'node:fs';
 
@@ -19,6 +23,12 @@ import { watch, type FSWatcher } from 'node:fs';
  *  tmp/ + rename fix wrote straight into new/; the grace runs from the file's last modification). */
 export const SPOOL_WRITE_GRACE_MS = 5000;
 export const SPOOL_POLL_MS = 250;
+/**
+ * How long after its receipt time an entry waits before it is ingested: far longer than a hook
+ * takes from reading the clock to publishing its file (a few ms), far shorter than the web view's
+ * freshness budget (1 s). Entries dated more than a second ahead (a clock stepped back) do not wait.
+ */
+export const SPOOL_SETTLE_MS = 50;
 /** Entries handled per turn of the event loop; the rest follow on the next turn. */
 export const SPOOL_BATCH = 256;
 
@@ -36,11 +46,14 @@ export interface SpoolDrainerOptions {
   now?: () => number;
   graceMs?: number;
   pollMs?: number;
+  settleMs?: number;
   watch?: boolean;
 }
 
 export interface SpoolDrainer extends Component {
-  drain(): void;
+  /** Takes what is in spool/new now; with `settle` (the watch and the poll) young entries wait. */
+  drain(settle?: boolean): void;
+  /** Before an http event: takes every entry now, young ones too (their hooks were awaited before it). */
   drainIfDirty(): void;
   /** Entries waiting in spool/new (for idle exit and the backlog gauge). */
   backlog(): number;
@@ -50,6 +63,8 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
   const { spool, journal, quarantine, log } = options;
   const now = options.now ?? Date.now;
   const grace = options.graceMs ?? SPOOL_WRITE_GRACE_MS;
+  const settleMs = options.settleMs ?? SPOOL_SETTLE_MS;
+  let settleTimer: NodeJS.Timeout | undefined;
   let dirty = true;
   let state: 'created' | 'started' | 'stopped' = 'created';
   let watcher: FSWatcher | undefined;
@@ -71,7 +86,17 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
     unflushed.clear();
   };
 
-  function drain() {
+  /** Drains again when the youngest waiting entry has settled. */
+  const drainWhenSettled = (waitMs: number) => {
+    if (settleTimer || state !== 'started') return;
+    settleTimer = setTimeout(guarded('spool drain', () => {
+      settleTimer = undefined;
+      if (state === 'started') drain(true);
+    }, log), Math.ceil(waitMs) + 1);
+    settleTimer.unref?.();
+  };
+
+  function drain(settle = false) {
     dirty = false;
     if (!journal.flush()) {
       dirty = true; // the disk refuses writes: leave the spool alone, retry on the next tick
@@ -81,9 +106,18 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
     const names = spool.list();
     let handled = 0;
     let ingested = 0;
-    const youngSinceMs = now() - grace;
+    const nowMs = now();
+    const youngSinceMs = nowMs - grace;
     for (const name of names) {
       if (unflushed.has(name) || stuck.has(name)) continue;
+      if (settle && settleMs > 0) {
+        const age = nowMs - (receiptMsOf(name) ?? -Infinity);
+        if (age < settleMs && age > -1000) {
+          dirty = true; // it and every entry after it (received later) wait
+          drainWhenSettled(settleMs - age);
+          break;
+        }
+      }
       if (handled >= SPOOL_BATCH) {
         scheduleAgain();
         break;
@@ -121,7 +155,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
     again = true;
     setImmediate(guarded('spool drain', () => {
       again = false;
-      if (state === 'started') drain();
+      if (state === 'started') drain(true);
     }, log));
   }
 
@@ -131,7 +165,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
       if (state !== 'created') return;
       state = 'started';
       spool.trimRejected(); // a directory left over the bound (an older agent, a changed bound)
-      drain();
+      drain(true);
       if (options.watch !== false) {
         try {
           watcher = watch(options.spoolDir, guarded('spool watch', () => {
@@ -143,7 +177,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
           /* polling below still drains */
         }
       }
-      stopPoll = every(options.pollMs ?? SPOOL_POLL_MS, 'spool drain', drain, log);
+      stopPoll = every(options.pollMs ?? SPOOL_POLL_MS, 'spool drain', () => drain(true), log);
     },
     drain,
     drainIfDirty() {
@@ -156,6 +190,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
       state = 'stopped';
       stopPoll?.();
       watcher?.close();
+      if (settleTimer) clearTimeout(settleTimer);
       if (was === 'started') drain(); // what arrived until now is journaled before the journal closes
     },
   };

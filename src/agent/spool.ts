@@ -24,6 +24,12 @@ export type SpoolRead =
 
 const NAME = /^(\d{13,19})-(\d+)-\d+(?:-(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}))?\.json$/;
 
+/** The receipt time a spool entry's name carries (ms since epoch), or undefined for a foreign name. */
+export function receiptMsOf(name: string): number | undefined {
+  const match = NAME.exec(name);
+  return match ? Number(match[1]!.slice(0, 16)) / 1000 : undefined;
+}
+
 export interface Spool {
   /** Spooled entries in receipt (= name) order. */
   list(): string[];

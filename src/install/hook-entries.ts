@@ -55,6 +55,18 @@ export const HTTP_EVENTS: ReadonlySet<string> = new Set([
  */
 export const HTTP_TRANSPORT_EVENTS: ReadonlySet<string> = new Set(HOOK_EVENTS.filter((e) => e !== 'PostToolBatch'));
 
+/**
+ * Command hooks Claude Code does not wait for (`async: true`): the events that fire per tool call or
+ * per model response. The script spools the event (named by its receipt time, so the agent still
+ * takes events in order) and nothing it does can change what Claude Code does, so waiting for it
+ * only adds latency to every tool call. The once-per-turn and lifecycle events stay awaited: they
+ * start the agent when it is down, and under `-p` Claude Code kills async hooks still running at
+ * exit, so the events that end a session must be on disk before it goes on. A tool event's hook
+ * has the next model call and the awaited Stop to finish in; one killed before its spool file was
+ * published is a lost event, marked as a gap on its span like any other (docs/install.md).
+ */
+export const ASYNC_COMMAND_EVENTS: ReadonlySet<string> = new Set([...HTTP_EVENTS, 'PostToolBatch']);
+
 export const HOOK_SCRIPT_NAME = 'claude-otel-hook';
 /**
  * The plugin's hook command: the script bundled in the plugin (plugin/claude-otel/bin/), with the
@@ -86,6 +98,8 @@ export interface CommandHook {
   type: 'command';
   command: string;
   timeout: number;
+  /** Not awaited by Claude Code (ASYNC_COMMAND_EVENTS). */
+  async?: true;
 }
 
 export interface HttpHook {
@@ -124,6 +138,12 @@ export function hookUrl(port: number, host = '127.0.0.1'): string {
   return `http://${h}:${port}${HOOKS_URL_PATH}`;
 }
 
+function commandHook(command: string, async: boolean): CommandHook {
+  const hook: CommandHook = { type: 'command', command, timeout: COMMAND_HOOK_TIMEOUT_SECONDS };
+  if (async) hook.async = true;
+  return hook;
+}
+
 /** The `hooks` object for a transport: one matcher group per event holding only our hook. */
 export function hookEntries(transport: TransportMode, options: HookEntryOptions): HookEntries {
   if (transport === 'http' && options.port === undefined) throw new Error('hookEntries: transport http needs a port');
@@ -139,7 +159,7 @@ export function hookEntries(transport: TransportMode, options: HookEntryOptions)
             headers: { ...HTTP_HOOK_AUTH.headers },
             allowedEnvVars: [...HTTP_HOOK_AUTH.allowedEnvVars],
           }
-        : { type: 'command', command: options.hookCommand, timeout: COMMAND_HOOK_TIMEOUT_SECONDS };
+        : commandHook(options.hookCommand, ASYNC_COMMAND_EVENTS.has(event));
     entries[event] = [TOOL_MATCHER_EVENTS.has(event) ? { matcher: '*', hooks: [hook] } : { hooks: [hook] }];
   }
   return entries;

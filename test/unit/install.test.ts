@@ -8,6 +8,7 @@ import {
   HTTP_TRANSPORT_EVENTS,
   HTTP_HOOK_AUTH,
   PLUGIN_HOOK_COMMAND,
+  ASYNC_COMMAND_EVENTS,
   PORTABLE_HOOK_COMMAND,
   hookEntries,
   isOurHook,
@@ -114,6 +115,17 @@ describe('hookEntries', () => {
     for (const event of HOOK_EVENTS) expect(entries[event]?.[0]?.hooks[0]?.type).toBe('command');
   });
 
+  it('durable: Claude Code awaits the lifecycle events and not the per-tool and per-response ones', () => {
+    const entries = hookEntries('durable', { hookCommand: 'h' });
+    const awaited = HOOK_EVENTS.filter((e) => !(entries[e]?.[0]?.hooks[0] as { async?: boolean }).async);
+    expect(awaited).toEqual(['SessionStart', 'SessionEnd', 'UserPromptSubmit', 'Stop', 'StopFailure', 'SubagentStart', 'SubagentStop', 'PreCompact', 'PostCompact']);
+    expect(entries.PostToolUse).toEqual([{ matcher: '*', hooks: [{ type: 'command', command: 'h', timeout: 10, async: true }] }]);
+    expect(entries.PostToolBatch).toEqual([{ hooks: [{ type: 'command', command: 'h', timeout: 10, async: true }] }]);
+    // with transport http the same events are http hooks (PostToolBatch is left out): nothing is async
+    const http = hookEntries('http', { hookCommand: 'h', port: 4319 });
+    for (const groups of Object.values(http)) expect(JSON.stringify(groups)).not.toContain('async');
+  });
+
   it('recognizes only our hooks', () => {
     expect(isOurHook({ type: 'command', command: '/opt/x/bin/claude-otel-hook' })).toBe(true);
     expect(isOurHook({ type: 'command', command: "'/my dir/bin/claude-otel-hook'" })).toBe(true);
@@ -206,7 +218,7 @@ describe('install / uninstall (scope user, transport http)', () => {
     install({ transport: 'durable' });
     after = readJson(userSettings());
     for (const event of HOOK_EVENTS) {
-      expect(ourHooks(after, event)).toEqual([{ type: 'command', command: hookScript, timeout: 10 }]);
+      expect(ourHooks(after, event)).toEqual([{ type: 'command', command: hookScript, timeout: 10, ...(ASYNC_COMMAND_EVENTS.has(event) ? { async: true } : {}) }]);
     }
     expect(after.env).toEqual({ FOO: 'bar' });
     uninstall();
@@ -336,7 +348,7 @@ describe('runInstallCommand / runUninstallCommand', () => {
     expect(runInstallCommand(['--scope', 'local', '--transport', 'durable', '--hook-script', hookScript], cmdIo)).toBe(0);
     expect(out.join('')).toContain('Installed (scope local)');
     const local = join(project, '.claude', 'settings.local.json');
-    expect(ourHooks(readJson(local), 'PreToolUse')).toEqual([{ type: 'command', command: hookScript, timeout: 10 }]);
+    expect(ourHooks(readJson(local), 'PreToolUse')).toEqual([{ type: 'command', command: hookScript, timeout: 10, async: true }]);
     expect(runInstallCommand(['--scope', 'local', '--transport', 'durable', '--hook-script', hookScript], cmdIo)).toBe(0);
     expect(out.join('')).toContain('already installed');
     expect(runUninstallCommand(['--scope', 'local', '--project-dir', project], cmdIo)).toBe(0);

@@ -15,7 +15,7 @@ describe('createSpoolDrainer', () => {
   let home: string;
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-  function setup(options: { maxEventBytes?: number; graceMs?: number } = {}) {
+  function setup(options: { maxEventBytes?: number; graceMs?: number; settleMs?: number; now?: () => number } = {}) {
     home = mkdtempSync(join(tmpdir(), 'cob-spool-'));
     const dirs = { spoolNew: join(home, 'spool', 'new'), spoolTmp: join(home, 'spool', 'tmp'), spoolRejected: join(home, 'spool', 'rejected') };
     for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
@@ -36,7 +36,8 @@ describe('createSpoolDrainer', () => {
     };
     const drainer = createSpoolDrainer({
       spool: createSpool(dirs), spoolDir: dirs.spoolNew, journal, quarantine, ingest, watch: false, pollMs: 60_000,
-      maxEventBytes: options.maxEventBytes ?? 1024 * 1024, graceMs: options.graceMs ?? 5000,
+      maxEventBytes: options.maxEventBytes ?? 1024 * 1024, graceMs: options.graceMs ?? 5000, settleMs: options.settleMs ?? 0,
+      ...(options.now ? { now: options.now } : {}),
       onRejected: (reason) => rejected.push(reason), log: () => {},
     });
     const name = (n: number) => `${Date.now() * 1000 + n}-0-${n}.json`;
@@ -127,5 +128,61 @@ describe('createSpoolDrainer', () => {
     const { drainer, stop } = setup();
     drainer.shutdown();
     stop();
+  });
+
+  describe('settling (hooks Claude Code does not await publish side by side)', () => {
+    const at = (ms: number, n: number) => `${Math.round(ms * 1000)}-0-${n}.json`;
+
+    it('leaves an entry received less than the settle time ago, with every entry after it, and takes them in receipt order once settled', () => {
+      let clock = Date.now();
+      const { dirs, drainer, ingested, stop } = setup({ settleMs: 50, now: () => clock });
+      const t0 = clock - 1000;
+      writeFileSync(join(dirs.spoolNew, at(t0, 1)), event(1)); // settled
+      writeFileSync(join(dirs.spoolNew, at(clock - 5, 3)), event(3)); // a PostToolUse published first...
+      drainer.start();
+      expect(ingested).toEqual([event(1)]);
+      writeFileSync(join(dirs.spoolNew, at(clock - 10, 2)), event(2)); // ...then the PreToolUse received before it
+      drainer.drain(true);
+      expect(ingested).toEqual([event(1)]);
+      clock += 60;
+      drainer.drain(true);
+      expect(ingested).toEqual([event(1), event(2), event(3)]);
+      stop();
+    });
+
+    it('drains by itself once the waiting entry has settled (no poll, no watch)', async () => {
+      const { dirs, drainer, ingested, stop } = setup({ settleMs: 50 });
+      writeFileSync(join(dirs.spoolNew, at(Date.now(), 1)), event(1));
+      drainer.start();
+      expect(ingested).toEqual([]);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(ingested).toEqual([event(1)]);
+      stop();
+    });
+
+    it('takes young entries at once before an http event (drainIfDirty) and at shutdown', () => {
+      const clock = Date.now();
+      const first = setup({ settleMs: 50, now: () => clock });
+      writeFileSync(join(first.dirs.spoolNew, at(clock - 1, 1)), event(1));
+      first.drainer.start();
+      expect(first.ingested).toEqual([]);
+      first.drainer.drainIfDirty();
+      expect(first.ingested).toEqual([event(1)]);
+      writeFileSync(join(first.dirs.spoolNew, at(clock - 1, 2)), event(2));
+      first.drainer.drain(true);
+      expect(first.ingested).toEqual([event(1)]);
+      first.stop();
+      expect(first.ingested).toEqual([event(1), event(2)]);
+    });
+
+    it('does not wait for an entry dated more than a second ahead (a clock stepped back), nor for a foreign name', () => {
+      const clock = Date.now();
+      const { dirs, drainer, ingested, stop } = setup({ settleMs: 50, now: () => clock });
+      writeFileSync(join(dirs.spoolNew, at(clock + 5000, 1)), event(1));
+      writeFileSync(join(dirs.spoolNew, 'zz-foreign.json'), event(2));
+      drainer.start();
+      expect(ingested.sort()).toEqual([event(1), event(2)].sort());
+      stop();
+    });
   });
 });
