@@ -409,6 +409,7 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
     };
   } finally {
     await agent.stop();
+    if (process.env.AGENT_LOAD_KEEP_LOG) writeFileSync(process.env.AGENT_LOAD_KEEP_LOG, readFileSync(join(home, "agent.log")));
     rmSync(home, { recursive: true, force: true });
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   }

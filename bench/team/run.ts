@@ -1,8 +1,11 @@
 /**
  * Team tier throughput: spans/s from OTLP/HTTP posts at the gateways to rows in PostgreSQL, through
  * gateway.yaml → backend.yaml → `claude-otel sink`, with 1 or 2 replicas at each tier, and the
- * collectors' CPU seconds per 1,000 spans (utime+stime from /proc). The load: synthetic sessions
- * (src/sink/synthetic.ts, ~70 spans each) posted by `--posters` concurrent clients.
+ * collectors' CPU seconds per 1,000 spans (utime+stime from /proc), and the freshness under that
+ * load: per session, from the start of its POST at a gateway to the last of its spans written in
+ * PostgreSQL (`ingested_at`, the row's transaction time; same clock), p50 / p95 / max over the
+ * sessions. The load: synthetic sessions (src/sink/synthetic.ts, ~70 spans each) posted by
+ * `--posters` concurrent clients.
  *
  *   npx vite-node bench/team/run.ts [--spans 30000] [--posters 8] [--replicas 1,2]
  *
@@ -71,12 +74,15 @@ async function round(n: number, spansWanted: number, posters: number) {
     procs.push(...gateways);
 
     const bodies: string[] = [];
+    const traceIds: string[] = [];
     let spans = 0;
     while (spans < spansWanted) {
       const s = buildSyntheticSession({ extraTools: 60, startMs: Date.now() - 600_000 });
       bodies.push(JSON.stringify(s.traces));
+      traceIds.push(s.spans[0]!.traceId);
       spans += s.spans.length;
     }
+    const postStartMs: number[] = [];
     const cpu0 = procs.map(cpuSeconds);
     const t0 = Date.now();
     let next = 0;
@@ -85,6 +91,7 @@ async function round(n: number, spansWanted: number, posters: number) {
         const i = next++;
         if (i >= bodies.length) return;
         const g = gateways[(i + k) % gateways.length]!;
+        postStartMs[i] = Date.now();
         for (;;) {
           const r = await fetch(`http://127.0.0.1:${g.port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: bodies[i] });
           await r.arrayBuffer();
@@ -102,6 +109,13 @@ async function round(n: number, spansWanted: number, posters: number) {
     }
     const seconds = (Date.now() - t0) / 1000;
     const cpu = procs.map((p, i) => cpuSeconds(p) - cpu0[i]!);
+    const written = new Map<string, number>();
+    for (const row of (await db.pool.query('SELECT trace_id, extract(epoch FROM max(ingested_at)) * 1000 AS ms FROM spans GROUP BY trace_id')).rows) {
+      written.set(row.trace_id as string, Number(row.ms));
+    }
+    const fresh = traceIds.map((id, i) => written.get(id)! - postStartMs[i]!).sort((a, b) => a - b);
+    if (fresh.some((ms) => Number.isNaN(ms))) throw new Error('a session is missing from PostgreSQL');
+    const at = (q: number) => Math.round(fresh[Math.min(fresh.length - 1, Math.floor(q * fresh.length))]!);
     const sum = (from: number, k: number) => cpu.slice(from, from + k).reduce((a, b) => a + b, 0);
     const result = {
       replicas: n,
@@ -109,6 +123,7 @@ async function round(n: number, spansWanted: number, posters: number) {
       seconds: Math.round(seconds * 10) / 10,
       spansPerSecond: Math.round(spans / seconds),
       postSeconds: Math.round((posted - t0) / 100) / 10,
+      freshnessMs: { sessions: fresh.length, p50: at(0.5), p95: at(0.95), max: Math.round(fresh[fresh.length - 1]!) },
       cpuSecondsPer1000Spans: {
         sink: Math.round((sum(0, n) / spans) * 1000 * 1000) / 1000,
         backend: Math.round((sum(n, n) / spans) * 1000 * 1000) / 1000,

@@ -7,6 +7,7 @@
  * for tool events, the tool_use_id that keys the span).
  */
 import { z } from 'zod';
+import { unchangedBy } from './fast-check.js';
 
 /** A field that is kept when it has the right type and dropped (undefined) otherwise. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
@@ -130,15 +131,29 @@ const SCHEMA_BY_NAME: ReadonlyMap<string, (typeof knownSchemas)[number]> = new M
   knownSchemas.map((schema) => [schema.shape.hook_event_name.value, schema]),
 );
 
-/** Validates one decoded JSON value. Never throws. One schema runs per event (chosen by its name). */
+/** Per event name: true when the schema would accept the value unchanged (fast-check.ts). */
+const UNCHANGED_BY_NAME: ReadonlyMap<string, (value: unknown) => boolean> = new Map(
+  knownSchemas.flatMap((schema) => {
+    const check = unchangedBy(schema);
+    return check ? [[schema.shape.hook_event_name.value, check] as const] : [];
+  }),
+);
+const otherUnchanged = unchangedBy(otherHookEventSchema);
+
+/**
+ * Validates one decoded JSON value. Never throws. One schema runs per event (chosen by its name);
+ * a value the schema would leave as it is (the usual case) is taken as it is, without zod's copy.
+ */
 export function parseHookEvent(value: unknown): ParseResult {
   const name = typeof value === 'object' && value !== null ? (value as { hook_event_name?: unknown }).hook_event_name : undefined;
   const schema = typeof name === 'string' ? SCHEMA_BY_NAME.get(name) : undefined;
   if (schema) {
+    if (UNCHANGED_BY_NAME.get(name as string)?.(value)) return { ok: true, event: value as KnownHookEvent, known: true };
     const known = schema.safeParse(value);
     if (!known.success) return { ok: false, reason: describe(known.error) };
     return { ok: true, event: known.data as KnownHookEvent, known: true };
   }
+  if (otherUnchanged?.(value)) return { ok: true, event: value as z.infer<typeof otherHookEventSchema>, known: false };
   const base = otherHookEventSchema.safeParse(value);
   if (!base.success) return { ok: false, reason: describe(base.error) };
   return { ok: true, event: base.data, known: false };

@@ -1,0 +1,107 @@
+/**
+ * A check derived from a hook event schema that answers "would zod accept this value unchanged?"
+ * without zod's per-field work. Most events are exactly what the schema expects; for those,
+ * parseHookEvent uses the decoded value as it is. Anything else (a field of the wrong type that a
+ * lenient field would drop, a missing required field, a `__proto__` key, a schema piece this module
+ * does not know) answers false, and zod parses the value as before. So zod stays the one definition
+ * of a valid event, and its result is the same either way (test/unit/events/fast-check.test.ts
+ * drives random and mutated payloads through both).
+ *
+ * Why: inside the agent, zod's safeParse took 7–8 µs per event and an eighth of everything the
+ * agent allocates per event (docs/benchmarks.md); this check takes a fraction of a µs and
+ * allocates nothing.
+ */
+import type { z } from 'zod';
+
+type Check = (value: unknown) => boolean;
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+  values?: unknown[];
+  checks?: { _zod: { def: { check: string; minimum?: number; maximum?: number } } }[];
+}
+
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+/** A value check for one schema, or undefined when the schema uses anything not handled here. */
+function valueCheck(schema: z.ZodType): Check | undefined {
+  const def = defOf(schema);
+  switch (def.type) {
+    case 'unknown':
+      return () => true;
+    case 'string': {
+      let min = 0;
+      let max = Infinity;
+      for (const c of def.checks ?? []) {
+        const d = c._zod.def;
+        if (d.check === 'min_length' && d.minimum !== undefined) min = d.minimum;
+        else if (d.check === 'max_length' && d.maximum !== undefined) max = d.maximum;
+        else return undefined;
+      }
+      return (v) => typeof v === 'string' && v.length >= min && v.length <= max;
+    }
+    case 'number':
+      return def.checks?.length ? undefined : (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'boolean':
+      return (v) => typeof v === 'boolean';
+    case 'literal': {
+      const values = def.values ?? [];
+      return (v) => values.includes(v);
+    }
+    case 'optional': {
+      const inner = def.innerType && valueCheck(def.innerType);
+      return inner && ((v) => v === undefined || inner(v));
+    }
+    // A lenient field (`.optional().catch(undefined)`): zod keeps a value that passes and replaces
+    // one that does not, so only a passing value is "unchanged".
+    case 'catch':
+      return def.innerType && valueCheck(def.innerType);
+    case 'array': {
+      const element = def.element && valueCheck(def.element);
+      return element && ((v) => Array.isArray(v) && v.every(element));
+    }
+    case 'object':
+      return objectCheck(schema);
+    default:
+      return undefined;
+  }
+}
+
+/** A check for a (loose or strict) object schema: every declared field passes, nothing else to drop. */
+function objectCheck(schema: z.ZodType): Check | undefined {
+  const def = defOf(schema);
+  if (!def.shape) return undefined;
+  const loose = def.catchall !== undefined && defOf(def.catchall).type === 'unknown';
+  if (def.catchall !== undefined && !loose) return undefined;
+  const fields: { key: string; check: Check; required: boolean }[] = [];
+  for (const [key, field] of Object.entries(def.shape)) {
+    const check = valueCheck(field);
+    if (!check) return undefined;
+    const t = defOf(field).type;
+    fields.push({ key, check, required: t !== 'optional' && t !== 'catch' });
+  }
+  const declared = new Set(fields.map((f) => f.key));
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    if (Object.hasOwn(v, '__proto__')) return false;
+    const o = v as Record<string, unknown>;
+    for (const f of fields) {
+      if (!Object.hasOwn(o, f.key)) {
+        if (f.required) return false;
+        continue;
+      }
+      if (!f.check(o[f.key])) return false;
+    }
+    if (!loose) for (const key in o) if (Object.hasOwn(o, key) && !declared.has(key)) return false; // zod would strip it
+    return true;
+  };
+}
+
+/** The check for one event schema (an object schema), or undefined: then always use zod. */
+export function unchangedBy(schema: z.ZodType): Check | undefined {
+  return objectCheck(schema);
+}
