@@ -63,8 +63,8 @@ export interface Journal extends Component {
   flushSoon(): Promise<void>;
   /** False while the disk refuses writes and the buffer is full: take no new event. */
   accepting(): boolean;
-  /** Each whole line, in order. */
-  replay(onLine: (line: string) => void): { lines: number; tooLong: number };
+  /** Each whole line, in order; with `containing`, only the lines holding that text (others are not decoded). */
+  replay(onLine: (line: string) => void, filter?: { containing: string }): { lines: number; tooLong: number };
   /** Rewrites the journal with each line mapped by `transform` (undefined drops it); undefined when it could not. */
   rewrite(transform: (line: string) => string | undefined): { kept: number; dropped: number } | undefined;
   /** The highest seq seen in a torn tail at start (not to be reused), or 0. */
@@ -223,9 +223,9 @@ export function createJournal(file: string, options: JournalOptions = {}): Journ
       });
     },
     accepting: () => healthy || pendingChars < maxPending,
-    replay(onLine) {
+    replay(onLine, filter) {
       flush();
-      const r = readLines(file, onLine, maxLine);
+      const r = readLines(file, onLine, maxLine, filter?.containing);
       return { lines: r.lines, tooLong: r.tooLong };
     },
     rewrite(transform) {

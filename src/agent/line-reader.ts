@@ -16,7 +16,12 @@ export interface LineReadResult {
   tail: Buffer;
 }
 
-export function readLines(file: string, onLine: (line: string) => void, maxLineBytes: number): LineReadResult {
+/**
+ * `containing`: only lines holding this text are decoded and passed on (a line inside one read
+ * chunk is searched as bytes, so the others cost no string); the count still includes every line.
+ */
+export function readLines(file: string, onLine: (line: string) => void, maxLineBytes: number, containing?: string): LineReadResult {
+  const needle = containing === undefined ? undefined : Buffer.from(containing, 'utf8');
   const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   const chunk = Buffer.allocUnsafe(CHUNK);
   let pieces: Buffer[] = [];
@@ -50,12 +55,16 @@ export function readLines(file: string, onLine: (line: string) => void, maxLineB
           pendingLen = 0;
         } else {
           const part = chunk.subarray(start, nl);
-          const line = pieces.length ? Buffer.concat([...pieces, part]).toString('utf8') : part.toString('utf8');
-          pieces = [];
-          pendingLen = 0;
-          if (line) {
-            lines++;
-            onLine(line);
+          if (needle && !pieces.length && part.length && part.indexOf(needle) < 0) {
+            lines++; // not wanted: never decoded
+          } else {
+            const line = pieces.length ? Buffer.concat([...pieces, part]).toString('utf8') : part.toString('utf8');
+            pieces = [];
+            pendingLen = 0;
+            if (line) {
+              lines++;
+              onLine(line);
+            }
           }
         }
         start = nl + 1;

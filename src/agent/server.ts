@@ -49,8 +49,11 @@ export function allowedHost(hostHeader: string | undefined, port: number, extra?
   return name === '127.0.0.1' || name === 'localhost' || name === '[::1]' || name === extraName;
 }
 
+/** The headers of the usual answer, built once (writeHead reads them, it does not keep them). */
+const EMPTY_HEADERS = Object.freeze({ 'content-type': 'application/json', 'content-length': 2 });
+
 function reply(res: ServerResponse, status: number, body: string, type = 'application/json') {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, body === EMPTY && type === 'application/json' ? EMPTY_HEADERS : { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -106,13 +109,16 @@ export function createAgentServer(handlers: ServerHandlers): Server {
   });
 
   function hook(req: IncomingMessage, res: ServerResponse) {
-    const chunks: Buffer[] = [];
+    // A hook event is one chunk almost always: it is decoded as it is, without a copy.
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
     let size = 0;
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > handlers.maxBodyBytes) tooLarge = true;
-      else chunks.push(chunk);
+      else if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
     });
     req.on('end', () => {
       if (tooLarge) {
@@ -125,7 +131,8 @@ export function createAgentServer(handlers: ServerHandlers): Server {
       const traceparent = typeof tp === 'string' ? tp : undefined;
       let journaled: Promise<void> | void = undefined;
       try {
-        journaled = handlers.onHook(Buffer.concat(chunks).toString('utf8'), { pid, via, traceparent });
+        const body = chunks ? Buffer.concat(chunks).toString('utf8') : (first?.toString('utf8') ?? '');
+        journaled = handlers.onHook(body, { pid, via, traceparent });
       } catch {
         handlers.onRejected('internal');
       }

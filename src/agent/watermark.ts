@@ -51,14 +51,17 @@ interface JournalLine {
 
 const key = (ev: Pick<JournalLine, 'sessionId' | 'toolUseId'>) => `${ev.sessionId}\u0000${ev.toolUseId}`;
 
-/** Pass one: the tools whose closing event is at or below the watermark. */
-export function closedAndExported(lines: (onLine: (line: string) => void) => void, watermark: number): Set<string> {
+const CLOSING_NAME = '"name":"PostToolUse';
+
+/** Pass one: the tools whose closing event is at or below the watermark. `lines` may pass only the
+ *  lines holding `"name":"PostToolUse` (the journal's replay filter): the others are not needed. */
+export function closedAndExported(lines: (onLine: (line: string) => void, containing: string) => void, watermark: number): Set<string> {
   const closed = new Set<string>();
   lines((line) => {
-    if (!line.includes('"name":"PostToolUse')) return; // most lines: no parse needed
+    if (!line.includes(CLOSING_NAME)) return; // most lines: no parse needed
     const ev = parse(line);
     if (ev && ev.seq <= watermark && CLOSING.has(ev.name) && ev.toolUseId) closed.add(key(ev));
-  });
+  }, CLOSING_NAME);
   return closed;
 }
 
@@ -146,7 +149,7 @@ export function createWatermark(options: WatermarkOptions): Watermark {
 
   const pass = (aggressive: boolean, failed?: ReadonlySet<number>) => {
     const watermark = options.current();
-    const closed = closedAndExported((onLine) => options.journal.replay(onLine), watermark);
+    const closed = closedAndExported((onLine, containing) => options.journal.replay(onLine, { containing }), watermark);
     return options.journal.rewrite(compactionTransform({ watermark, open: options.openState(), failed, aggressive }, closed));
   };
 

@@ -2,14 +2,15 @@
  * Derived trace and span ids. A span's id is a function of its session and its key, so replaying
  * the journal after a crash, or a late event, always names the same span.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INVALID_TRACE = '0'.repeat(32);
 const INVALID_SPAN = '0'.repeat(16);
 
+/** One-shot hashing: no Hash object per id (half the cost of createHash for these short inputs). */
 function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** The session's trace id: its UUID digits when it is a UUID (so a session id finds its trace). */
