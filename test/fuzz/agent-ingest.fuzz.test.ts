@@ -4,7 +4,7 @@
 // Properties: the agent never crashes; its memory stays bounded; every input is accounted for
 // (sent = accepted + rejected, from /metrics); a journal of such events never stops it starting.
 //
-// The RSS bound, 200 MB: the agent runs with --max-old-space-size=128 and --max-semi-space-size=4
+// The RSS bound, 200 MB: the agent runs with --max-old-space-size=128 and --max-semi-space-size=6
 // (src/agent/node-flags.ts), and its code, buffers and stacks take ~50-60 MB on top. An agent that
 // held on to inputs would hit the heap limit and crash (caught by "never crashes"); one that leaked
 // outside the heap (buffers of bodies) would pass 200 MB.
