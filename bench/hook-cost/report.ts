@@ -53,7 +53,7 @@ if (http && trueFull) {
 const plugin = cli('plugin');
 const truePlugin = cli('true-plugin');
 if (plugin && truePlugin) {
-  p(`| same, the shipped plugin vs \`/bin/true\` (awaited) on the same events ((config − none) / ${plugin.hookEvents.tool} tool events) | ${f(plugin.addedPerToolEventMs, 2)} ms | ${f(truePlugin.addedPerToolEventMs, 2)} ms | ${f(full.pluginVsTruePlugin, 2)} | ${yes(full.pluginVsTruePlugin <= 1.5)} |`);
+  p(`| same, the shipped plugin vs the plugin with \`/bin/true\` (awaited) as every hook ((config − none) / ${plugin.hookEvents.tool} tool events) | ${f(plugin.addedPerToolEventMs, 2)} ms | ${f(truePlugin.addedPerToolEventMs, 2)} ms | ${f(full.pluginVsTruePlugin, 2)} | ${yes(full.pluginVsTruePlugin <= 1.5)} |`);
 }
 p(`| every other event ≤ 30 ms: \`bin/claude-otel-hook\` per event, agent warm (median / p99, incl. \`sh -c\` spawn) | ${f(d.oursMs.median, 1)} / ${f(d.oursMs.p99, 1)} ms | \`/bin/true\` ${f(d.trueMs.median, 1)} / ${f(d.trueMs.p99, 1)} ms | ${f(d.ratioMedian, 2)} | ${yes(d.oursMs.p99 <= 30)} |`);
 if (hook.rss.oursMaxKb !== undefined) {
@@ -88,7 +88,7 @@ const labels: Record<string, string> = {
   'true-tools': '`/bin/true` on Pre/Post/PostFailure only',
   'http-tools': 'ours: http hooks on Pre/Post/PostFailure only',
   plugin: 'the shipped plugin (`--plugin-dir plugin/claude-otel`; per-tool and per-response hooks not awaited)',
-  'true-plugin': '`/bin/true` (awaited) on every event the plugin hooks',
+  'true-plugin': 'the same plugin with `/bin/true` (awaited) as every hook (`--plugin-dir` of a copy)',
 };
 for (const c of hook.cli) {
   p(`| ${labels[c.config] ?? c.config} | ${c.hookEvents.tool} + ${c.hookEvents.other} | ${c.medianMs} | ${f(c.vsNone, 3)} | ${c.config === 'none' ? '–' : f(c.addedPerToolEventMs, 2)} | ${c.config === 'none' ? '–' : f(c.addedPerHookEventMs, 2)} | ${c.runsMs.join(', ')} |`);

@@ -13,7 +13,9 @@
  *   http-tools   our http hooks only on the tool events
  *   plugin       the shipped plugin (`--plugin-dir plugin/claude-otel`, its hooks.json as it is:
  *                command hooks, the per-tool and per-response ones not awaited), same agent
- *   true-plugin  `/bin/true` (awaited) on every event the plugin hooks, same matchers
+ *   true-plugin  a copy of the plugin whose hooks.json runs `/bin/true` (awaited) on every event the
+ *                plugin hooks, same matchers, also loaded with --plugin-dir: both pay Claude Code's
+ *                plugin loading, so the difference is the hooks
  * The *-tools pair isolates the per-tool-event cost from the PostToolBatch command hook that fires
  * once per model response in the full configurations.
  *
@@ -25,7 +27,7 @@
  *   node .tmp/build/bench/hook-cost/run.js [--tools 20] [--rounds 5] [--samples 200] [--cold 5] [--out FILE]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeTempProject, runClaude, type TempProject } from '../../test/support/claude-cli.js';
@@ -125,7 +127,9 @@ async function main() {
   writeSettings(projects['true-tools']!, { hooks: asTrue(toolsOnly(ours.hooks)) });
   writeSettings(projects['http-tools']!, { hooks: toolsOnly(ours.hooks) }, local);
   const pluginHooks = (JSON.parse(readFileSync(join(PLUGIN_DIR, 'hooks', 'hooks.json'), 'utf8')) as { hooks: Hooks }).hooks;
-  writeSettings(projects['true-plugin']!, { hooks: asTrue(pluginHooks) });
+  const truePluginDir = join(makeTempProject('hook-cost-true-plugin-').root, 'claude-otel');
+  cpSync(PLUGIN_DIR, truePluginDir, { recursive: true });
+  writeFileSync(join(truePluginDir, 'hooks', 'hooks.json'), JSON.stringify({ hooks: asTrue(pluginHooks) }, null, 2));
   const hooksOf: Record<ConfigName, Hooks> = {
     none: {}, true: ours.hooks, http: ours.hooks, durable: readSettings(projects.durable!.dir).hooks,
     'true-tools': toolsOnly(ours.hooks), 'http-tools': toolsOnly(ours.hooks), plugin: pluginHooks, 'true-plugin': pluginHooks,
@@ -140,7 +144,7 @@ async function main() {
     const before = ms.issuedToolUseIds().length;
     const r = await runClaude({
       cwd: p.dir, home: p.home, baseUrl: ms.url, prompt: `bench ${c} ${round} FILE=${join(p.dir, 'f.txt')}`, allowedTools: ['Read'], env: { CLAUDE_OTEL_HOME: otelHome }, timeoutMs: 120_000,
-      ...(c === 'plugin' ? { extraArgs: ['--plugin-dir', PLUGIN_DIR] } : {}),
+      ...(c === 'plugin' ? { extraArgs: ['--plugin-dir', PLUGIN_DIR] } : c === 'true-plugin' ? { extraArgs: ['--plugin-dir', truePluginDir] } : {}),
     });
     const toolCalls = ms.issuedToolUseIds().length - before;
     const ok = r.exitCode === 0 && r.json?.is_error === false && toolCalls === N;
