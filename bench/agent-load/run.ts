@@ -5,8 +5,9 @@
  * bench/agent-load/events/, with fresh session, prompt and tool ids) over keep-alive HTTP with
  * bounded concurrency. Every session is complete: SessionStart, UserPromptSubmit, T × (PreToolUse,
  * PostToolUse, PostToolBatch), Stop, SessionEnd; a worker only starts a session that fits in the
- * event budget, so the run ends with every session closed. The agent exports to an in-process OTLP
- * receiver that only counts (span ids, log records), so we can check that every span arrived.
+ * event budget, so the run ends with every session closed. The agent exports to an OTLP receiver
+ * that only counts (span ids, log records), in its own process like a collector, so we can check
+ * that every span arrived.
  *
  * Baseline in the same invocation: the same generator against a trivial node:http server (its own
  * process, like the agent) that answers `{}`. Rounds alternate baseline/agent (ABBA).
@@ -206,52 +207,68 @@ async function measured(pid: number, load: () => Promise<LoadResult>) {
   };
 }
 
-// ---------------------------------------------------------------- counting OTLP receiver
-function countingReceiver() {
-  const spanIds = new Set<string>();
-  let spans = 0;
-  let logs = 0;
-  let requests = 0;
-  // only in transcript rounds: chat spans (by name) and the model-call count rolled up on turn and root spans
-  let countChat = false;
-  const chatIds = new Set<string>();
-  const rollUps = new Map<number, number>(); // claude_code.model_calls value -> spans carrying it
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests++;
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (req.url?.startsWith('/v1/traces')) {
-        for (const m of body.matchAll(/"spanId":"([^"]+)"/g)) {
-          spans++;
-          spanIds.add(m[1]!);
-        }
-        if (countChat) {
-          for (const m of body.matchAll(/"spanId":"([^"]+)"(?:,"parentSpanId":"[^"]*")?,"name":"chat /g)) chatIds.add(m[1]!);
-          for (const m of body.matchAll(/"key":"claude_code\.model_calls","value":\{"intValue":"?(\d+)"?\}/g)) rollUps.set(Number(m[1]), (rollUps.get(Number(m[1])) ?? 0) + 1);
-        }
-      } else if (req.url?.startsWith('/v1/logs')) {
-        logs += body.match(/"timeUnixNano":/g)?.length ?? 0;
+// ---------------------------------------------------------------- counting OTLP receiver, in its own process
+// Its own process, like a collector: parsing the agent's exports on the generator's event loop would
+// hold back the load and measure the bench instead of the agent. GET /counts answers the counts,
+// POST /reset?chat=1 starts a round (chat: also count `chat` spans and the model-call roll-ups).
+const RECEIVER = `
+const http = require('node:http');
+const spanIds = new Set(); let spans = 0, logs = 0, requests = 0, countChat = false;
+const chatIds = new Set(); const rollUps = new Map();
+const s = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const send = (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    if (req.method === 'GET' && req.url === '/counts') return send(JSON.stringify({ spans, uniqueSpans: spanIds.size, logs, requests, chatSpans: chatIds.size, modelCallRollUps: Object.fromEntries(rollUps) }));
+    if (req.method === 'POST' && req.url.startsWith('/reset')) {
+      spanIds.clear(); spans = logs = requests = 0; countChat = req.url.includes('chat=1'); chatIds.clear(); rollUps.clear();
+      return send('{}');
+    }
+    requests++;
+    const body = Buffer.concat(chunks).toString('utf8');
+    if (req.url.startsWith('/v1/traces')) {
+      for (const m of body.matchAll(/"spanId":"([^"]+)"/g)) { spans++; spanIds.add(m[1]); }
+      if (countChat) {
+        for (const m of body.matchAll(/"spanId":"([^"]+)"(?:,"parentSpanId":"[^"]*")?,"name":"chat /g)) chatIds.add(m[1]);
+        for (const m of body.matchAll(/"key":"claude_code\\.model_calls","value":\\{"intValue":"?(\\d+)"?\\}/g)) rollUps.set(Number(m[1]), (rollUps.get(Number(m[1])) ?? 0) + 1);
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
+    } else if (req.url.startsWith('/v1/logs')) {
+      logs += body.match(/"timeUnixNano":/g)?.length ?? 0;
+    }
+    send('{}');
   });
+});
+s.keepAliveTimeout = 65000;
+s.listen(0, '127.0.0.1', () => process.send ? process.send(s.address().port) : console.log(s.address().port));
+process.on('SIGTERM', () => process.exit(0));`;
+
+function countingReceiver() {
+  let url = '';
+  let child: ReturnType<typeof spawn> | undefined;
+  const get = async () => (await (await fetch(`${url}/counts`)).json()) as { spans: number; uniqueSpans: number; logs: number; requests: number; chatSpans: number; modelCallRollUps: Record<string, number> };
   return {
     async start() {
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const port = await new Promise<number>((r) => child!.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+      url = `http://127.0.0.1:${port}`;
+      return url;
     },
-    counts: () => ({ spans, uniqueSpans: spanIds.size, logs, requests }),
-    chatCounts: () => ({ chatSpans: chatIds.size, modelCallRollUps: Object.fromEntries(rollUps) }),
-    reset(chat = false) {
-      spanIds.clear();
-      spans = logs = requests = 0;
-      countChat = chat;
-      chatIds.clear();
-      rollUps.clear();
+    async counts() {
+      const c = await get();
+      return { spans: c.spans, uniqueSpans: c.uniqueSpans, logs: c.logs, requests: c.requests };
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    async chatCounts() {
+      const c = await get();
+      return { chatSpans: c.chatSpans, modelCallRollUps: c.modelCallRollUps };
+    },
+    async reset(chat = false) {
+      await (await fetch(`${url}/reset${chat ? '?chat=1' : ''}`, { method: 'POST' })).arrayBuffer();
+    },
+    close: async () => {
+      child?.kill('SIGTERM');
+      if (child && child.exitCode === null) await new Promise((r) => child!.once('exit', r));
+    },
   };
 }
 
@@ -328,7 +345,7 @@ function metricTotals(text: string): Record<string, number> {
 }
 
 async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverUrl: string, cpuProfDir?: string, withTranscripts = false): Promise<AgentRound> {
-  receiver.reset(withTranscripts);
+  await receiver.reset(withTranscripts);
   const home = mkdtempSync(join(tmpdir(), 'agent-load-'));
   const port = await freePort();
   let tx: Transcripts | undefined;
@@ -352,9 +369,9 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
     const result = m.result;
     const expectedSpans = result.sessions * (SPANS_PER_SESSION + (tx ? CHAT_PER_SESSION : 0));
     const t0 = Date.now();
-    while (receiver.counts().uniqueSpans < expectedSpans && Date.now() - t0 < 30_000) await sleep(100);
+    while ((await receiver.counts()).uniqueSpans < expectedSpans && Date.now() - t0 < 30_000) await sleep(100);
     const waitedMs = Date.now() - t0;
-    const before = receiver.counts();
+    const before = await receiver.counts();
     const metricsText = await (await fetch(`${agent.url}/metrics`)).text();
     const name = findMetric(metricsText, 'handling_duration') ?? 'claude_otel_handling_duration';
     const h = parseHistogram(metricsText, name)!;
@@ -368,8 +385,8 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
     }
     await agent.stop();
     await sleep(200);
-    const after = receiver.counts();
-    const chat = receiver.chatCounts();
+    const after = await receiver.counts();
+    const chat = await receiver.chatCounts();
     const txMetrics = transcriptMetrics(metricsText);
     return {
       ...result,
