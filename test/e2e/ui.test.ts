@@ -269,3 +269,31 @@ describe('claude-otel ui: a large session', () => {
     expect(await page.locator('[data-testid=waterfall] .wrow').count()).toBeLessThan(100);
   });
 });
+
+describe('claude-otel ui: the router', () => {
+  it('follows a hash that changed before it listened (a navigation while the page was still loading)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'ui-home-'));
+    cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(home, 'store'), { recursive: true });
+    const sid = '22222222-3333-4444-8555-666666666666';
+    const trace = sid.replace(/-/g, '');
+    const t0 = 1_764_000_000_000n * 1_000_000n;
+    const span = (id: string, parent: string | undefined, name: string, kind: string) =>
+      JSON.stringify({ type: 'span', traceId: trace, spanId: id.padStart(16, '0'), ...(parent ? { parentSpanId: parent.padStart(16, '0') } : {}), name, kind: 'internal', startTimeUnixNano: String(t0), endTimeUnixNano: String(t0 + 1_000_000n), status: { code: 'unset' }, attributes: { 'session.id': sid, 'claude_code.span.kind': kind }, events: [] });
+    writeFileSync(join(home, 'store', `${sid}.jsonl`), `${span('r', undefined, 'invoke_agent claude-code', 'session')}\n${span('a', 'r', 'execute_tool Early', 'tool')}\n`);
+    const ui = await startUi(home, await freePort());
+    cleanups.push(() => ui.stop());
+    const context = await browser.newContext();
+    cleanups.push(() => context.close());
+    await (await context.newPage()).goto(ui.loginUrl); // the cookie
+    const page = await context.newPage();
+    // The app has rendered (its module ran) but its effects have not run yet at DOMContentLoaded;
+    // replaceState changes the hash there without any hashchange event.
+    await page.addInitScript((hash) => {
+      addEventListener('DOMContentLoaded', () => history.replaceState(null, '', hash));
+    }, `#/s/${sid}`);
+    await page.goto(ui.base);
+    await page.locator('.wrow[data-name="execute_tool Early"]').waitFor({ timeout: 10_000 });
+  });
+});

@@ -16,6 +16,9 @@ function useHash(): string {
   useEffect(() => {
     const on = () => setHash(location.hash);
     addEventListener('hashchange', on);
+    // The effect runs after the first paint: a hash that changed before the listener was there
+    // (a link followed, or a navigation, while the page was loading) fired its event for nobody.
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return hash;
