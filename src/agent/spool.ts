@@ -24,11 +24,15 @@ export type SpoolRead =
 
 const NAME = /^(\d{13,19})-(\d+)-\d+(?:-(00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}))?\.json$/;
 
-/** The receipt time a spool entry's name carries (ms since epoch), or undefined for a foreign name. */
-export function receiptMsOf(name: string): number | undefined {
+/** What a spool entry's name carries (receipt time in ms since epoch, Claude Code's pid, the
+ *  hook's TRACEPARENT), or undefined for a foreign name. */
+function parseName(name: string): { timeMs: number; pid: number; traceparent: string | undefined } | undefined {
   const match = NAME.exec(name);
-  return match ? Number(match[1]!.slice(0, 16)) / 1000 : undefined;
+  return match ? { timeMs: Number(match[1]!.slice(0, 16)) / 1000, pid: Number(match[2]), traceparent: match[3] } : undefined;
 }
+
+/** The receipt time a spool entry's name carries (ms since epoch), or undefined for a foreign name. */
+export const receiptMsOf = (name: string): number | undefined => parseName(name)?.timeMs;
 
 export interface Spool {
   /** Spooled entries in receipt (= name) order. */
@@ -101,10 +105,8 @@ export function createSpool(dirs: { spoolNew: string; spoolRejected: string }, o
           if (n === 0) break;
           got += n;
         }
-        const match = NAME.exec(name);
-        const micros = match ? Number(match[1]!.slice(0, 16)) : opened.mtimeMs * 1000;
-        const pid = match ? Number(match[2]) : undefined;
-        return { kind: 'event', body: buf.toString('utf8', 0, got), timeMs: micros / 1000, pid: pid || undefined, traceparent: match?.[3], mtimeMs: opened.mtimeMs };
+        const named = parseName(name);
+        return { kind: 'event', body: buf.toString('utf8', 0, got), timeMs: named?.timeMs ?? opened.mtimeMs, pid: named?.pid || undefined, traceparent: named?.traceparent, mtimeMs: opened.mtimeMs };
       } catch (err) {
         return { kind: 'refused', reason: 'unreadable', error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
       } finally {

@@ -102,8 +102,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     : [];
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (env detector) win over our defaults.
-  const resource = resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName })
-    .merge(detectResources({ detectors: [envDetector] }));
+  const detected = detectResources({ detectors: [envDetector] });
+  const resourceWith = (extra: Record<string, string> = {}) =>
+    resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName, ...extra }).merge(detected);
+  const resource = resourceWith();
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
   const readers: MetricReader[] = [prometheus];
@@ -115,10 +117,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       exportTimeoutMillis: Math.min(options.otlp.metrics.timeoutMillis ?? interval, interval),
     }));
   }
-  const metricsResource = options.metricsInstanceId
-    ? resourceFromAttributes({ ...options.resourceAttributes, 'service.name': options.serviceName, 'service.instance.id': options.metricsInstanceId })
-      .merge(detectResources({ detectors: [envDetector] }))
-    : resource;
+  const metricsResource = options.metricsInstanceId ? resourceWith({ 'service.instance.id': options.metricsInstanceId }) : resource;
   const meterProvider = new MeterProvider({ resource: metricsResource, readers });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');

@@ -6,8 +6,6 @@ import type { CommandIo } from './io.js';
 
 import { packageVersion } from '../shared/package-root.js';
 
-export { packageVersion };
-
 export async function runAgentCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,

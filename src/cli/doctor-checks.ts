@@ -4,7 +4,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
 import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
-import { REJECTED_MAX_BYTES, REJECTED_MAX_ENTRIES } from '../agent/rejected-bound.js';
+import { createRejectedBound, REJECTED_MAX_BYTES, REJECTED_MAX_ENTRIES } from '../agent/rejected-bound.js';
 import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
 import type { ExportBufferStats } from '../agent/export-buffer.js';
 import { createHeaderSource } from '../agent/otlp-headers.js';
@@ -137,13 +137,7 @@ export function checkBacklog(home: string, status: AgentStatus | undefined): Che
     }
   };
   const spooled = count(paths.spoolNew);
-  const rejected = count(paths.spoolRejected);
-  let rejectedBytes = 0;
-  try {
-    for (const name of readdirSync(paths.spoolRejected)) rejectedBytes += lstatSync(join(paths.spoolRejected, name)).size;
-  } catch {
-    /* none */
-  }
+  const { entries: rejected, bytes: rejectedBytes } = createRejectedBound({ dir: paths.spoolRejected }).stats(); // one scan, read only
   let journal = 0;
   try {
     journal = statSync(paths.journal).size;

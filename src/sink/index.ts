@@ -1,4 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../shared/home.js';
 import { dirname } from 'node:path';
 import { SINK_ENV, type SinkConfig, SinkConfigError, loadSinkConfig } from './config.js';
 import { discover, discoveryConfig } from './discover.js';
@@ -101,8 +102,7 @@ async function runDiscover(flags: Record<string, string>, env: Record<string, st
   if (flags.write) {
     const file = flags.write;
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(discoveryConfig(d), null, 2)}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, `${JSON.stringify(discoveryConfig(d), null, 2)}\n`, 0o600); // it can hold a database password
   }
   return 0;
 }

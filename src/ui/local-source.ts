@@ -4,7 +4,7 @@
  * /v1/status: src/ui/agent-live.ts), polled every `pollMs`.
  */
 import type { LiveSource, LiveState } from './agent-live.js';
-import type { FeedHandle, FeedStart, FeedWrite, SessionRow, UiSource } from './source.js';
+import { compareRows, liveOnlyRow, type FeedHandle, type FeedStart, type FeedWrite, type SessionRow, type UiSource } from './source.js';
 import { cursorNow, decodeCursor, encodeCursor, readChanges, readSnapshot, type StoreSnapshot } from './store-feed.js';
 
 export interface LocalSourceOptions {
@@ -18,12 +18,8 @@ export interface LocalSourceOptions {
 export function sessionRows(snapshot: Pick<StoreSnapshot, 'sessions'>, live: LiveState): SessionRow[] {
   const running = new Map(live.sessions.map((s) => [s.sessionId, s]));
   const rows: SessionRow[] = snapshot.sessions.map((s) => ({ ...s, running: running.has(s.sessionId), openSpans: running.get(s.sessionId)?.spans.length ?? 0 }));
-  for (const s of live.sessions) {
-    if (rows.some((r) => r.sessionId === s.sessionId)) continue;
-    const start = Math.min(...s.spans.map((x) => x.startMs), s.lastEventMs);
-    rows.push({ sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true });
-  }
-  return rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
+  for (const s of live.sessions) if (!rows.some((r) => r.sessionId === s.sessionId)) rows.push(liveOnlyRow(s));
+  return rows.sort(compareRows);
 }
 
 /** Pure: does the session match a search (session id, prompt id or tool_use_id, substring)? */

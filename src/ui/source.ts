@@ -15,6 +15,16 @@ export interface SessionRow extends Partial<SessionSummary> {
   openSpans: number;
 }
 
+/** The sessions list's order: running first, then the newest start, then by id (every source, and the page). */
+export const compareRows = (a: SessionRow, b: SessionRow): number =>
+  Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId);
+
+/** The row of a session the agent has open and the store does not hold yet. */
+export function liveOnlyRow(s: LiveSession): SessionRow {
+  const start = Math.min(s.lastEventMs, ...s.spans.map((x) => x.startMs));
+  return { sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true };
+}
+
 export interface SessionList {
   sessions: SessionRow[];
   agent: LiveState['agent'];

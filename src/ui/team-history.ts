@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import type { StoredSpan } from '../store/stored-span.js';
-import type { SessionRow } from './source.js';
+import { compareRows, type SessionRow } from './source.js';
 import { spanFromRow, type SpanRow } from './team-span.js';
 
 export interface TeamHistoryOptions {
@@ -101,7 +101,7 @@ export function createTeamHistory(options: TeamHistoryOptions): TeamHistory {
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM spans WHERE session_id IS NOT NULL ${where}
       GROUP BY session_id ${having} ORDER BY min(start_time) DESC, session_id LIMIT ${limit}`;
     const rows = (await pool.query<SummaryRow>(sql, params)).rows.map(toRow);
-    return rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
+    return rows.sort(compareRows);
   }
 
   return {

@@ -75,7 +75,7 @@ export function createTeamSource(options: TeamSourceOptions): UiSource {
     }
     const summary = summarizeSession(sessionId, [...byKey.values()]);
     if (!summary) return (await history.sessionRow(sessionId)) ?? null;
-    const last = Math.max(...entries.map((e) => Number(e.id.split('-')[0])));
+    const last = Number(entries.at(-1)!.id.split('-')[0]); // XRANGE: oldest first
     return { ...summary, sessionId, running: summary.open && now() - last < windowMs, openSpans: 0 };
   }
 
@@ -98,8 +98,15 @@ export function createTeamSource(options: TeamSourceOptions): UiSource {
       return feed.follow(
         start,
         async (entries) => {
+          // One summary per session and batch: groups of one session (interleaved with others) share it.
+          const summaries = new Map<string, Promise<SessionRow | null>>();
+          const summaryFor = (id: string) => {
+            let found = summaries.get(id);
+            if (!found) summaries.set(id, (found = summaryOf(id).catch(() => null)));
+            return found;
+          };
           for (const g of groupEntries(entries)) {
-            const summary = g.sessionId ? await summaryOf(g.sessionId).catch(() => null) : null;
+            const summary = g.sessionId ? await summaryFor(g.sessionId) : null;
             write(g.id, 'spans', { sessionId: g.sessionId, summary, spans: g.spans, entryIds: g.entryIds });
           }
         },

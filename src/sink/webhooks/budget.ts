@@ -4,7 +4,8 @@
  * the sum of its model calls' `claude_code.cost.usd` (`model_call` spans: known as each call is
  * exported, so a runaway turn is caught before it ends), the sum of its turns' roll-ups, and its
  * root's or segments' cumulative roll-up (Claude Code's own `cost-state` figure when it stated one).
- * Each is a lower bound of what the session cost. Only sessions with a cost-bearing span in the
+ * Each is a lower bound of what the session cost, read from the `cost_usd` column (migration 0005:
+ * the attribute, when it is a number ≥ 0), not from the attributes JSON. Only sessions with a cost-bearing span in the
  * batch are looked at; the event's identity is the session, so the outbox keeps one per session
  * and destination however many batches cross the budget again.
  */
@@ -43,8 +44,8 @@ export async function budgetEvents(pool: pg.Pool, batch: Batch, budgetUsd: numbe
               coalesce(sum(c) FILTER (WHERE kind = 'turn'), 0),
               coalesce(max(c) FILTER (WHERE kind IN ('session', 'segment')), 0)
             ) AS cost
-       FROM (SELECT session_id, trace_id, kind, start_time, end_time, (attributes->>'${COST}')::float8 AS c
-               FROM spans WHERE session_id = ANY($1) AND kind = ANY($2) AND jsonb_typeof(attributes->'${COST}') = 'number') t
+       FROM (SELECT session_id, trace_id, kind, start_time, end_time, cost_usd::float8 AS c
+               FROM spans WHERE session_id = ANY($1) AND kind = ANY($2) AND cost_usd IS NOT NULL) t
       GROUP BY session_id`,
     [sessions, ROLLED_UP],
   );

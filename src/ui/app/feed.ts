@@ -7,7 +7,7 @@
  */
 import type { StoredSpan } from '../../store/stored-span.js';
 import type { LiveSession, LiveSpan, LiveState } from '../agent-live.js';
-import type { SessionRow } from '../source.js';
+import { compareRows, liveOnlyRow, type SessionRow } from '../source.js';
 
 export interface TailEvent {
   seq: number;
@@ -69,21 +69,15 @@ export function createFeed() {
     return m;
   };
   const markRunning = () => {
-    if (state.source === 'team') {
-      state.rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
-      return; // running comes with each row (no agent to ask)
+    if (state.source !== 'team') { // team: running comes with each row (no agent to ask)
+      const running = new Map(state.live.sessions.map((s) => [s.sessionId, s]));
+      for (const r of state.rows) {
+        r.running = running.has(r.sessionId);
+        r.openSpans = running.get(r.sessionId)?.spans.length ?? 0;
+      }
+      for (const s of state.live.sessions) if (!state.rows.some((r) => r.sessionId === s.sessionId)) state.rows.push(liveOnlyRow(s));
     }
-    const running = new Map(state.live.sessions.map((s) => [s.sessionId, s]));
-    for (const r of state.rows) {
-      r.running = running.has(r.sessionId);
-      r.openSpans = running.get(r.sessionId)?.spans.length ?? 0;
-    }
-    for (const s of state.live.sessions) {
-      if (state.rows.some((r) => r.sessionId === s.sessionId)) continue;
-      const start = Math.min(s.lastEventMs, ...s.spans.map((x) => x.startMs));
-      state.rows.push({ sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true });
-    }
-    state.rows.sort((a, b) => Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId));
+    state.rows.sort(compareRows);
   };
 
   async function reloadList() {
