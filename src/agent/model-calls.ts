@@ -20,6 +20,7 @@ import type { AssemblerState } from '../model-calls/assembler.js';
 import { createUsageLedger, type SessionLedger, type Usage } from '../model-calls/ledger.js';
 import { createPricer, type ModelPrice } from '../model-calls/prices.js';
 import { createModelCallProcessor, type ProcessedCall } from '../model-calls/processor.js';
+import { ENTRY_TYPES } from '../model-calls/records.js';
 import { usageAttributes } from '../model-calls/spans.js';
 import { spanIdFor, spanKeys } from '../model/ids.js';
 import type { BridgeEvent, SpanRecord } from '../model/types.js';
@@ -94,7 +95,7 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
   const stateFile = join(options.home, 'model-calls.json');
   // A backlog (an agent started late on a long session) is read 4 MB per event or tick, so no
   // hook waits long on it; the timer below catches up on the rest.
-  const reader = createTranscriptReader({ maxBytesPerRead: options.maxBytesPerRead ?? 4 * 1024 * 1024 });
+  const reader = createTranscriptReader({ maxBytesPerRead: options.maxBytesPerRead ?? 4 * 1024 * 1024, decodeTypes: ENTRY_TYPES });
   const behind = new Map<string, { sessionId: string; agentId: string | undefined; seq: number }>();
   const ledger = createUsageLedger();
   const processor = createModelCallProcessor({ ledger, pricer: createPricer(options.prices), now, ...(options.capture ? { capture: options.capture } : {}) });

@@ -1,9 +1,10 @@
 /**
  * The OTel SDK, owned by the agent alone: a tracer provider with our span processors (OTLP/HTTP
  * when an endpoint is configured, and always the embedded local store), a logger provider (OTLP
- * logs) and a meter provider read by the Prometheus exporter on the agent's own port and, when a
- * metrics endpoint is configured, by a periodic OTLP/HTTP reader that pushes the model-call meter's
- * metrics only (tokens, duration, cost: see otlp-metrics.ts) to the collector. Providers are
+ * logs) and two meter providers: the agent's health metrics, read by the Prometheus exporter on the
+ * agent's own port, and the model-call metrics (tokens, duration, cost: see otlp-metrics.ts), which
+ * Prometheus serves too and, when a metrics endpoint is configured, a periodic OTLP/HTTP reader
+ * pushes to the collector. Providers are
  * used directly, not registered globally, so that an agent can be started and stopped in-process.
  * The exporters' options come from the config (otlp-options.ts, where the standard OTEL_EXPORTER_OTLP_*
  * variables are read into it); the env resource detector reads OTEL_RESOURCE_ATTRIBUTES.
@@ -16,12 +17,12 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
 import { createTrackingExporter, type ExportTrackerHooks, type TrackingExporter } from './export-tracker.js';
-import { MODEL_CALL_SCOPE, onlyScope } from './otlp-metrics.js';
+import { MODEL_CALL_SCOPE } from './otlp-metrics.js';
 import { PresetIdGenerator } from './preset-ids.js';
 
 export interface TelemetryOptions {
@@ -86,6 +87,13 @@ function replayRouter(batch: SpanProcessor, tracker: TrackingExporter) {
   return { processor, replaying };
 }
 
+/** A reader that only collects on demand: another reader's producer (Prometheus scrapes through it). */
+class ProducerReader extends MetricReader {
+  readonly producer: MetricProducer = { collect: (options) => this.collect(options) };
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const ids = new PresetIdGenerator();
   const primary: SpanExporter = options.otlp ? new OTLPTraceExporter(options.otlp.traces) : options.localStore;
@@ -100,7 +108,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const logRecordProcessors: LogRecordProcessor[] = options.otlp
     ? [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(options.otlp.logs), ...batch })]
     : [];
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (env detector) win over our defaults.
   const detected = detectResources({ detectors: [envDetector] });
   const resourceWith = (extra: Record<string, string> = {}) =>
@@ -108,17 +115,25 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const resource = resourceWith();
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
-  const readers: MetricReader[] = [prometheus];
+  // Two meter providers, so that each instrument is aggregated once per reader that wants it: the
+  // agent's own health metrics (one storage: Prometheus), and the model-call metrics, which the
+  // OTLP reader pushes and Prometheus serves too, through a producer over their provider. One
+  // provider with both readers aggregated every per-event health metric twice.
+  const metricsResource = options.metricsInstanceId ? resourceWith({ 'service.instance.id': options.metricsInstanceId }) : resource;
+  const modelCallReaders: MetricReader[] = [];
+  const forPrometheus = new ProducerReader();
+  modelCallReaders.push(forPrometheus);
   if (options.otlp?.metrics) {
     const interval = options.metricsExportIntervalMs ?? 30_000;
-    readers.push(new PeriodicExportingMetricReader({
-      exporter: onlyScope(new OTLPMetricExporter(options.otlp.metrics), MODEL_CALL_SCOPE),
+    modelCallReaders.push(new PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter(options.otlp.metrics),
       exportIntervalMillis: interval,
       exportTimeoutMillis: Math.min(options.otlp.metrics.timeoutMillis ?? interval, interval),
     }));
   }
-  const metricsResource = options.metricsInstanceId ? resourceWith({ 'service.instance.id': options.metricsInstanceId }) : resource;
-  const meterProvider = new MeterProvider({ resource: metricsResource, readers });
+  const modelCallProvider = new MeterProvider({ resource: metricsResource, readers: modelCallReaders });
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [forPrometheus.producer] });
+  const meterProvider = new MeterProvider({ resource: metricsResource, readers: [prometheus] });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');
 
@@ -127,7 +142,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     replaying: router.replaying,
     prometheus,
     meter: meterProvider.getMeter('claude-otel-bridge'),
-    modelCallMeter: meterProvider.getMeter(MODEL_CALL_SCOPE),
+    modelCallMeter: modelCallProvider.getMeter(MODEL_CALL_SCOPE),
     emitSpan(record, seq) {
       tracker.track(record.spanId, seq);
       ids.preset(record.traceId, record.spanId);
@@ -161,6 +176,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       await tracerProvider.shutdown();
       await loggerProvider.shutdown();
       await meterProvider.shutdown();
+      await modelCallProvider.shutdown();
     },
   };
 }

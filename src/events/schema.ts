@@ -7,7 +7,7 @@
  * for tool events, the tool_use_id that keys the span).
  */
 import { z } from 'zod';
-import { unchangedBy } from './fast-check.js';
+import { unchangedBy } from '../shared/fast-check.js';
 
 /** A field that is kept when it has the right type and dropped (undefined) otherwise. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);

@@ -7,6 +7,7 @@
  * Every other type is returned as `other` so that it can be counted.
  */
 import { z } from 'zod';
+import { unchangedBy } from '../shared/fast-check.js';
 
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 const str = lenient(z.string());
@@ -45,6 +46,23 @@ const costStateSchema = z.looseObject({
   hasUnknownModelCost: lenient(z.boolean()),
   modelUsage: lenient(z.record(z.string(), z.looseObject({ costUSD: num }))),
 });
+
+/** zod's result for `schema`, or the value itself where zod would return it unchanged (fast-check.ts). */
+function parserFor<T extends z.ZodType>(schema: T): (value: unknown) => z.infer<T> | undefined {
+  const unchanged = unchangedBy(schema);
+  return (value) => {
+    if (unchanged?.(value)) return value as z.infer<T>;
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+}
+const parseAssistant = parserFor(assistantSchema);
+const parseBlock = parserFor(blockSchema);
+const parseApiRequest = parserFor(apiRequestSchema);
+const parseCostState = parserFor(costStateSchema);
+
+/** The record schemas, for tests that hold them against the fast path. */
+export const recordSchemas = { assistant: assistantSchema, block: blockSchema, apiRequest: apiRequestSchema, costState: costStateSchema };
 
 export interface RowUsage {
   input: number;
@@ -92,28 +110,31 @@ function usageOf(u: z.infer<typeof usageSchema> | undefined): RowUsage {
   };
 }
 
+/** The record types toEntry reads; the reader need not decode any other (reader.ts decodeTypes). */
+export const ENTRY_TYPES: ReadonlySet<string> = new Set(['user', 'assistant', 'api-request', 'cost-state']);
+
 /** One decoded transcript line → entry. Never throws; a known type that does not validate is `other`. */
 export function toEntry(record: Record<string, unknown>): TranscriptEntry {
   const type = typeof record.type === 'string' ? record.type.slice(0, 64) : '(none)';
   switch (type) {
     case 'assistant': {
-      const r = assistantSchema.safeParse(record);
-      const timeMs = r.success ? time(r.data.timestamp) : undefined;
-      if (!r.success || timeMs === undefined) return { kind: 'other', type: 'assistant(invalid)' };
-      const m = r.data.message;
+      const data = parseAssistant(record);
+      const timeMs = data ? time(data.timestamp) : undefined;
+      if (!data || timeMs === undefined) return { kind: 'other', type: 'assistant(invalid)' };
+      const m = data.message;
       const content = m.content ?? [];
       const toolUseIds: string[] = [];
       for (const b of content) {
-        const block = blockSchema.safeParse(b);
-        if (block.success && block.data.type === 'tool_use' && block.data.id) toolUseIds.push(block.data.id);
+        const block = parseBlock(b);
+        if (block && block.type === 'tool_use' && block.id) toolUseIds.push(block.id);
       }
       const entry: TranscriptEntry = {
         kind: 'assistant', timeMs, responseId: m.id, usage: usageOf(m.usage), toolUseIds, content,
-        synthetic: r.data.isApiErrorMessage === true || m.model === '<synthetic>',
+        synthetic: data.isApiErrorMessage === true || m.model === '<synthetic>',
       };
-      if (r.data.agentId) entry.agentId = r.data.agentId;
-      if (r.data.requestRef) entry.requestRef = r.data.requestRef;
-      if (r.data.requestedModel) entry.requestedModel = r.data.requestedModel;
+      if (data.agentId) entry.agentId = data.agentId;
+      if (data.requestRef) entry.requestRef = data.requestRef;
+      if (data.requestedModel) entry.requestedModel = data.requestedModel;
       if (m.model) entry.model = m.model;
       if (m.stop_reason) entry.stopReason = m.stop_reason;
       return entry;
@@ -129,17 +150,17 @@ export function toEntry(record: Record<string, unknown>): TranscriptEntry {
       return entry;
     }
     case 'api-request': {
-      const r = apiRequestSchema.safeParse(record);
-      const timeMs = r.success ? time(r.data.timestamp) : undefined;
-      if (!r.success || timeMs === undefined) return { kind: 'other', type: 'api-request(invalid)' };
-      return r.data.agentId ? { kind: 'api-request', id: r.data.id, timeMs, agentId: r.data.agentId } : { kind: 'api-request', id: r.data.id, timeMs };
+      const data = parseApiRequest(record);
+      const timeMs = data ? time(data.timestamp) : undefined;
+      if (!data || timeMs === undefined) return { kind: 'other', type: 'api-request(invalid)' };
+      return data.agentId ? { kind: 'api-request', id: data.id, timeMs, agentId: data.agentId } : { kind: 'api-request', id: data.id, timeMs };
     }
     case 'cost-state': {
-      const r = costStateSchema.safeParse(record);
-      if (!r.success) return { kind: 'other', type: 'cost-state(invalid)' };
+      const data = parseCostState(record);
+      if (!data) return { kind: 'other', type: 'cost-state(invalid)' };
       const costByModel: Record<string, number> = {};
-      for (const [model, u] of Object.entries(r.data.modelUsage ?? {})) if (u.costUSD !== undefined) costByModel[model] = u.costUSD;
-      return { kind: 'cost-state', totalCostUsd: r.data.totalCostUSD, unknownModelCost: r.data.hasUnknownModelCost === true, costByModel };
+      for (const [model, u] of Object.entries(data.modelUsage ?? {})) if (u.costUSD !== undefined) costByModel[model] = u.costUSD;
+      return { kind: 'cost-state', totalCostUsd: data.totalCostUSD, unknownModelCost: data.hasUnknownModelCost === true, costByModel };
     }
     default:
       return { kind: 'other', type };

@@ -34,6 +34,13 @@ export interface TranscriptReaderOptions {
   maxLineBytes?: number;
   /** Most bytes consumed per read() call; the rest waits for the next call. */
   maxBytesPerRead?: number;
+  /**
+   * Record types worth decoding. A line whose first key is `"type"` (Claude Code's metadata
+   * records: queue operations, tools-used, last-prompt, ...) naming another type is not decoded:
+   * `onRecord` gets `{ type }` alone, so it is still counted by type. Such a line that is not valid
+   * JSON is then counted under its type, not as malformed. Default: every line is decoded.
+   */
+  decodeTypes?: ReadonlySet<string>;
 }
 
 export interface ReadOutcome {
@@ -57,6 +64,19 @@ export interface TranscriptReader {
 
 const NEWLINE = 0x0a;
 
+const TYPE_FIRST = Buffer.from('{"type":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The type named by a line that starts with `{"type":"<plain name>"`, else undefined. */
+function leadingType(line: Buffer): string | undefined {
+  if (line.length < TYPE_FIRST.length + 2 || line.compare(TYPE_FIRST, 0, TYPE_FIRST.length, 0, TYPE_FIRST.length) !== 0) return undefined;
+  const end = line.indexOf(QUOTE, TYPE_FIRST.length);
+  if (end < 0 || end - TYPE_FIRST.length > 64) return undefined;
+  const name = line.subarray(TYPE_FIRST.length, end);
+  return name.includes(BACKSLASH) ? undefined : name.toString('latin1');
+}
+
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
@@ -73,6 +93,7 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
   const positions = new Map<string, ReaderPosition>();
   const counters: ReaderCounters = { lines: 0, bytes: 0, malformed: 0, oversized: 0, shrunk: 0 };
   const chunk = Buffer.allocUnsafe(chunkBytes);
+  const decodeTypes = options.decodeTypes;
 
   function read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome {
     // Most calls find nothing new (the agent asks at most events): one lstat instead of open, fstat,
@@ -102,10 +123,17 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
       let filePos = offset;
       const finishLine = (lineEnd: number, bytes: Buffer | undefined) => {
         counters.lines++;
-        const text = bytes ? bytes.toString('utf8') : Buffer.concat(parts, partBytes).toString('utf8');
+        const line = bytes ?? Buffer.concat(parts, partBytes);
         parts = [];
         partBytes = 0;
         offset = lineEnd;
+        const type = decodeTypes && leadingType(line);
+        if (type !== undefined && !decodeTypes!.has(type)) {
+          records++;
+          onRecord({ type });
+          return;
+        }
+        const text = line.toString('utf8');
         if (text.trim() === '') return;
         const record = parseObject(text);
         if (!record) {

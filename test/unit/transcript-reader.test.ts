@@ -121,6 +121,31 @@ describe('createTranscriptReader', () => {
     expect(collect(b, path).got).toEqual([{ n: 2 }]);
   });
 
+  it('decodes only the wanted types of type-first lines, and still hands the others over by type', () => {
+    const lines = [
+      '{"type":"queue-operation","operation":"enqueue","content":"x"}',
+      '{"type":"api-request","id":"r1"}',
+      '{"parentUuid":null,"type":"user","promptId":"p1"}',
+      '{"type":"last-prompt","lastPrompt":"go"}',
+      '{"type":"weird\\"name","x":1}', // an escaped quote: not read by prefix, decoded as usual
+      '{"type":"atis-latch", not json at all',
+      ' {"type":"tools-used","tools":[]}', // not at the very start: decoded
+    ];
+    const path = file(`${lines.join('\n')}\n`);
+    const reader = createTranscriptReader({ decodeTypes: new Set(['api-request', 'user']), chunkBytes: 16 });
+    expect(collect(reader, path).got).toEqual([
+      { type: 'queue-operation' },
+      { type: 'api-request', id: 'r1' },
+      { parentUuid: null, type: 'user', promptId: 'p1' },
+      { type: 'last-prompt' },
+      { type: 'weird"name', x: 1 },
+      { type: 'atis-latch' }, // counted by its type, not as malformed (documented in reader.ts)
+      { type: 'tools-used', tools: [] },
+    ]);
+    expect(reader.counters.malformed).toBe(0);
+    expect(reader.counters.lines).toBe(7);
+  });
+
   it('delivers every record exactly once however the appends are cut (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 7, max: 64 }), (values, cuts, chunkBytes) => {

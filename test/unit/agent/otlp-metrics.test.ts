@@ -41,6 +41,10 @@ describe('OTLP metrics push', () => {
     const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
     const t = startTelemetry(options({ otlp: { traces: nowhere, logs: nowhere, metrics: { url: `${rx.url}/v1/metrics`, timeoutMillis: 2000 } }, metricsExportIntervalMs: 60_000, metricsInstanceId: 'agent-a' }));
     record(t);
+    // The agent's own /metrics serves both providers' metrics, each series once.
+    const served = (await t.prometheus.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+    expect(served).toEqual(expect.arrayContaining(['claude_otel.events', 'claude_code.cost.usd', 'gen_ai.client.token.usage']));
+    expect(served.length).toBe(new Set(served).size);
     await t.shutdown();
     expect(rx.metrics.length).toBeGreaterThan(0);
     expect(new Set(rx.metrics.map((p) => p.scope))).toEqual(new Set(['claude-otel-bridge/model-calls']));

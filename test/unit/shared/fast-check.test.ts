@@ -1,4 +1,4 @@
-// The schema-derived "unchanged" check (src/events/fast-check.ts) against zod itself: whenever the
+// The schema-derived "unchanged" check (src/shared/fast-check.ts) against zod itself: whenever the
 // check says a value passes unchanged, zod accepts it and returns an equal value; and the real
 // Claude Code payloads (2.1.328 and 2.1.332) take the fast path. Values are the real fixtures with
 // fields retyped, removed, emptied, lengthened or added, and `__proto__` keys.
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { unchangedBy } from '../../../src/events/fast-check.js';
+import { unchangedBy } from '../../../src/shared/fast-check.js';
+import { recordSchemas } from '../../../src/model-calls/records.js';
 import {
   knownHookEventSchema, otherHookEventSchema, parseHookEvent, postToolBatchSchema, preToolUseSchema, sessionStartSchema,
 } from '../../../src/events/schema.js';
@@ -87,5 +88,76 @@ describe('the unchanged check derived from the event schemas', () => {
     const strip = unchangedBy(z.object({ a: z.string() }))!;
     expect(strip({ a: 'x' })).toBe(true);
     expect(strip({ a: 'x', b: 1 })).toBe(false); // zod would strip b
+  });
+});
+
+// The transcript records the model-call stage reads (src/model-calls/records.ts): the real rows of
+// the 2.1.332 transcripts, mutated at any depth (inside message, usage and content too).
+const TRANSCRIPT_DIR = join(import.meta.dirname, '../../fixtures/claude-code-2.1.332/transcripts');
+const ROWS = [join(TRANSCRIPT_DIR, 'session.jsonl'), ...readdirSync(join(TRANSCRIPT_DIR, 'subagents')).filter((f) => f.endsWith('.jsonl')).map((f) => join(TRANSCRIPT_DIR, 'subagents', f))]
+  .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>));
+const schemaOfRow = (row: Record<string, unknown>): z.ZodType | undefined =>
+  row.type === 'assistant' ? recordSchemas.assistant : row.type === 'api-request' ? recordSchemas.apiRequest : row.type === 'cost-state' ? recordSchemas.costState : undefined;
+const READ_ROWS = ROWS.filter((r) => schemaOfRow(r));
+const BLOCKS = ROWS.filter((r) => r.type === 'assistant').flatMap((r) => (r.message as { content: unknown[] }).content);
+
+/** Every object inside `v` (itself included), to pick one to edit. */
+const objectsIn = (v: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] => {
+  if (v && typeof v === 'object') {
+    if (!Array.isArray(v)) out.push(v as Record<string, unknown>);
+    for (const x of Object.values(v)) objectsIn(x, out);
+  }
+  return out;
+};
+const mutatedDeep = (bases: Record<string, unknown>[]) => fc.record({
+  base: fc.constantFrom(...bases),
+  edits: fc.array(fc.record({ at: fc.nat(), field: fc.nat(), value: oddValues, op: fc.constantFrom('set', 'delete', 'add', 'proto') }), { maxLength: 3 }),
+}).map(({ base, edits }) => {
+  const v: Record<string, unknown> = JSON.parse(JSON.stringify(base));
+  for (const e of edits) {
+    const objects = objectsIn(v);
+    const o = objects[e.at % objects.length]!;
+    const keys = Object.keys(o);
+    const key = keys.length ? keys[e.field % keys.length]! : 'x';
+    const value = structuredClone(e.value); // fast-check's constants are shared objects
+    if (e.op === 'delete') delete o[key];
+    else if (e.op === 'add') o[`extra_${e.field % 5}`] = value;
+    else if (e.op === 'proto') Object.defineProperty(o, '__proto__', { value: { polluted: true }, enumerable: true, writable: true, configurable: true });
+    else o[key] = value;
+  }
+  return v;
+});
+
+describe('the unchanged check derived from the transcript record schemas', () => {
+  it('has a check for every schema the model-call stage reads, and every real row of those types takes it', () => {
+    expect(READ_ROWS.filter((r) => r.type === 'assistant').length).toBeGreaterThan(3);
+    expect(READ_ROWS.some((r) => r.type === 'cost-state') && READ_ROWS.some((r) => r.type === 'api-request')).toBe(true);
+    for (const row of READ_ROWS) expect(unchangedBy(schemaOfRow(row)!)!(row)).toBe(true);
+    for (const block of BLOCKS) expect(unchangedBy(recordSchemas.block)!(block)).toBe(true);
+  });
+
+  it('never says "unchanged" where zod would reject or change a row, at any depth', () => {
+    fc.assert(fc.property(mutatedDeep(READ_ROWS), (v) => {
+      const schema = schemaOfRow(v);
+      if (!schema) return; // the type itself was edited: toEntry would not read it with a schema
+      if (!unchangedBy(schema)!(v)) return;
+      const parsed = schema.safeParse(v);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toStrictEqual(v);
+    }), { numRuns: 3000 });
+  });
+
+  it('knows nullable, bounded numbers and string-keyed records, and declines other keys', () => {
+    const nn = unchangedBy(z.looseObject({ n: z.number().nonnegative(), p: z.number().positive().optional(), s: z.string().nullable() }))!;
+    expect(nn({ n: 0, s: null })).toBe(true);
+    expect(nn({ n: -1, s: null })).toBe(false);
+    expect(nn({ n: 1, p: 0, s: 'x' })).toBe(false);
+    expect(nn({ n: 1, s: undefined })).toBe(false);
+    const rec = unchangedBy(z.looseObject({ r: z.record(z.string(), z.number()) }))!;
+    expect(rec({ r: { a: 1, b: 2 } })).toBe(true);
+    expect(rec({ r: { a: 'x' } })).toBe(false);
+    expect(rec({ r: JSON.parse('{"__proto__":{"a":1}}') })).toBe(false);
+    expect(unchangedBy(z.looseObject({ r: z.record(z.enum(['a']), z.number()) }))).toBeUndefined();
+    expect(unchangedBy(z.looseObject({ n: z.number().multipleOf(2) }))).toBeUndefined();
   });
 });

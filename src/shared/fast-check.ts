@@ -1,15 +1,16 @@
 /**
- * A check derived from a hook event schema that answers "would zod accept this value unchanged?"
- * without zod's per-field work. Most events are exactly what the schema expects; for those,
- * parseHookEvent uses the decoded value as it is. Anything else (a field of the wrong type that a
+ * A check derived from a zod object schema (a hook event, a transcript record) that answers "would
+ * zod accept this value unchanged?" without zod's per-field work. Most inputs are exactly what the
+ * schema expects; for those, parseHookEvent (src/events/schema.ts) and toEntry
+ * (src/model-calls/records.ts) use the decoded value as it is. Anything else (a field of the wrong type that a
  * lenient field would drop, a missing required field, a `__proto__` key, a schema piece this module
  * does not know) answers false, and zod parses the value as before. So zod stays the one definition
- * of a valid event, and its result is the same either way (test/unit/events/fast-check.test.ts
+ * of a valid event, and its result is the same either way (test/unit/shared/fast-check.test.ts
  * drives random and mutated payloads through both).
  *
  * Why: inside the agent, zod's safeParse took 7–8 µs per event and an eighth of everything the
- * agent allocates per event (docs/benchmarks.md); this check takes a fraction of a µs and
- * allocates nothing.
+ * agent allocates per event, and the assistant rows' schema 4 % of the agent's CPU with transcripts
+ * on (docs/benchmarks.md); this check takes a fraction of a µs and allocates nothing.
  */
 import type { z } from 'zod';
 
@@ -22,7 +23,9 @@ interface Def {
   shape?: Record<string, z.ZodType>;
   catchall?: z.ZodType;
   values?: unknown[];
-  checks?: { _zod: { def: { check: string; minimum?: number; maximum?: number } } }[];
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  checks?: { _zod: { def: { check: string; minimum?: number; maximum?: number; value?: unknown; inclusive?: boolean } } }[];
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -44,8 +47,18 @@ function valueCheck(schema: z.ZodType): Check | undefined {
       }
       return (v) => typeof v === 'string' && v.length >= min && v.length <= max;
     }
-    case 'number':
-      return def.checks?.length ? undefined : (v) => typeof v === 'number' && Number.isFinite(v);
+    case 'number': {
+      const bounds: Check[] = [];
+      for (const c of def.checks ?? []) {
+        const d = c._zod.def;
+        if (typeof d.value !== 'number') return undefined;
+        const bound = d.value;
+        if (d.check === 'greater_than') bounds.push(d.inclusive ? (v) => (v as number) >= bound : (v) => (v as number) > bound);
+        else if (d.check === 'less_than') bounds.push(d.inclusive ? (v) => (v as number) <= bound : (v) => (v as number) < bound);
+        else return undefined;
+      }
+      return (v) => typeof v === 'number' && Number.isFinite(v) && bounds.every((b) => b(v));
+    }
     case 'boolean':
       return (v) => typeof v === 'boolean';
     case 'literal': {
@@ -60,6 +73,21 @@ function valueCheck(schema: z.ZodType): Check | undefined {
     // one that does not, so only a passing value is "unchanged".
     case 'catch':
       return def.innerType && valueCheck(def.innerType);
+    case 'nullable': {
+      const inner = def.innerType && valueCheck(def.innerType);
+      return inner && ((v) => v === null || inner(v));
+    }
+    case 'record': {
+      // Only records keyed by plain strings: any own key of a decoded object passes those.
+      const key = def.keyType && defOf(def.keyType);
+      const value = def.valueType && valueCheck(def.valueType);
+      if (!key || key.type !== 'string' || key.checks?.length || !value) return undefined;
+      return (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.hasOwn(v, '__proto__')) return false;
+        for (const k in v) if (Object.hasOwn(v, k) && !value((v as Record<string, unknown>)[k])) return false;
+        return true;
+      };
+    }
     case 'array': {
       const element = def.element && valueCheck(def.element);
       return element && ((v) => Array.isArray(v) && v.every(element));
@@ -101,7 +129,7 @@ function objectCheck(schema: z.ZodType): Check | undefined {
   };
 }
 
-/** The check for one event schema (an object schema), or undefined: then always use zod. */
+/** The check for one object schema (a hook event, a transcript record), or undefined: then always use zod. */
 export function unchangedBy(schema: z.ZodType): Check | undefined {
   return objectCheck(schema);
 }
