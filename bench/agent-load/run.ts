@@ -16,8 +16,11 @@
  * transcript file under the agent's transcript root (CLAUDE_CONFIG_DIR of the agent = a temp dir),
  * appended before each hook event with what Claude Code would have written by then (./transcript.ts,
  * templated from the 2.1.332 fixture), so the agent reads it incrementally and emits T + 1 `chat`
- * spans per session; the receiver then also expects those (and the turn and root roll-ups). Round
- * order: baseline, agent, agent+transcripts, then reversed. Without the flag nothing changes.
+ * spans per session; the receiver then also expects those (and the turn and root roll-ups). A fourth
+ * round kind, baseline+transcripts, runs the trivial server while the generator writes the same
+ * transcripts: writing them is Claude Code's work, done here on the same cores, so the agent's own
+ * share is the ratio to that baseline. Round order: baseline, agent, agent+transcripts,
+ * baseline+transcripts, then reversed. Without the flag nothing changes.
  *
  *   node .tmp/build/bench/agent-load/run.js [--events 100000] [--seconds 30] [--concurrency 32]
  *        [--tools 6] [--rounds 2] [--profile production] [--transcripts [--transcript-dir DIR]] [--cpu-prof] [--out FILE]
@@ -280,14 +283,26 @@ s.keepAliveTimeout = 65000;
 s.listen(Number(process.argv[1]), '127.0.0.1', () => process.send ? process.send('up') : console.log('up'));
 process.on('SIGTERM', () => process.exit(0));`;
 
-async function runBaseline(): Promise<LoadResult & { rssMb: number; serverCpuUsPerEvent: number; serverSysUsPerEvent: number; generatorCpuUsPerEvent: number }> {
+/** A temporary Claude Code config dir with a project dir for the generator's transcripts. */
+function transcriptDir(): { configDir: string; tx: Transcripts } {
+  // the agent's Claude Code config dir: transcripts are accepted under <it>/projects only
+  const configDir = mkdtempSync(join(args['transcript-dir'] ?? tmpdir(), 'agent-load-claude-'));
+  const projectDir = join(configDir, 'projects', PROJECT_DIR);
+  mkdirSync(projectDir, { recursive: true, mode: 0o700 });
+  return { configDir, tx: { templates: loadTemplates(TX_FIXTURE), projectDir, bytes: 0, records: 0, sessions: 0 } };
+}
+
+/** The trivial server; `withTranscripts`: the generator writes the same transcripts as for the agent (which the server ignores). */
+async function runBaseline(withTranscripts = false): Promise<LoadResult & { rssMb: number; serverCpuUsPerEvent: number; serverSysUsPerEvent: number; generatorCpuUsPerEvent: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['-e', TRIVIAL, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-  const m = await measured(child.pid!, () => generate(`http://127.0.0.1:${port}`, 'x'));
+  const dir = withTranscripts ? transcriptDir() : undefined;
+  const m = await measured(child.pid!, () => generate(`http://127.0.0.1:${port}`, 'x', dir?.tx));
   const rssMb = memoryMb(child.pid!).hwm;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  if (dir) rmSync(dir.configDir, { recursive: true, force: true });
   return { ...m.result, rssMb: round(rssMb, 1), serverCpuUsPerEvent: m.serverCpuUsPerEvent, serverSysUsPerEvent: m.serverSysUsPerEvent, generatorCpuUsPerEvent: m.generatorCpuUsPerEvent };
 }
 
@@ -350,13 +365,7 @@ async function runAgent(receiver: ReturnType<typeof countingReceiver>, receiverU
   const port = await freePort();
   let tx: Transcripts | undefined;
   let configDir: string | undefined;
-  if (withTranscripts) {
-    // the agent's Claude Code config dir: transcripts are accepted under <it>/projects only
-    configDir = mkdtempSync(join(args['transcript-dir'] ?? tmpdir(), 'agent-load-claude-'));
-    const projectDir = join(configDir, 'projects', PROJECT_DIR);
-    mkdirSync(projectDir, { recursive: true, mode: 0o700 });
-    tx = { templates: loadTemplates(TX_FIXTURE), projectDir, bytes: 0, records: 0, sessions: 0 };
-  }
+  if (withTranscripts) ({ configDir, tx } = transcriptDir());
   const agent: AgentProcess = await startAgentProcess({
     home, port, otlpEndpoint: receiverUrl, profile: args.profile,
     nodeArgs: [...(args['agent-node-args'] ? args['agent-node-args'].split(' ') : []), ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])],
@@ -494,12 +503,21 @@ function summarizeProfile(file: string, top: number, window: { fromUs: number; t
 }
 
 /** Transcript rounds against the same run's baseline and agent without transcripts. */
-function transcriptSummary(rounds: AgentRound[], baseline: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }, off: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }) {
+/**
+ * `baselineTx`: the trivial server while the generator writes the same transcripts. The generator
+ * shares the machine's cores with the server, and writing the transcripts (Claude Code's work, not
+ * the agent's) costs it CPU: the ratio to this baseline is the agent's own share.
+ */
+function transcriptSummary(rounds: AgentRound[], baseline: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }, off: { eventsPerSec: number; cpuUsPerEvent: number; peakRssMb: number }, baselineTx: { eventsPerSec: number; generatorCpuUsPerEvent: number }[]) {
   const evs = median(rounds.map((a) => a.eventsPerSec));
   const cpu = median(rounds.map((a) => a.serverCpuUsPerEvent));
   const peak = Math.max(...rounds.map((a) => a.peakRssMb));
+  const bTx = median(baselineTx.map((b) => b.eventsPerSec));
   return {
     eventsPerSec: Math.round(evs),
+    baselineWritingTranscriptsEventsPerSec: Math.round(bTx),
+    ratioToBaselineWritingTranscripts: round(evs / bTx, 3),
+    generatorCpuUsPerEvent: { agent: median(rounds.map((a) => a.generatorCpuUsPerEvent)), baselineWritingTranscripts: median(baselineTx.map((b) => b.generatorCpuUsPerEvent)) },
     ratioToBaseline: round(evs / baseline.eventsPerSec, 3),
     ratioToOff: round(evs / off.eventsPerSec, 3),
     cpuUsPerEvent: round(cpu, 1),
@@ -531,14 +549,19 @@ async function main() {
   const baseline: Awaited<ReturnType<typeof runBaseline>>[] = [];
   const agent: AgentRound[] = [];
   const agentTx: AgentRound[] = [];
+  const baselineTx: Awaited<ReturnType<typeof runBaseline>>[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const kinds = TRANSCRIPTS ? ['baseline', 'agent', 'agent+transcripts'] : ['baseline', 'agent'];
+    const kinds = TRANSCRIPTS ? ['baseline', 'agent', 'agent+transcripts', 'baseline+transcripts'] : ['baseline', 'agent'];
     const order = r % 2 === 0 ? kinds : [...kinds].reverse();
     for (const what of order) {
       if (what === 'baseline') {
         const b = await runBaseline();
         baseline.push(b);
         log(`round ${r} baseline: ${b.eventsPerSec} ev/s (${b.events} events in ${b.seconds} s), server CPU ${b.serverCpuUsPerEvent} µs/event`);
+      } else if (what === 'baseline+transcripts') {
+        const b = await runBaseline(true);
+        baselineTx.push(b);
+        log(`round ${r} baseline+tx: ${b.eventsPerSec} ev/s (${b.events} events in ${b.seconds} s), server CPU ${b.serverCpuUsPerEvent} µs/event, generator CPU ${b.generatorCpuUsPerEvent} µs/event`);
       } else if (what === 'agent+transcripts') {
         const a = await runAgent(receiver, receiverUrl, undefined, true);
         agentTx.push(a);
@@ -577,14 +600,14 @@ async function main() {
   const aMed = median(agent.map((a) => a.eventsPerSec));
   const bCpu = median(baseline.map((b) => b.serverCpuUsPerEvent));
   const aCpu = median(agent.map((a) => a.serverCpuUsPerEvent));
-  const transcripts = TRANSCRIPTS ? transcriptSummary(agentTx, { eventsPerSec: bMed, cpuUsPerEvent: bCpu, peakRssMb: Math.max(...baseline.map((b) => b.rssMb)) }, { eventsPerSec: aMed, cpuUsPerEvent: aCpu, peakRssMb: Math.max(...agent.map((a) => a.peakRssMb)) }) : undefined;
+  const transcripts = TRANSCRIPTS ? transcriptSummary(agentTx, { eventsPerSec: bMed, cpuUsPerEvent: bCpu, peakRssMb: Math.max(...baseline.map((b) => b.rssMb)) }, { eventsPerSec: aMed, cpuUsPerEvent: aCpu, peakRssMb: Math.max(...agent.map((a) => a.peakRssMb)) }, baselineTx) : undefined;
   const report = {
     machine: m,
     settings: { concurrency: CONCURRENCY, toolsPerSession: T, eventsPerSession: EVENTS_PER_SESSION, spansPerSession: SPANS_PER_SESSION, maxEvents: MAX_EVENTS, maxSeconds: MAX_SECONDS, rounds: ROUNDS, agentProfile: args.profile, client: 'undici Pool, keep-alive, pipelining 1',
-      ...(TRANSCRIPTS ? { transcripts: { chatSpansPerSession: CHAT_PER_SESSION, spansPerSession: SPANS_PER_SESSION + CHAT_PER_SESSION, fixture: 'test/fixtures/claude-code-2.1.332/transcripts/session.jsonl', roundOrder: 'baseline, agent, agent+transcripts; reversed every other round', dir: args['transcript-dir'] ?? tmpdir() } } : {}) },
+      ...(TRANSCRIPTS ? { transcripts: { chatSpansPerSession: CHAT_PER_SESSION, spansPerSession: SPANS_PER_SESSION + CHAT_PER_SESSION, fixture: 'test/fixtures/claude-code-2.1.332/transcripts/session.jsonl', roundOrder: 'baseline, agent, agent+transcripts, baseline+transcripts; reversed every other round', dir: args['transcript-dir'] ?? tmpdir() } } : {}) },
     baseline,
     agent,
-    ...(TRANSCRIPTS ? { agentTranscripts: agentTx } : {}),
+    ...(TRANSCRIPTS ? { agentTranscripts: agentTx, baselineTranscripts: baselineTx } : {}),
     summary: {
       baselineEventsPerSec: Math.round(bMed),
       agentEventsPerSec: Math.round(aMed),

@@ -26,8 +26,27 @@ type Rec = Record<string, any>;
 type Template = string;
 
 const fillRe = /"#(\w+)#"|@(\w+)@/g;
+/** A template split once into literal, key, literal, key, ..., literal (the generator's own CPU shares the machine with the agent). */
+const compiled = new Map<Template, string[]>();
+function partsOf(tpl: Template): string[] {
+  let parts = compiled.get(tpl);
+  if (!parts) {
+    parts = [];
+    let at = 0;
+    for (const m of tpl.matchAll(fillRe)) {
+      parts.push(tpl.slice(at, m.index), (m[1] ?? m[2])!);
+      at = m.index + m[0].length;
+    }
+    parts.push(tpl.slice(at));
+    compiled.set(tpl, parts);
+  }
+  return parts;
+}
 function fill(tpl: Template, vars: Record<string, string | number>): string {
-  return tpl.replace(fillRe, (_m, num: string | undefined, str: string | undefined) => String(vars[(num ?? str)!]));
+  const parts = partsOf(tpl);
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) out += String(vars[parts[i]!]) + parts[i + 1]!;
+  return out;
 }
 
 export interface TranscriptTemplates {
@@ -135,9 +154,12 @@ export class SessionTranscript {
     const now = Date.now();
     const ts = new Date(now).toISOString();
     let out = '';
+    const v: Record<string, string | number> = { SID: this.sid, PID: this.pid, TS: ts, TREQ: new Date(this.lastMs).toISOString(), UUID: '', PARENT: '', START: now, ...vars };
     for (const tpl of tpls) {
-      const uuid = tpl.includes('@UUID@') ? randomUUID() : '';
-      out += `${fill(tpl, { SID: this.sid, PID: this.pid, TS: ts, TREQ: new Date(this.lastMs).toISOString(), UUID: uuid, PARENT: this.parent, START: now, ...vars })}\n`;
+      const uuid = partsOf(tpl).includes('UUID') ? randomUUID() : '';
+      v.UUID = uuid;
+      v.PARENT = this.parent;
+      out += `${fill(tpl, v)}\n`;
       if (uuid) {
         this.parent = uuid;
         if (tpl === this.t.toolUse || tpl === this.t.finalText) this.assistantUuid = uuid;

@@ -168,6 +168,12 @@ if (load.agentTranscripts?.length && s.transcripts) {
   p(`| trivial server | ${s.baselineEventsPerSec} | 1 | ${f(s.baselineCpuUsPerEvent, 0)} | 1 | ${f(s.baselinePeakRssMb, 0)} | – |`);
   p(`| agent, no transcripts | ${s.agentEventsPerSec} | ${f(s.ratio, 2)} | ${f(s.agentCpuUsPerEvent, 0)} | ${f(s.cpuPerEventRatio, 2)} | ${f(s.agentPeakRssMb, 0)} | ${f(s.handlingP99Ms, 3)} |`);
   p(`| agent, transcripts on | ${t.eventsPerSec} | ${f(t.ratioToBaseline, 2)} | ${f(t.cpuUsPerEvent, 0)} | ${f(t.cpuPerEventRatioToBaseline, 2)} | ${f(t.peakRssMb, 0)} | ${f(t.handlingP99Ms, 3)} |`);
+  if (t.baselineWritingTranscriptsEventsPerSec !== undefined) {
+    p(`| trivial server, generator writing the transcripts | ${t.baselineWritingTranscriptsEventsPerSec} | – | – | – | – | – |`);
+    p();
+    p(`Against the trivial server while the generator writes the same transcripts (Claude Code's work, on the same cores:`);
+    p(`generator CPU ${f(t.generatorCpuUsPerEvent.baselineWritingTranscripts, 0)} µs per event there, ${f(t.generatorCpuUsPerEvent.agent, 0)} beside the agent), the agent with transcripts on takes **${f(t.ratioToBaselineWritingTranscripts, 2)}** of it.`);
+  }
   p();
   p(`Transcripts on vs off: events/s × ${f(t.ratioToOff, 2)}, CPU per event × ${f(t.cpuPerEventRatioToOff, 2)} (one free core ⇒ ≤ ${t.cpuBoundEventsPerSec} ev/s), peak RSS × ${f(t.peakRssRatioToOff, 2)}.`);
   p('The generator also writes the transcripts, on the same cores (its CPU per event in the table below), so the CPU-per-event');

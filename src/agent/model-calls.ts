@@ -200,9 +200,13 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
     };
     if (ev.name === 'SessionEnd') {
       readAndFlush(main, undefined);
+      reader.release(main);
       for (const agentId of s.agents.keys()) {
         const path = sub(agentId);
-        if (path) readAndFlush(path, agentId);
+        if (path) {
+          readAndFlush(path, agentId);
+          reader.release(path);
+        }
       }
       s.endedMs = now();
       return;
@@ -311,6 +315,7 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
       if (timer) clearInterval(timer);
       timer = undefined;
       save();
+      reader.close();
     },
   };
 }

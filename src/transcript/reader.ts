@@ -6,6 +6,8 @@
  * next time (unless it already parses, then it is complete). Lines longer than the cap are
  * skipped and counted, never buffered. The offset never goes back: a file that shrank in place is
  * counted and read from its new end; a file replaced by another (new inode) is read from 0.
+ * The files of the most recent paths stay open between reads (at most maxOpenFiles), so a read of a
+ * grown file costs one lstat and one read; the lstat also tells when the path now names another file.
  * Which paths may be read at all is decided by ./paths.ts, not here.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
@@ -41,6 +43,8 @@ export interface TranscriptReaderOptions {
    * JSON is then counted under its type, not as malformed. Default: every line is decoded.
    */
   decodeTypes?: ReadonlySet<string>;
+  /** Files kept open between reads, most recently read first (default 32). */
+  maxOpenFiles?: number;
 }
 
 export interface ReadOutcome {
@@ -58,7 +62,12 @@ export interface TranscriptReader {
   /** Positions of every path, for persistence; `restore` takes them back. */
   positions(): Record<string, ReaderPosition>;
   restore(positions: Record<string, ReaderPosition>): void;
+  /** Forgets the position of `path` and closes its file. */
   forget(path: string): void;
+  /** Closes the file of `path` (its position is kept). */
+  release(path: string): void;
+  /** Closes every file kept open. */
+  close(): void;
   counters: ReaderCounters;
 }
 
@@ -94,19 +103,37 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
   const counters: ReaderCounters = { lines: 0, bytes: 0, malformed: 0, oversized: 0, shrunk: 0 };
   const chunk = Buffer.allocUnsafe(chunkBytes);
   const decodeTypes = options.decodeTypes;
+  const maxOpenFiles = options.maxOpenFiles ?? 32;
+  const open = new Map<string, { fd: number; ino: number; dev: number }>(); // oldest first
+
+  const release = (path: string) => {
+    const f = open.get(path);
+    if (!f) return;
+    open.delete(path);
+    try {
+      closeSync(f.fd);
+    } catch {
+      /* already closed */
+    }
+  };
 
   function read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome {
-    // Most calls find nothing new (the agent asks at most events): one lstat instead of open, fstat,
-    // read and close. Anything else (grown, replaced, a link, gone) takes the full path below.
+    // One lstat first: most calls find nothing new (the agent asks at most events); a grown file
+    // already open is read through its descriptor. Anything else (replaced, a link, gone, never
+    // opened) opens the path again.
     const known = positions.get(path);
-    if (known && !known.skipping) {
-      const st = lstatSync(path, { throwIfNoEntry: false });
-      if (st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (known && !known.skipping && st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
+    let kept = open.get(path);
+    if (kept && !(st && st.isFile() && st.ino === kept.ino && st.dev === kept.dev)) {
+      release(path);
+      kept = undefined;
     }
     // O_NOFOLLOW: a path checked as a regular file cannot be swapped for a symlink afterwards.
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const fd = kept?.fd ?? openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    let opened: { fd: number; ino: number; dev: number } | undefined;
     try {
-      const stat = fstatSync(fd);
+      const stat = kept ? st! : fstatSync(fd); // the lstat names the same file as the descriptor
       let pos = positions.get(path);
       if (!pos || pos.ino !== stat.ino) pos = { offset: 0, ino: stat.ino, skipping: false };
       if (stat.size < pos.offset) {
@@ -199,9 +226,21 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
       }
       counters.bytes += offset - pos.offset;
       positions.set(path, { offset, ino: stat.ino, skipping });
+      opened = { fd, ino: stat.ino, dev: stat.dev };
       return { records, heldBack, more };
     } finally {
-      closeSync(fd);
+      if (!opened) {
+        // a failed read keeps nothing open
+        if (kept) release(path);
+        else closeSync(fd);
+      } else {
+        open.delete(path); // most recent last
+        open.set(path, opened);
+        for (const [oldest] of open) {
+          if (open.size <= maxOpenFiles) break;
+          release(oldest);
+        }
+      }
     }
   }
 
@@ -214,7 +253,14 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
         if (Number.isSafeInteger(pos.offset) && pos.offset >= 0 && Number.isSafeInteger(pos.ino)) positions.set(path, { offset: pos.offset, ino: pos.ino, skipping: pos.skipping === true });
       }
     },
-    forget: (path) => void positions.delete(path),
+    forget(path) {
+      positions.delete(path);
+      release(path);
+    },
+    release,
+    close() {
+      for (const path of [...open.keys()]) release(path);
+    },
     counters,
   };
 }

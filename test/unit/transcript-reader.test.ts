@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -144,6 +144,34 @@ describe('createTranscriptReader', () => {
     ]);
     expect(reader.counters.malformed).toBe(0);
     expect(reader.counters.lines).toBe(7);
+  });
+
+  it('keeps the files of recent paths open (bounded), and reopens a path that now names another file', () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const base = openFds();
+    const paths = [file('{"n":1}\n'), file('{"n":2}\n'), file('{"n":3}\n')];
+    const reader = createTranscriptReader({ maxOpenFiles: 2 });
+    for (const p of paths) collect(reader, p);
+    expect(openFds() - base).toBe(2); // the oldest was closed
+    appendFileSync(paths[2]!, '{"n":4}\n');
+    expect(collect(reader, paths[2]!).got).toEqual([{ n: 4 }]); // through the kept descriptor
+    // deleted and written again under the same name: a new file, read from its start
+    unlinkSync(paths[2]!);
+    writeFileSync(paths[2]!, '{"n":5}\n{"n":6}\n');
+    expect(collect(reader, paths[2]!).got).toEqual([{ n: 5 }, { n: 6 }]);
+    // swapped for a link: refused even though a descriptor of the old file was open
+    appendFileSync(paths[1]!, '{"n":7}\n');
+    unlinkSync(paths[1]!);
+    symlinkSync(paths[0]!, paths[1]!);
+    expect(() => collect(reader, paths[1]!)).toThrow();
+    expect(openFds() - base).toBe(1);
+    reader.release(paths[2]!);
+    expect(openFds() - base).toBe(0);
+    appendFileSync(paths[2]!, '{"n":8}\n');
+    expect(collect(reader, paths[2]!).got).toEqual([{ n: 8 }]); // the position survived the release
+    reader.forget(paths[0]!);
+    reader.close();
+    expect(openFds() - base).toBe(0);
   });
 
   it('delivers every record exactly once however the appends are cut (property)', () => {
