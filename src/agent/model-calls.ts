@@ -211,6 +211,9 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
       s.endedMs = now();
       return;
     }
+    // A tool's end needs its response id (decorate) and nothing else: when the read at its
+    // PreToolUse already linked it, whatever was written since waits for the next event's read.
+    if ((ev.name === 'PostToolUse' || ev.name === 'PostToolUseFailure') && ev.known && processor.responseIdForToolUse(ev.toolUseId)) return;
     const path = ev.agentId ? sub(ev.agentId) : main;
     if (!path) return;
     const ends = ev.name === 'Stop' || ev.name === 'StopFailure' || ev.name === 'SubagentStop' || ev.name === 'PostCompact';

@@ -14,10 +14,10 @@ import { SeverityNumber, type Logger } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { AggregationTemporalityPreference, OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, MetricReader, PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { OTLPExporterNodeConfigBase } from '@opentelemetry/otlp-exporter-base';
 import type { LogRecordOut, SpanRecord } from '../model/types.js';
@@ -87,9 +87,8 @@ function replayRouter(batch: SpanProcessor, tracker: TrackingExporter) {
   return { processor, replaying };
 }
 
-/** A reader that only collects on demand: another reader's producer (Prometheus scrapes through it). */
-class ProducerReader extends MetricReader {
-  readonly producer: MetricProducer = { collect: (options) => this.collect(options) };
+/** A reader that only collects when asked (Prometheus scrapes the model-call metrics through it). */
+class OnDemandReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
 }
@@ -115,24 +114,24 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const resource = resourceWith();
   const tracerProvider = new BasicTracerProvider({ resource, idGenerator: ids, spanProcessors });
   const loggerProvider = new LoggerProvider({ resource, processors: logRecordProcessors });
-  // Two meter providers, so that each instrument is aggregated once per reader that wants it: the
-  // agent's own health metrics (one storage: Prometheus), and the model-call metrics, which the
-  // OTLP reader pushes and Prometheus serves too, through a producer over their provider. One
-  // provider with both readers aggregated every per-event health metric twice.
+  // Two meter providers, so that each instrument is aggregated once: the agent's own health
+  // metrics (read by Prometheus), and the model-call metrics, read by one reader only (the OTLP
+  // push when configured), which Prometheus also serves through a producer over that reader. Two
+  // consumers can share one reader because its temporality is cumulative (pinned below): a
+  // collect is a snapshot, never a reset. One provider with both readers aggregated every
+  // per-event health metric twice, and every model-call metric twice.
   const metricsResource = options.metricsInstanceId ? resourceWith({ 'service.instance.id': options.metricsInstanceId }) : resource;
-  const modelCallReaders: MetricReader[] = [];
-  const forPrometheus = new ProducerReader();
-  modelCallReaders.push(forPrometheus);
+  let modelCallReader: MetricReader;
   if (options.otlp?.metrics) {
     const interval = options.metricsExportIntervalMs ?? 30_000;
-    modelCallReaders.push(new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter(options.otlp.metrics),
+    modelCallReader = new PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter({ ...options.otlp.metrics, temporalityPreference: AggregationTemporalityPreference.CUMULATIVE }),
       exportIntervalMillis: interval,
       exportTimeoutMillis: Math.min(options.otlp.metrics.timeoutMillis ?? interval, interval),
-    }));
-  }
-  const modelCallProvider = new MeterProvider({ resource: metricsResource, readers: modelCallReaders });
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [forPrometheus.producer] });
+    });
+  } else modelCallReader = new OnDemandReader();
+  const modelCallProvider = new MeterProvider({ resource: metricsResource, readers: [modelCallReader] });
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [{ collect: (o) => modelCallReader.collect(o) }] });
   const meterProvider = new MeterProvider({ resource: metricsResource, readers: [prometheus] });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');
