@@ -126,12 +126,14 @@ export interface Histogram {
   count: number;
 }
 
-export function parseHistogram(text: string, name: string): Histogram | undefined {
+/** Label sets are added up; `label` (e.g. `transport="http"`) keeps only the series that carry it. */
+export function parseHistogram(text: string, name: string, label?: string): Histogram | undefined {
   const buckets: { le: number; count: number }[] = [];
   let sum = 0;
   let count = 0;
   let seen = false;
   for (const line of text.split('\n')) {
+    if (label && !line.includes(label)) continue;
     if (line.startsWith(`${name}_bucket{`)) {
       const le = /le="([^"]+)"/.exec(line)?.[1];
       const v = Number(line.slice(line.lastIndexOf(' ') + 1));

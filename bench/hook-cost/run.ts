@@ -156,8 +156,11 @@ async function main() {
   for (const c of CONFIGS) await runOnce(c, -1);
 
   const metricName = findMetric(await (await fetch(`${agent.url}/metrics`)).text(), 'handling_duration', '') ?? 'claude_otel_handling_duration';
-  const scrape = async (): Promise<Histogram | undefined> => parseHistogram(await (await fetch(`${agent.url}/metrics`)).text(), metricName);
-  const histBefore = await scrape();
+  const scrapeText = async () => (await fetch(`${agent.url}/metrics`)).text();
+  // by transport too: an http event's handling is what its hook waits for; a spooled one is drained after its hook exited
+  const TRANSPORTS = ['http', 'command', 'spool'] as const;
+  const histograms = (text: string) => ({ all: parseHistogram(text, metricName), ...Object.fromEntries(TRANSPORTS.map((t) => [t, parseHistogram(text, metricName, `transport="${t}"`)])) }) as Record<'all' | (typeof TRANSPORTS)[number], Histogram | undefined>;
+  const histBefore = histograms(await scrapeText());
   const spansBefore = receiver.spans.length;
   const toolIdsBefore = new Set(ms.issuedToolUseIds());
 
@@ -171,7 +174,21 @@ async function main() {
     }
   }
   await sleep(500); // testing profile flushes every 50 ms
-  const hist = diffHistogram((await scrape())!, histBefore);
+  const histAfter = histograms(await scrapeText());
+  const hist = diffHistogram(histAfter.all!, histBefore.all);
+  const summary = (hg: Histogram) => ({
+    events: hg.count,
+    meanMs: hg.count ? round(hg.sum / hg.count, 3) : 0,
+    p50: histogramQuantile(hg, 0.5),
+    p99: histogramQuantile(hg, 0.99),
+    over2ms: hg.count - (hg.buckets.find((b) => b.le === 2)?.count ?? 0),
+  });
+  const diffs = Object.fromEntries(TRANSPORTS.flatMap((t) => (histAfter[t] ? [[t, diffHistogram(histAfter[t], histBefore[t])]] : []))) as Partial<Record<(typeof TRANSPORTS)[number], Histogram>>;
+  const byTransport = Object.fromEntries(Object.entries(diffs).map(([t, hg]) => [t, summary(hg)]));
+  // the events a hook waits on: http and command, added bucket by bucket
+  const waitedOn = [diffs.http, diffs.command].filter((x): x is Histogram => x !== undefined).reduce<Histogram | undefined>((acc, hg) => (acc
+    ? { sum: acc.sum + hg.sum, count: acc.count + hg.count, buckets: acc.buckets.map((b) => ({ le: b.le, count: b.count + (hg.buckets.find((x) => x.le === b.le)?.count ?? 0) })) }
+    : hg), undefined);
 
   // every tool call of the runs with our hooks must have produced exactly one tool span
   const ourRuns = runs.filter((r) => r.config === 'http' || r.config === 'durable' || r.config === 'http-tools' || r.config === 'plugin');
@@ -306,6 +323,8 @@ async function main() {
       p99: histogramQuantile(hist, 0.99),
       over2ms: hist.count - (hist.buckets.find((b) => b.le === 2)?.count ?? 0),
       buckets: hist.buckets.map((b) => ({ le: b.le === Infinity ? '+Inf' : b.le, count: b.count })),
+      byTransport,
+      ...(waitedOn ? { waitedOn: summary(waitedOn) } : {}),
     },
     coldStart: { runs: cold, medianHookMs: round(median(cold.map((c) => c.hookMs)), 1), warmHookMsAfter: round(median(warmAfterCold), 1) },
     spanCheck,

@@ -19,6 +19,15 @@ import type { Journal } from './journal.js';
 import type { AgentMetrics } from './metrics.js';
 import type { Quarantine, QuarantineStage } from './quarantine.js';
 
+/**
+ * The handling histogram by transport: an http event's handling is what its hook waits for; a
+ * spooled event's (command hooks, the durable transport) is drained in the background, after the
+ * hook has exited. One attribute object per transport, made once.
+ */
+const HANDLING_ATTRS: Record<string, { transport: string }> = {
+  http: { transport: 'http' }, spool: { transport: 'spool' }, command: { transport: 'command' }, unknown: { transport: 'unknown' },
+};
+
 export interface IngestSink {
   emitSpan(record: SpanRecord, seq: number): void;
   emitLog(record: LogRecordOut): void;
@@ -169,7 +178,7 @@ export function createIngestor(options: IngestOptions) {
       }
       journal.append(event); // flushed before the answer (see journal.flushSoon): a crash after it loses nothing
       metrics.countEvent(known ? event.name : 'other', receipt.via ?? 'unknown');
-      metrics.handling.record(performance.now() - started);
+      metrics.handling.record(performance.now() - started, HANDLING_ATTRS[receipt.via ?? 'unknown']);
       return { ok: true, event };
     },
 

@@ -67,7 +67,7 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
     unauthorized: meter.createCounter('claude_otel.unauthorized_requests', { description: 'HTTP requests refused: wrong or missing token, or a Host header that is not loopback (not events: no alert fires on them)' }),
     fieldsDropped: meter.createCounter('claude_otel.event_fields_dropped', { description: 'Top-level event fields beyond the per-event cap, not kept' }),
     handling: meter.createHistogram('claude_otel.handling_duration', {
-      description: 'Time from receipt to journaled and applied, per event',
+      description: 'Time from receipt to journaled and applied, per event, by transport (http: its hook waits for it; spool: drained after the hook exited)',
       unit: 'ms',
       advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100] },
     }),

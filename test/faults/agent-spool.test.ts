@@ -86,6 +86,8 @@ describe('findings 5 and 8: the spool', () => {
     expect(await agent.post(body('SessionStart'))).toBe(200);
     await done;
     await waitUntil(async () => (await agent.counter('claude_otel_events_total', 'event="UserPromptSubmit"')) === 1, 15_000, 'the slow event');
+    // timed by transport: the posted SessionStart and the drained UserPromptSubmit
+    expect([await agent.counter('claude_otel_handling_duration_count', 'transport="http"'), await agent.counter('claude_otel_handling_duration_count', 'transport="spool"')]).toEqual([1, 1]);
     expect(readdirSync(join(h, 'spool', 'rejected'))).toEqual([]);
     expect(await agent.counter('claude_otel_events_rejected_total')).toBe(0);
     expect(await sessions(agent)).toEqual([SID]); // the file in tmp/ was not ingested

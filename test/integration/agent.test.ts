@@ -62,6 +62,9 @@ describe('agent', () => {
     expect(metrics).toMatch(/claude_otel_events_rejected_total\{reason="too_large"\} 1/);
     expect(metrics).toMatch(/claude_otel_events_total\{event="other",transport="http"\} 1/);
     expect(metrics).toMatch(/claude_otel_events_total\{event="PostToolUse",transport="http"\} 1/);
+    // the handling histogram counts the accepted events, by transport (only what was accepted is timed)
+    expect(metrics).toMatch(/claude_otel_handling_duration_count\{transport="http"\} 2/);
+    expect(metrics).not.toMatch(/claude_otel_handling_duration_count\{transport="spool"\}/);
   });
 
   it('refuses a request without the token and counts it', async () => {
