@@ -8,7 +8,7 @@
 import { lstatSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { homePaths } from '../agent/paths.js';
-import { processExists, runningAgentPid } from '../agent/agent-pid.js';
+import { readClaim, runningAgentPid, sameProcessAlive } from '../agent/agent-pid.js';
 import { currentUid } from '../shared/home.js';
 
 /** Names in the home the bridge writes, besides those of homePaths: the agent's and the web view's. */
@@ -88,9 +88,12 @@ export function applyPurge(plan: PurgePlan, options: PurgeOptions = {}): PurgeRe
     } catch {
       /* gone already */
     }
-    // Until the process is gone: a stopping agent still writes (clean-stop, the watermark).
+    // Until the process is gone: a stopping agent still writes (clean-stop, the watermark). Gone
+    // means not alive as that process: a zombie nobody reaped yet, or a pid reused, counts as gone.
+    const claim = readClaim(homePaths(plan.home));
+    const startTicks = claim?.pid === pid ? claim.startTicks : undefined;
     const deadline = Date.now() + (options.stopTimeoutMs ?? 10_000);
-    while (processExists(pid) && Date.now() < deadline) sleep(100);
+    while (sameProcessAlive(pid, startTicks) && Date.now() < deadline) sleep(100);
     if (runningAgentPid(homePaths(plan.home)) === pid) throw new Error(`the agent (pid ${pid}) did not stop; stop it and run again, nothing was removed`);
     stoppedAgent = pid;
     current = planPurge(plan.home); // what the agent wrote while stopping goes too

@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { maskUrl } from '../config/format.js';
 import { REDIS_KEY_PREFIX } from './redis/keys.js';
 
 export const DEFAULT_STACK_DATABASE = 'claude_otel';
@@ -122,11 +123,6 @@ async function pingRedis(url: string, timeoutMs: number): Promise<string | undef
   }
 }
 
-/** Secrets in a URL are not printed. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
-}
-
 export async function discover(options: DiscoverOptions = {}): Promise<Discovery> {
   const database = options.database ?? DEFAULT_STACK_DATABASE;
   const redisPrefix = options.redisPrefix ?? REDIS_KEY_PREFIX;
@@ -138,8 +134,8 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
 
   if (options.postgresUrl) {
     const r = await tryPg(options.postgresUrl, timeoutMs);
-    if (r.ok) out.postgres = { url: options.postgresUrl, note: `postgres: ${redactUrl(options.postgresUrl)} (given)` };
-    else missing.push(`postgres: ${redactUrl(options.postgresUrl)} (given) does not answer (${r.message}): fix the URL or start that server`);
+    if (r.ok) out.postgres = { url: options.postgresUrl, note: `postgres: ${maskUrl(options.postgresUrl)} (given)` };
+    else missing.push(`postgres: ${maskUrl(options.postgresUrl)} (given) does not answer (${r.message}): fix the URL or start that server`);
   } else {
     const found = await discoverPostgres({ database, user: options.user ?? userInfo().username, socketDirs: options.socketDirs ?? SOCKET_DIRS, pgPort: options.pgPort ?? 5432, pgTcp: options.pgTcp ?? true, timeoutMs }, missing);
     if (found) out.postgres = found;
@@ -147,8 +143,8 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
 
   const redisUrl = options.redisUrl ?? `redis://${options.redisTarget ?? '127.0.0.1:6379'}`;
   const err = await pingRedis(redisUrl, timeoutMs);
-  if (!err) out.redis = { url: redisUrl, note: `redis: ${redactUrl(redisUrl)}${options.redisUrl ? ' (given)' : ''}, key prefix ${redisPrefix}` };
-  else if (options.redisUrl) missing.push(`redis: ${redactUrl(redisUrl)} (given) does not answer (${err}): fix the URL or start that server`);
+  if (!err) out.redis = { url: redisUrl, note: `redis: ${maskUrl(redisUrl)}${options.redisUrl ? ' (given)' : ''}, key prefix ${redisPrefix}` };
+  else if (options.redisUrl) missing.push(`redis: ${maskUrl(redisUrl)} (given) does not answer (${err}): fix the URL or start that server`);
   else missing.push(`redis: not found at ${redisUrl.slice('redis://'.length)} (${err}): start redis-server, or pass --redis-url redis://HOST:6379 (or set CLAUDE_OTEL_SINK_REDIS_URL); spans are not streamed to Redis until then`);
   return out;
 }

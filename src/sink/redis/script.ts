@@ -13,7 +13,7 @@ export const SCRIPT_CHUNK_RECORDS = 250;
 /**
  * One chunk of a batch, the same commands the pipeline path sends, in the same order.
  * KEYS: 1 batch marker, 2 spans stream, 3 logs stream, 4.. the chunk's session streams.
- * ARGV: 1 global MAXLEN, 2 session MAXLEN, 3 session TTL, 4 marker TTL ('' = do not set the marker),
+ * ARGV: 1 global MAXLEN, 2 session MAXLEN, 3 session TTL, 4 marker TTL,
  * then per record: its global stream (a KEYS index: 2 or 3), its session stream (a KEYS index, 0 =
  * none), n, and its n field/value arguments, used for both entries.
  * Returns 0 without writing anything if the marker exists (replay of a batch already written).
@@ -29,7 +29,7 @@ while i <= last do
   i = b + 1
 end
 for k = 4, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('SET', KEYS[1], '1', 'EX', ARGV[4]) end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[4])
 return 1`;
 
 /** EVAL/EVALSHA/SCRIPT LOAD refused by an ACL or a renamed/disabled command: scripts are not an option. */

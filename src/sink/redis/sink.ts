@@ -9,7 +9,7 @@ import { REDIS_KEY_PREFIX, batchMarkerKey, chunkMarkerKey, globalLogsKey, global
 import { SCRIPT_CHUNK_RECORDS, WRITE_SCRIPT, isNoScript, isScriptDenied } from './script.js';
 
 export { logFields, spanFields } from './entries.js';
-export { SCRIPT_CHUNK_RECORDS, WRITE_SCRIPT } from './script.js';
+export { SCRIPT_CHUNK_RECORDS } from './script.js';
 
 export interface RedisSinkOptions {
   log: Logger;
@@ -136,9 +136,9 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
   };
 
   /** EVALSHA arguments for records [from, to); args[1] (the sha) is filled in when sent. */
-  const scriptChunk = (batch: Batch, from: number, to: number, marker: string, setMarker: boolean, allowed: Set<string>): string[] => {
+  const scriptChunk = (batch: Batch, from: number, to: number, marker: string, allowed: Set<string>): string[] => {
     const args = ['EVALSHA', '', '', marker, spansKey, logsKey];
-    const argv = [globalMaxLen, sessionMaxLen, sessionTtl, setMarker ? MARKER_TTL : ''];
+    const argv = [globalMaxLen, sessionMaxLen, sessionTtl, MARKER_TTL];
     const sessionIndex = new Map<string, string>();
     for (let i = from; i < to; i++) {
       const at = argv.length;
@@ -185,7 +185,7 @@ export function createRedisSink(config: RedisConfig, options: RedisSinkOptions):
     let sent: Array<Promise<Outcome>> = [];
     for (let from = 0; from < n; from += SCRIPT_CHUNK_RECORDS) {
       const to = Math.min(n, from + SCRIPT_CHUNK_RECORDS);
-      const chunk = { from, to, args: scriptChunk(batch, from, to, single ? marker : chunkMarkerKey(hash, from, prefix), true, allowed) };
+      const chunk = { from, to, args: scriptChunk(batch, from, to, single ? marker : chunkMarkerKey(hash, from, prefix), allowed) };
       pending.push(chunk);
       sent.push(send(chunk));
       // node-redis writes on setImmediate: let it write this chunk before building the next.
