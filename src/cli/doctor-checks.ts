@@ -10,6 +10,7 @@ import type { ExportBufferStats } from '../agent/export-buffer.js';
 import { createHeaderSource } from '../agent/otlp-headers.js';
 import { readTlsMaterial } from '../agent/otlp-options.js';
 import type { HeaderSourceStats } from '../agent/otlp-headers.js';
+import { readScopeSettings } from './doctor-install.js';
 
 export type Verdict = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -25,8 +26,6 @@ export interface DoctorContext {
   userHome: string;
   claudeBinary?: string;
 }
-
-const OURS = /claude-otel-hook|\/v1\/hooks/;
 
 export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?: LoadedConfig } {
   try {
@@ -44,22 +43,9 @@ export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?:
 
 /** Our hooks in a settings file, and our plugin (`claude-otel@<marketplace>`) where it is enabled. */
 export function checkHooks(ctx: DoctorContext): CheckResult {
-  const files = {
-    user: join(ctx.userHome, '.claude', 'settings.json'),
-    project: join(ctx.projectDir, '.claude', 'settings.json'),
-    local: join(ctx.projectDir, '.claude', 'settings.local.json'),
-  };
-  const found: string[] = [];
-  const plugins: string[] = [];
-  for (const [scope, file] of Object.entries(files)) {
-    try {
-      const settings = JSON.parse(readFileSync(file, 'utf8')) as { hooks?: unknown; enabledPlugins?: Record<string, unknown> };
-      if (settings.hooks && OURS.test(JSON.stringify(settings.hooks))) found.push(scope);
-      for (const [id, on] of Object.entries(settings.enabledPlugins ?? {})) if (on === true && id.startsWith('claude-otel@')) plugins.push(`plugin ${id} (scope ${scope})`);
-    } catch {
-      /* absent or unreadable: not installed there */
-    }
-  }
+  const scopes = readScopeSettings(ctx);
+  const found = scopes.filter((s) => s.ourHooks > 0).map((s) => s.scope);
+  const plugins = scopes.flatMap((s) => (s.plugin ? [`plugin ${s.plugin} (scope ${s.scope})`] : []));
   if (plugins.length === 0 && ctx.env.CLAUDE_PLUGIN_ROOT) plugins.push(`plugin at ${ctx.env.CLAUDE_PLUGIN_ROOT}`);
   const where = [...(found.length ? [`in scope ${found.join(', ')}`] : []), ...plugins];
   return where.length

@@ -9,14 +9,17 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { homePaths, readToken } from '../agent/paths.js';
 import { HOOK_PATH_ENV, HOOK_SCRIPT_NAME, PLUGIN_HOOK_COMMAND, PORTABLE_HOOK_COMMAND, TOKEN_ENV, isOurHook } from '../install/hook-entries.js';
+import { settingsPaths } from '../install/plan.js';
 import type { CheckResult, DoctorContext } from './doctor-checks.js';
 
 type Scope = 'user' | 'project' | 'local';
 
-interface ScopeSettings {
+export interface ScopeSettings {
   scope: Scope;
   file: string;
-  /** Our hooks' identities in SessionStart (a command hook in every transport): command strings. */
+  /** Hooks of ours (isOurHook: command or http), on any event. */
+  ourHooks: number;
+  /** Our command hooks' identities (every transport has some): command strings. */
   commands: string[];
   env: Record<string, unknown>;
   plugin?: string;
@@ -31,17 +34,20 @@ function read(scope: Scope, file: string): ScopeSettings | undefined {
   }
   if (typeof s !== 'object' || s === null) return undefined;
   const commands = new Set<string>();
+  let ourHooks = 0;
   for (const groups of Object.values(s.hooks ?? {})) {
     if (!Array.isArray(groups)) continue;
     for (const g of groups as { hooks?: unknown[] }[]) {
-      for (const h of g?.hooks ?? []) {
-        if (isOurHook(h) && (h as { type: string }).type === 'command') commands.add((h as { command: string }).command);
+      for (const h of Array.isArray(g?.hooks) ? g.hooks : []) {
+        if (!isOurHook(h)) continue;
+        ourHooks++;
+        if ((h as { type: string }).type === 'command') commands.add((h as { command: string }).command);
       }
     }
   }
   const plugin = Object.entries(s.enabledPlugins ?? {}).find(([id, on]) => on === true && id.startsWith('claude-otel@'))?.[0];
   const env = typeof s.env === 'object' && s.env !== null ? s.env : {};
-  return { scope, file, commands: [...commands], env, ...(plugin ? { plugin } : {}) };
+  return { scope, file, ourHooks, commands: [...commands], env, ...(plugin ? { plugin } : {}) };
 }
 
 /** The script a command hook of ours runs: `/path/bin/claude-otel-hook` or `'/my dir/bin/claude-otel-hook'`. */
@@ -67,13 +73,13 @@ function onPath(name: string, pathVar: string | undefined): string | undefined {
 
 const reinstall = (scope: Scope) => `claude-otel install --scope ${scope}${scope === 'user' ? '' : ' (in this project)'}`;
 
+/** The settings of the user, project and local scopes that exist and parse (the one reading doctor's checks share). */
+export function readScopeSettings(ctx: Pick<DoctorContext, 'userHome' | 'projectDir'>): ScopeSettings[] {
+  return Object.entries(settingsPaths(ctx.userHome, ctx.projectDir)).map(([scope, file]) => read(scope as Scope, file)).filter((s): s is ScopeSettings => s !== undefined);
+}
+
 export function checkInstall(ctx: DoctorContext, home: string): CheckResult {
-  const files: [Scope, string][] = [
-    ['user', join(ctx.userHome, '.claude', 'settings.json')],
-    ['project', join(ctx.projectDir, '.claude', 'settings.json')],
-    ['local', join(ctx.projectDir, '.claude', 'settings.local.json')],
-  ];
-  const scopes = files.map(([scope, file]) => read(scope, file)).filter((s): s is ScopeSettings => s !== undefined);
+  const scopes = readScopeSettings(ctx);
   const local = scopes.find((s) => s.scope === 'local');
   const problems: string[] = [];
   const fixes: string[] = [];

@@ -81,11 +81,18 @@ export interface ApplyOptions {
   now?: () => Date;
 }
 
+/** Claude Code's settings file of each scope. */
+export function settingsPaths(home: string, projectDir: string): Record<InstallScope, string> {
+  return {
+    user: join(home, '.claude', 'settings.json'),
+    project: join(projectDir, '.claude', 'settings.json'),
+    local: join(projectDir, '.claude', 'settings.local.json'),
+  };
+}
+
 /** The settings files a scope uses: where our hooks go, and the private file that gets the token. */
 export function settingsFiles(scope: InstallScope, home: string, projectDir: string): { hooks: string; env: string } {
-  const user = join(home, '.claude', 'settings.json');
-  const project = join(projectDir, '.claude', 'settings.json');
-  const local = join(projectDir, '.claude', 'settings.local.json');
+  const { user, project, local } = settingsPaths(home, projectDir);
   switch (scope) {
     case 'user':
       return { hooks: user, env: user };
