@@ -131,7 +131,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     });
   } else modelCallReader = new OnDemandReader();
   const modelCallProvider = new MeterProvider({ resource: metricsResource, readers: [modelCallReader] });
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [{ collect: (o) => modelCallReader.collect(o) }] });
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true, metricProducers: [{
+    // a failed collect of the model-call metrics (during shutdown, say) must not fail the whole scrape
+    collect: (o) => modelCallReader.collect(o).catch((err: unknown) => ({ resourceMetrics: { resource: metricsResource, scopeMetrics: [] }, errors: [err] })),
+  }] });
   const meterProvider = new MeterProvider({ resource: metricsResource, readers: [prometheus] });
   const tracer: Tracer = tracerProvider.getTracer('claude-otel-bridge');
   const logger: Logger = loggerProvider.getLogger('claude-otel-bridge');

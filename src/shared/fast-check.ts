@@ -25,6 +25,8 @@ interface Def {
   values?: unknown[];
   keyType?: z.ZodType;
   valueType?: z.ZodType;
+  check?: string;
+  format?: string;
   checks?: { _zod: { def: { check: string; minimum?: number; maximum?: number; value?: unknown; inclusive?: boolean } } }[];
 }
 
@@ -33,6 +35,10 @@ const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: D
 /** A value check for one schema, or undefined when the schema uses anything not handled here. */
 function valueCheck(schema: z.ZodType): Check | undefined {
   const def = defOf(schema);
+  // A check or format on the schema itself (z.int(), z.email(), ...), or refinements on a type
+  // whose checks are not read below: not understood, so zod decides.
+  if (def.check !== undefined || def.format !== undefined) return undefined;
+  if (def.checks?.length && def.type !== 'string' && def.type !== 'number') return undefined;
   switch (def.type) {
     case 'unknown':
       return () => true;
@@ -102,7 +108,7 @@ function valueCheck(schema: z.ZodType): Check | undefined {
 /** A check for a (loose or strict) object schema: every declared field passes, nothing else to drop. */
 function objectCheck(schema: z.ZodType): Check | undefined {
   const def = defOf(schema);
-  if (!def.shape) return undefined;
+  if (!def.shape || def.checks?.length) return undefined; // a refined object: zod decides
   const loose = def.catchall !== undefined && defOf(def.catchall).type === 'unknown';
   if (def.catchall !== undefined && !loose) return undefined;
   const fields: { key: string; check: Check; required: boolean }[] = [];

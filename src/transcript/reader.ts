@@ -10,7 +10,7 @@
  * grown file costs one lstat and one read; the lstat also tells when the path now names another file.
  * Which paths may be read at all is decided by ./paths.ts, not here.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 export interface ReaderCounters {
   lines: number;
@@ -83,7 +83,7 @@ function leadingType(line: Buffer): string | undefined {
   const end = line.indexOf(QUOTE, TYPE_FIRST.length);
   if (end < 0 || end - TYPE_FIRST.length > 64) return undefined;
   const name = line.subarray(TYPE_FIRST.length, end);
-  return name.includes(BACKSLASH) ? undefined : name.toString('latin1');
+  return name.includes(BACKSLASH) ? undefined : name.toString('utf8');
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
@@ -122,7 +122,13 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
     // already open is read through its descriptor. Anything else (replaced, a link, gone, never
     // opened) opens the path again.
     const known = positions.get(path);
-    const st = lstatSync(path, { throwIfNoEntry: false });
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(path, { throwIfNoEntry: false });
+    } catch (err) {
+      release(path); // ENOTDIR, EACCES, ...: nothing stays open for a path that cannot be checked
+      throw err;
+    }
     if (known && !known.skipping && st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
     let kept = open.get(path);
     if (kept && !(st && st.isFile() && st.ino === kept.ino && st.dev === kept.dev)) {

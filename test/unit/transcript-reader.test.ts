@@ -174,6 +174,33 @@ describe('createTranscriptReader', () => {
     expect(openFds() - base).toBe(0);
   });
 
+  it('keeps nothing open after a read fails: a path that cannot be checked, a consumer that throws', () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const base = openFds();
+    const path = file('{"n":1}\n');
+    const reader = createTranscriptReader();
+    collect(reader, path);
+    expect(openFds() - base).toBe(1);
+    // its directory replaced by a file: the lstat fails with ENOTDIR, the kept descriptor is closed
+    const dir = join(path, '..');
+    renameSync(dir, `${dir}.moved`);
+    writeFileSync(dir, 'not a directory');
+    expect(() => collect(reader, path)).toThrow(/ENOTDIR/);
+    expect(openFds() - base).toBe(0);
+    rmSync(dir);
+    renameSync(`${dir}.moved`, dir);
+    // a consumer that throws on a kept file, then on a freshly opened one
+    appendFileSync(path, '{"n":2}\n');
+    expect(collect(reader, path).got).toEqual([{ n: 2 }]);
+    expect(openFds() - base).toBe(1);
+    appendFileSync(path, '{"n":3}\n');
+    expect(() => reader.read(path, () => { throw new Error('consumer'); })).toThrow('consumer');
+    expect(openFds() - base).toBe(0);
+    reader.forget(path);
+    expect(() => reader.read(path, () => { throw new Error('consumer'); })).toThrow('consumer');
+    expect(openFds() - base).toBe(0);
+  });
+
   it('delivers every record exactly once however the appends are cut (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 7, max: 64 }), (values, cuts, chunkBytes) => {

@@ -60,6 +60,29 @@ describe('OTLP metrics push', () => {
     expect(rx.metrics.every((p) => p.resource['service.instance.id'] === 'agent-a' && p.resource['service.name'] === 'claude-code')).toBe(true);
   });
 
+  it('a scrape between two records takes nothing from the push (both read one cumulative aggregation, whatever the env asks)', async () => {
+    const rx = await startOtlpReceiver();
+    receivers.push(rx);
+    const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
+    // delta would hand each consumer only what is new since the other one's collect
+    process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE = 'delta';
+    let t: ReturnType<typeof startTelemetry>;
+    try {
+      t = startTelemetry(options({ otlp: { traces: nowhere, logs: nowhere, metrics: { url: `${rx.url}/v1/metrics`, timeoutMillis: 2000 } }, metricsExportIntervalMs: 60_000 }));
+    } finally {
+      delete process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE;
+    }
+    const m = createModelCallMetrics(t.modelCallMeter, { reader: { lines: 0, bytes: 0, malformed: 0, oversized: 0 } as never, processor: { otherTypes: {}, apiErrors: 0 }, maxOpenSessionCost: () => 0 }, t.meter);
+    const usage = { input: 1, output: 2, cacheRead: 0, cacheCreation: 0 } as ModelCall['usage'];
+    const costOf = async () => (await t.prometheus.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === 'claude_code.cost.usd')?.dataPoints[0]?.value;
+    m.call(call(usage, 'claude-opus-5-5'), 0.5, { agentType: 'main', project: 'demo' });
+    expect(await costOf()).toBe(0.5);
+    m.call(call(usage, 'claude-opus-5-5'), 0.25, { agentType: 'main', project: 'demo' });
+    expect(await costOf()).toBe(0.75);
+    await t.shutdown();
+    expect(rx.metrics.filter((p) => p.name === 'claude_code.cost.usd').map((p) => p.value)).toEqual([0.75]);
+  });
+
   it('sends nothing without a metrics endpoint, and the agent /metrics still has every scope', async () => {
     const rx = await startOtlpReceiver();
     receivers.push(rx);

@@ -156,8 +156,15 @@ describe('the unchanged check derived from the transcript record schemas', () =>
     const rec = unchangedBy(z.looseObject({ r: z.record(z.string(), z.number()) }))!;
     expect(rec({ r: { a: 1, b: 2 } })).toBe(true);
     expect(rec({ r: { a: 'x' } })).toBe(false);
-    expect(rec({ r: JSON.parse('{"__proto__":{"a":1}}') })).toBe(false);
+    expect(rec({ r: JSON.parse('{"__proto__":1}') })).toBe(false); // a number, but zod's record would not keep that key
+    expect(z.looseObject({ r: z.record(z.string(), z.number()) }).safeParse({ r: JSON.parse('{"__proto__":1}') }).data).not.toStrictEqual({ r: JSON.parse('{"__proto__":1}') });
     expect(unchangedBy(z.looseObject({ r: z.record(z.enum(['a']), z.number()) }))).toBeUndefined();
     expect(unchangedBy(z.looseObject({ n: z.number().multipleOf(2) }))).toBeUndefined();
+    // checks and formats kept on the schema itself, and refinements of types whose checks are not read
+    expect(unchangedBy(z.looseObject({ n: z.int() }))).toBeUndefined();
+    expect(unchangedBy(z.looseObject({ e: z.email() }))).toBeUndefined();
+    expect(unchangedBy(z.looseObject({ a: z.array(z.string()).min(1) }))).toBeUndefined();
+    expect(unchangedBy(z.looseObject({ o: z.looseObject({ a: z.string() }).refine((v) => v.a !== 'x') }))).toBeUndefined();
+    expect(unchangedBy(z.looseObject({ a: z.string() }).refine(() => true))).toBeUndefined();
   });
 });
