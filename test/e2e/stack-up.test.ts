@@ -147,7 +147,7 @@ describe('npm run stack:up with a clean environment', () => {
       execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), cmd, '--state-dir', dir, ...args], { env: { ...cleanEnv, CLAUDE_OTEL_STACK_SERVICES: 'sink' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
     try {
       const out = sh('up', ['--ports', join(dir, 'ports.txt'), '--postgres-url', `postgresql://nobody@127.0.0.1:${closed}/x`, '--redis-url', `redis://127.0.0.1:${closed}`]);
-      expect(out).toContain(`MISSING postgres: postgresql://nobody@127.0.0.1:${closed}/x (given) does not answer`);
+      expect(out).toContain(`MISSING postgres: postgresql://****@127.0.0.1:${closed}/x (given) does not answer`); // the user name is masked too, as in the config's URLs (a lone user name can be a token)
       expect(out).toContain(`MISSING redis: redis://127.0.0.1:${closed} (given) does not answer`);
       expect(out).not.toContain('--source team'); // no store to show
       expect(JSON.parse(readFileSync(join(dir, 'sink.json'), 'utf8'))).toEqual({});
