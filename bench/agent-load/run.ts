@@ -30,8 +30,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +39,7 @@ import {
   findMetric, histogramQuantile, machine, median, memoryMb, parseHistogram, quantile, repoRoot, round, sleep, startAgentProcess,
   type AgentProcess,
 } from '../hook-cost/common.js';
-import { chatCallsPerSession, loadTemplates, SessionTranscript, transcriptPath, type TranscriptTemplates } from './transcript.js';
+import { chatCallsPerSession, loadTemplates, PROJECT_DIR, SessionTranscript, TRANSCRIPT_FIXTURE, transcriptPath, transcriptSteps, type TranscriptTemplates } from './transcript.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -91,8 +89,7 @@ const SPANS_PER_SESSION = 2 + T; // root, turn, T tools
 const CHAT_PER_SESSION = chatCallsPerSession(T);
 
 // With --transcripts: every event of a session names the session's transcript under the agent's root.
-const TX_FIXTURE = join(ROOT, 'test', 'fixtures', 'claude-code-2.1.332', 'transcripts', 'session.jsonl');
-const PROJECT_DIR = '-home-dev-project';
+const TX_FIXTURE = join(ROOT, TRANSCRIPT_FIXTURE);
 const TPL_TX = Object.fromEntries(Object.entries(TPL).map(([n, t]) => [n, t.replace(/"transcript_path":"[^"]*"/, '"transcript_path":"@TP@"')])) as Record<string, string>;
 interface Transcripts { templates: TranscriptTemplates; projectDir: string; bytes: number; records: number; sessions: number }
 
@@ -120,26 +117,15 @@ function* sessionWithTranscript(tx: Transcripts): Generator<string> {
   const sid = randomUUID();
   const pid = randomUUID();
   const path = transcriptPath(tx.projectDir, sid);
-  const f = (tpl: string, tid = '') => fill(tpl, sid, pid, tid).replace('@TP@', path);
   const w = new SessionTranscript(tx.templates, path, sid, pid);
-  yield f(TPL_TX.SessionStart!);
-  w.prompt();
-  yield f(TPL_TX.UserPromptSubmit!);
-  for (let i = 0; i < T; i++) {
-    const tid = `toolu_bench_${sid.slice(0, 8)}_${i}`;
-    w.toolCall(i, tid);
-    yield f(TPL_TX.PreToolUse!, tid);
-    yield f(TPL_TX.PostToolUse!, tid);
-    w.toolResult(tid);
-    yield f(TPL_TX.PostToolBatch!, tid);
+  for (const step of transcriptSteps(w, T, (i) => `toolu_bench_${sid.slice(0, 8)}_${i}`)) {
+    if (step.name === 'SessionEnd') {
+      tx.bytes += w.bytes;
+      tx.records += w.records;
+      tx.sessions++;
+    }
+    yield fill(TPL_TX[step.name]!, sid, pid, step.toolUseId ?? '').replace('@TP@', path);
   }
-  w.final(T);
-  yield f(TPL_TX.Stop!);
-  w.end();
-  tx.bytes += w.bytes;
-  tx.records += w.records;
-  tx.sessions++;
-  yield f(TPL_TX.SessionEnd!);
 }
 
 interface LoadResult { windowUs: { fromUs: number; toUs: number }; events: number; sessions: number; seconds: number; eventsPerSec: number; errors: number; latencyMs: { p50: number; p99: number } }
@@ -284,12 +270,13 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.send ? process.send
 process.on('SIGTERM', () => process.exit(0));`;
 
 /** A temporary Claude Code config dir with a project dir for the generator's transcripts. */
+let txTemplates: TranscriptTemplates | undefined;
 function transcriptDir(): { configDir: string; tx: Transcripts } {
   // the agent's Claude Code config dir: transcripts are accepted under <it>/projects only
   const configDir = mkdtempSync(join(args['transcript-dir'] ?? tmpdir(), 'agent-load-claude-'));
   const projectDir = join(configDir, 'projects', PROJECT_DIR);
   mkdirSync(projectDir, { recursive: true, mode: 0o700 });
-  return { configDir, tx: { templates: loadTemplates(TX_FIXTURE), projectDir, bytes: 0, records: 0, sessions: 0 } };
+  return { configDir, tx: { templates: (txTemplates ??= loadTemplates(TX_FIXTURE)), projectDir, bytes: 0, records: 0, sessions: 0 } };
 }
 
 /** The trivial server; `withTranscripts`: the generator writes the same transcripts as for the agent (which the server ignores). */
@@ -298,11 +285,16 @@ async function runBaseline(withTranscripts = false): Promise<LoadResult & { rssM
   const child = spawn(process.execPath, ['-e', TRIVIAL, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((r) => child.stdout!.once('data', () => r()));
   const dir = withTranscripts ? transcriptDir() : undefined;
-  const m = await measured(child.pid!, () => generate(`http://127.0.0.1:${port}`, 'x', dir?.tx));
-  const rssMb = memoryMb(child.pid!).hwm;
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  if (dir) rmSync(dir.configDir, { recursive: true, force: true });
+  let m: Awaited<ReturnType<typeof measured>>;
+  let rssMb: number;
+  try {
+    m = await measured(child.pid!, () => generate(`http://127.0.0.1:${port}`, 'x', dir?.tx));
+    rssMb = memoryMb(child.pid!).hwm;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    if (dir) rmSync(dir.configDir, { recursive: true, force: true });
+  }
   return { ...m.result, rssMb: round(rssMb, 1), serverCpuUsPerEvent: m.serverCpuUsPerEvent, serverSysUsPerEvent: m.serverSysUsPerEvent, generatorCpuUsPerEvent: m.generatorCpuUsPerEvent };
 }
 

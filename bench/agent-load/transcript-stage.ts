@@ -23,7 +23,7 @@ import { createModelCalls } from '../../src/agent/model-calls.js';
 import { startTelemetry } from '../../src/agent/telemetry.js';
 import type { BridgeEvent } from '../../src/model/types.js';
 import { repoRoot } from '../hook-cost/common.js';
-import { loadTemplates, SessionTranscript, transcriptPath } from './transcript.js';
+import { loadTemplates, PROJECT_DIR, SessionTranscript, TRANSCRIPT_FIXTURE, transcriptPath, transcriptSteps } from './transcript.js';
 
 const { values: args } = parseArgs({ options: { sessions: { type: 'string', default: '3000' }, tools: { type: 'string', default: '6' } } });
 const SESSIONS = Number(args.sessions);
@@ -36,7 +36,7 @@ async function main() {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const root = mkdtempSync(join(tmpdir(), 'transcript-stage-'));
   const configDir = join(root, 'claude');
-  const projectDir = join(configDir, 'projects', '-home-dev-project');
+  const projectDir = join(configDir, 'projects', PROJECT_DIR);
   mkdirSync(projectDir, { recursive: true, mode: 0o700 });
   mkdirSync(join(root, 'home'), { mode: 0o700 });
   const telemetry = startTelemetry({
@@ -51,7 +51,7 @@ async function main() {
     home: join(root, 'home'), enabled: true, transcriptRoots: [], prices: {}, sink: { emitSpan: () => void chatSpans++ },
     meter: telemetry.modelCallMeter, healthMeter: telemetry.meter, watermark: () => 0, log: () => {}, env: { CLAUDE_CONFIG_DIR: configDir },
   });
-  const templates = loadTemplates(join(repoRoot(), 'test', 'fixtures', 'claude-code-2.1.332', 'transcripts', 'session.jsonl'));
+  const templates = loadTemplates(join(repoRoot(), TRANSCRIPT_FIXTURE));
 
   let seq = 0;
   let busyMs = 0;
@@ -69,21 +69,9 @@ async function main() {
     const sid = randomUUID();
     const path = transcriptPath(projectDir, sid);
     const w = new SessionTranscript(templates, path, sid, randomUUID());
-    send('SessionStart', sid, path);
-    w.prompt();
-    send('UserPromptSubmit', sid, path);
-    for (let i = 0; i < TOOLS; i++) {
-      const tid = `toolu_stage_${sid.slice(0, 8)}_${i}`;
-      w.toolCall(i, tid);
-      send('PreToolUse', sid, path, { toolUseId: tid, toolName: 'Read' });
-      send('PostToolUse', sid, path, { toolUseId: tid, toolName: 'Read' });
-      w.toolResult(tid);
-      send('PostToolBatch', sid, path);
+    for (const step of transcriptSteps(w, TOOLS, (i) => `toolu_stage_${sid.slice(0, 8)}_${i}`)) {
+      send(step.name, sid, path, step.name === 'SessionEnd' ? { reason: 'other' } : step.toolUseId ? { toolUseId: step.toolUseId, toolName: 'Read' } : {});
     }
-    w.final(TOOLS);
-    send('Stop', sid, path);
-    w.end();
-    send('SessionEnd', sid, path, { reason: 'other' });
   }
   modelCalls.shutdown();
   await telemetry.shutdown().catch(() => {});

@@ -27,23 +27,27 @@ type Template = string;
 
 const fillRe = /"#(\w+)#"|@(\w+)@/g;
 /** A template split once into literal, key, literal, key, ..., literal (the generator's own CPU shares the machine with the agent). */
-const compiled = new Map<Template, string[]>();
-function partsOf(tpl: Template): string[] {
-  let parts = compiled.get(tpl);
-  if (!parts) {
-    parts = [];
+interface Compiled { parts: string[]; hasUuid: boolean }
+const compiled = new Map<Template, Compiled>();
+function compile(tpl: Template): Compiled {
+  let c = compiled.get(tpl);
+  if (!c) {
+    const parts: string[] = [];
     let at = 0;
+    let hasUuid = false;
     for (const m of tpl.matchAll(fillRe)) {
-      parts.push(tpl.slice(at, m.index), (m[1] ?? m[2])!);
+      const key = (m[1] ?? m[2])!;
+      parts.push(tpl.slice(at, m.index), key);
+      hasUuid ||= key === 'UUID';
       at = m.index + m[0].length;
     }
     parts.push(tpl.slice(at));
-    compiled.set(tpl, parts);
+    c = { parts, hasUuid };
+    compiled.set(tpl, c);
   }
-  return parts;
+  return c;
 }
-function fill(tpl: Template, vars: Record<string, string | number>): string {
-  const parts = partsOf(tpl);
+function fill({ parts }: Compiled, vars: Record<string, string | number>): string {
   let out = parts[0]!;
   for (let i = 1; i < parts.length; i += 2) out += String(vars[parts[i]!]) + parts[i + 1]!;
   return out;
@@ -156,10 +160,11 @@ export class SessionTranscript {
     let out = '';
     const v: Record<string, string | number> = { SID: this.sid, PID: this.pid, TS: ts, TREQ: new Date(this.lastMs).toISOString(), UUID: '', PARENT: '', START: now, ...vars };
     for (const tpl of tpls) {
-      const uuid = partsOf(tpl).includes('UUID') ? randomUUID() : '';
+      const c = compile(tpl);
+      const uuid = c.hasUuid ? randomUUID() : '';
       v.UUID = uuid;
       v.PARENT = this.parent;
-      out += `${fill(tpl, v)}\n`;
+      out += `${fill(c, v)}\n`;
       if (uuid) {
         this.parent = uuid;
         if (tpl === this.t.toolUse || tpl === this.t.finalText) this.assistantUuid = uuid;
@@ -201,6 +206,34 @@ export class SessionTranscript {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** The fixture the templates come from, relative to the repository root. */
+export const TRANSCRIPT_FIXTURE = join('test', 'fixtures', 'claude-code-2.1.332', 'transcripts', 'session.jsonl');
+/** The project directory name under `<config dir>/projects` (a cwd of /home/dev/project). */
+export const PROJECT_DIR = '-home-dev-project';
+
+/**
+ * The hook events of one session of `tools` tool calls, in order, each yielded once `w` holds what
+ * Claude Code writes before it (the transcript is complete before SessionEnd): SessionStart,
+ * UserPromptSubmit, tools × (PreToolUse, PostToolUse, PostToolBatch), Stop, SessionEnd.
+ */
+export function* transcriptSteps(w: SessionTranscript, tools: number, toolUseId: (i: number) => string): Generator<{ name: string; toolUseId?: string }> {
+  yield { name: 'SessionStart' };
+  w.prompt();
+  yield { name: 'UserPromptSubmit' };
+  for (let i = 0; i < tools; i++) {
+    const tid = toolUseId(i);
+    w.toolCall(i, tid);
+    yield { name: 'PreToolUse', toolUseId: tid };
+    yield { name: 'PostToolUse', toolUseId: tid };
+    w.toolResult(tid);
+    yield { name: 'PostToolBatch', toolUseId: tid };
+  }
+  w.final(tools);
+  yield { name: 'Stop' };
+  w.end();
+  yield { name: 'SessionEnd' };
 }
 
 /** `<root>/<project dir>/<session>.jsonl`, the only shape the agent accepts (src/transcript/paths.ts). */

@@ -160,6 +160,15 @@ export function diffHistogram(after: Histogram, before: Histogram | undefined): 
   };
 }
 
+/** Two histograms of the same buckets added up (e.g. two label sets). */
+export function addHistogram(a: Histogram, b: Histogram): Histogram {
+  return {
+    buckets: a.buckets.map((x) => ({ le: x.le, count: x.count + (b.buckets.find((y) => y.le === x.le)?.count ?? 0) })),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
+
 /** Quantile from cumulative buckets: the upper bound of the bucket that holds it, and a linear
  *  interpolation inside that bucket (Prometheus' histogram_quantile). */
 export function histogramQuantile(h: Histogram, q: number): { bound: number; interpolated: number } {

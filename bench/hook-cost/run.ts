@@ -35,7 +35,7 @@ import { createModelServer, scenario, text, tool, tools } from '../../test/suppo
 import { startOtlpReceiver } from '../../test/support/otlp-receiver.js';
 import { freePort } from '../../test/support/ports.js';
 import {
-  CLI, HOOK_SCRIPT, diffHistogram, findMetric, histogramQuantile, machine, median, parseHistogram, quantile, repoRoot, round, sleep,
+  CLI, HOOK_SCRIPT, addHistogram, diffHistogram, findMetric, histogramQuantile, machine, median, parseHistogram, quantile, repoRoot, round, sleep,
   startAgentProcess, stopPid, type AgentProcess, type Histogram,
 } from './common.js';
 
@@ -61,7 +61,7 @@ const TOOL_EVENTS = new Set(['PreToolUse', 'PostToolUse', 'PostToolUseFailure'])
 
 type ConfigName = 'none' | 'true' | 'http' | 'durable' | 'true-tools' | 'http-tools' | 'plugin' | 'true-plugin';
 const ALL_CONFIGS: ConfigName[] = ['none', 'true', 'http', 'durable', 'true-tools', 'http-tools', 'plugin', 'true-plugin'];
-const PLUGIN_DIR = join(repoRoot(), 'plugin', 'claude-otel');
+const PLUGIN_DIR = join(ROOT, 'plugin', 'claude-otel');
 const CONFIGS = (args.configs ? args.configs.split(',') : ALL_CONFIGS) as ConfigName[];
 
 const log = (m: string) => process.stderr.write(`[hook-cost] ${m}\n`);
@@ -127,7 +127,7 @@ async function main() {
   writeSettings(projects['true-tools']!, { hooks: asTrue(toolsOnly(ours.hooks)) });
   writeSettings(projects['http-tools']!, { hooks: toolsOnly(ours.hooks) }, local);
   const pluginHooks = (JSON.parse(readFileSync(join(PLUGIN_DIR, 'hooks', 'hooks.json'), 'utf8')) as { hooks: Hooks }).hooks;
-  const truePluginDir = join(makeTempProject('hook-cost-true-plugin-').root, 'claude-otel');
+  const truePluginDir = join(projects['true-plugin']!.root, 'claude-otel');
   cpSync(PLUGIN_DIR, truePluginDir, { recursive: true });
   writeFileSync(join(truePluginDir, 'hooks', 'hooks.json'), JSON.stringify({ hooks: asTrue(pluginHooks) }, null, 2));
   const hooksOf: Record<ConfigName, Hooks> = {
@@ -186,9 +186,7 @@ async function main() {
   const diffs = Object.fromEntries(TRANSPORTS.flatMap((t) => (histAfter[t] ? [[t, diffHistogram(histAfter[t], histBefore[t])]] : []))) as Partial<Record<(typeof TRANSPORTS)[number], Histogram>>;
   const byTransport = Object.fromEntries(Object.entries(diffs).map(([t, hg]) => [t, summary(hg)]));
   // the events a hook waits on: http and command, added bucket by bucket
-  const waitedOn = [diffs.http, diffs.command].filter((x): x is Histogram => x !== undefined).reduce<Histogram | undefined>((acc, hg) => (acc
-    ? { sum: acc.sum + hg.sum, count: acc.count + hg.count, buckets: acc.buckets.map((b) => ({ le: b.le, count: b.count + (hg.buckets.find((x) => x.le === b.le)?.count ?? 0) })) }
-    : hg), undefined);
+  const waitedOn = diffs.http && diffs.command ? addHistogram(diffs.http, diffs.command) : (diffs.http ?? diffs.command);
 
   // every tool call of the runs with our hooks must have produced exactly one tool span
   const ourRuns = runs.filter((r) => r.config === 'http' || r.config === 'durable' || r.config === 'http-tools' || r.config === 'plugin');
@@ -317,11 +315,7 @@ async function main() {
     rss,
     agentHandling: {
       metric: metricName,
-      events: hist.count,
-      meanMs: round(hist.sum / hist.count, 3),
-      p50: histogramQuantile(hist, 0.5),
-      p99: histogramQuantile(hist, 0.99),
-      over2ms: hist.count - (hist.buckets.find((b) => b.le === 2)?.count ?? 0),
+      ...summary(hist),
       buckets: hist.buckets.map((b) => ({ le: b.le === Infinity ? '+Inf' : b.le, count: b.count })),
       byTransport,
       ...(waitedOn ? { waitedOn: summary(waitedOn) } : {}),

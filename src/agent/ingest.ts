@@ -24,7 +24,7 @@ import type { Quarantine, QuarantineStage } from './quarantine.js';
  * spooled event's (command hooks, the durable transport) is drained in the background, after the
  * hook has exited. One attribute object per transport, made once.
  */
-const HANDLING_ATTRS: Record<string, { transport: string }> = {
+const HANDLING_ATTRS: Record<NonNullable<BridgeEvent['via']> | 'unknown', { transport: string }> = {
   http: { transport: 'http' }, spool: { transport: 'spool' }, command: { transport: 'command' }, unknown: { transport: 'unknown' },
 };
 
@@ -177,8 +177,9 @@ export function createIngestor(options: IngestOptions) {
         return { ok: false, reason };
       }
       journal.append(event); // flushed before the answer (see journal.flushSoon): a crash after it loses nothing
-      metrics.countEvent(known ? event.name : 'other', receipt.via ?? 'unknown');
-      metrics.handling.record(performance.now() - started, HANDLING_ATTRS[receipt.via ?? 'unknown']);
+      const transport = receipt.via ?? 'unknown';
+      metrics.countEvent(known ? event.name : 'other', transport);
+      metrics.handling.record(performance.now() - started, HANDLING_ATTRS[transport]);
       return { ok: true, event };
     },
 

@@ -199,14 +199,15 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
       if (!behind.has(path)) emit(processor.flush(path), ev.seq, s);
     };
     if (ev.name === 'SessionEnd') {
-      readAndFlush(main, undefined);
-      reader.release(main);
+      // the last read of each transcript of the session: its file is closed after it
+      const readFlushRelease = (path: string, agentId: string | undefined) => {
+        readAndFlush(path, agentId);
+        reader.release(path);
+      };
+      readFlushRelease(main, undefined);
       for (const agentId of s.agents.keys()) {
         const path = sub(agentId);
-        if (path) {
-          readAndFlush(path, agentId);
-          reader.release(path);
-        }
+        if (path) readFlushRelease(path, agentId);
       }
       s.endedMs = now();
       return;

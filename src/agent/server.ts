@@ -49,12 +49,18 @@ export function allowedHost(hostHeader: string | undefined, port: number, extra?
   return name === '127.0.0.1' || name === 'localhost' || name === '[::1]' || name === extraName;
 }
 
-/** The headers of the usual answer, built once (writeHead reads them, it does not keep them). */
-const EMPTY_HEADERS = Object.freeze({ 'content-type': 'application/json', 'content-length': 2 });
-
 function reply(res: ServerResponse, status: number, body: string, type = 'application/json') {
-  res.writeHead(status, body === EMPTY && type === 'application/json' ? EMPTY_HEADERS : { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** The headers of the answer to a hook event, built once (writeHead reads them, it does not keep them). */
+const EMPTY_HEADERS = Object.freeze({ 'content-type': 'application/json', 'content-length': Buffer.byteLength(EMPTY) });
+
+/** The answer to a hook event: `{}`. */
+function replyEmpty(res: ServerResponse, status: number) {
+  res.writeHead(status, EMPTY_HEADERS);
+  res.end(EMPTY);
 }
 
 /** Lets the Prometheus handler write, minus target_info (the resource attributes). */
@@ -110,20 +116,18 @@ export function createAgentServer(handlers: ServerHandlers): Server {
 
   function hook(req: IncomingMessage, res: ServerResponse) {
     // A hook event is one chunk almost always: it is decoded as it is, without a copy.
-    let first: Buffer | undefined;
-    let chunks: Buffer[] | undefined;
+    const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > handlers.maxBodyBytes) tooLarge = true;
-      else if (first === undefined) first = chunk;
-      else (chunks ??= [first]).push(chunk);
+      else chunks.push(chunk);
     });
     req.on('end', () => {
       if (tooLarge) {
         handlers.onRejected('too_large');
-        return reply(res, 200, EMPTY);
+        return replyEmpty(res, 200);
       }
       const pid = Number(req.headers['x-claude-pid']) || undefined;
       const via = req.headers['x-claude-otel-via'] === 'command' ? 'command' : 'http';
@@ -131,14 +135,14 @@ export function createAgentServer(handlers: ServerHandlers): Server {
       const traceparent = typeof tp === 'string' ? tp : undefined;
       let journaled: Promise<void> | void = undefined;
       try {
-        const body = chunks ? Buffer.concat(chunks).toString('utf8') : (first?.toString('utf8') ?? '');
+        const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
         journaled = handlers.onHook(body, { pid, via, traceparent });
       } catch {
         handlers.onRejected('internal');
       }
-      if (!journaled) return reply(res, 200, EMPTY);
+      if (!journaled) return replyEmpty(res, 200);
       // Not on disk (disk full): 503, so that a sender that can retry does (counted by the agent).
-      journaled.then(() => reply(res, 200, EMPTY), () => reply(res, 503, EMPTY));
+      journaled.then(() => replyEmpty(res, 200), () => replyEmpty(res, 503));
     });
     req.on('error', () => handlers.onRejected('aborted'));
   }

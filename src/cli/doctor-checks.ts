@@ -1,7 +1,6 @@
 /** The checks behind `claude-otel doctor`: each returns a verdict and, when it fails, the fix. */
 import { execFile } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { ConfigError, loadConfig, otlpSignalUrl, type LoadedConfig } from '../config/load.js';
 import { homePaths, readToken, tokenFileMode } from '../agent/paths.js';
 import { createRejectedBound, REJECTED_MAX_BYTES, REJECTED_MAX_ENTRIES } from '../agent/rejected-bound.js';
@@ -44,7 +43,7 @@ export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?:
 /** Our hooks in a settings file, and our plugin (`claude-otel@<marketplace>`) where it is enabled. */
 export function checkHooks(ctx: DoctorContext): CheckResult {
   const scopes = readScopeSettings(ctx);
-  const found = scopes.filter((s) => s.ourHooks > 0).map((s) => s.scope);
+  const found = scopes.filter((s) => s.hasOurHooks).map((s) => s.scope);
   const plugins = scopes.flatMap((s) => (s.plugin ? [`plugin ${s.plugin} (scope ${s.scope})`] : []));
   if (plugins.length === 0 && ctx.env.CLAUDE_PLUGIN_ROOT) plugins.push(`plugin at ${ctx.env.CLAUDE_PLUGIN_ROOT}`);
   const where = [...(found.length ? [`in scope ${found.join(', ')}`] : []), ...plugins];

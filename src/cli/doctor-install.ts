@@ -14,11 +14,11 @@ import type { CheckResult, DoctorContext } from './doctor-checks.js';
 
 type Scope = 'user' | 'project' | 'local';
 
-export interface ScopeSettings {
+interface ScopeSettings {
   scope: Scope;
   file: string;
-  /** Hooks of ours (isOurHook: command or http), on any event. */
-  ourHooks: number;
+  /** Whether it holds a hook of ours (isOurHook: command or http), on any event. */
+  hasOurHooks: boolean;
   /** Our command hooks' identities (every transport has some): command strings. */
   commands: string[];
   env: Record<string, unknown>;
@@ -34,20 +34,20 @@ function read(scope: Scope, file: string): ScopeSettings | undefined {
   }
   if (typeof s !== 'object' || s === null) return undefined;
   const commands = new Set<string>();
-  let ourHooks = 0;
+  let hasOurHooks = false;
   for (const groups of Object.values(s.hooks ?? {})) {
     if (!Array.isArray(groups)) continue;
     for (const g of groups as { hooks?: unknown[] }[]) {
       for (const h of Array.isArray(g?.hooks) ? g.hooks : []) {
         if (!isOurHook(h)) continue;
-        ourHooks++;
+        hasOurHooks = true;
         if ((h as { type: string }).type === 'command') commands.add((h as { command: string }).command);
       }
     }
   }
   const plugin = Object.entries(s.enabledPlugins ?? {}).find(([id, on]) => on === true && id.startsWith('claude-otel@'))?.[0];
   const env = typeof s.env === 'object' && s.env !== null ? s.env : {};
-  return { scope, file, ourHooks, commands: [...commands], env, ...(plugin ? { plugin } : {}) };
+  return { scope, file, hasOurHooks, commands: [...commands], env, ...(plugin ? { plugin } : {}) };
 }
 
 /** The script a command hook of ours runs: `/path/bin/claude-otel-hook` or `'/my dir/bin/claude-otel-hook'`. */

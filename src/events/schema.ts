@@ -7,7 +7,7 @@
  * for tool events, the tool_use_id that keys the span).
  */
 import { z } from 'zod';
-import { unchangedBy } from '../shared/fast-check.js';
+import { fastSafeParse } from '../shared/fast-check.js';
 
 /** A field that is kept when it has the right type and dropped (undefined) otherwise. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
@@ -127,18 +127,11 @@ export type ParseResult =
   | { ok: true; event: z.infer<typeof otherHookEventSchema>; known: false }
   | { ok: false; reason: string };
 
-const SCHEMA_BY_NAME: ReadonlyMap<string, (typeof knownSchemas)[number]> = new Map(
-  knownSchemas.map((schema) => [schema.shape.hook_event_name.value, schema]),
+/** Per event name: its schema's safeParse, taking a value it would leave unchanged as it is (fast-check.ts). */
+const PARSE_BY_NAME: ReadonlyMap<string, (value: unknown) => z.ZodSafeParseResult<unknown>> = new Map(
+  knownSchemas.map((schema) => [schema.shape.hook_event_name.value, fastSafeParse(schema)]),
 );
-
-/** Per event name: true when the schema would accept the value unchanged (fast-check.ts). */
-const UNCHANGED_BY_NAME: ReadonlyMap<string, (value: unknown) => boolean> = new Map(
-  knownSchemas.flatMap((schema) => {
-    const check = unchangedBy(schema);
-    return check ? [[schema.shape.hook_event_name.value, check] as const] : [];
-  }),
-);
-const otherUnchanged = unchangedBy(otherHookEventSchema);
+const parseOther = fastSafeParse(otherHookEventSchema);
 
 /**
  * Validates one decoded JSON value. Never throws. One schema runs per event (chosen by its name);
@@ -146,15 +139,13 @@ const otherUnchanged = unchangedBy(otherHookEventSchema);
  */
 export function parseHookEvent(value: unknown): ParseResult {
   const name = typeof value === 'object' && value !== null ? (value as { hook_event_name?: unknown }).hook_event_name : undefined;
-  const schema = typeof name === 'string' ? SCHEMA_BY_NAME.get(name) : undefined;
-  if (schema) {
-    if (UNCHANGED_BY_NAME.get(name as string)?.(value)) return { ok: true, event: value as KnownHookEvent, known: true };
-    const known = schema.safeParse(value);
+  const parse = typeof name === 'string' ? PARSE_BY_NAME.get(name) : undefined;
+  if (parse) {
+    const known = parse(value);
     if (!known.success) return { ok: false, reason: describe(known.error) };
     return { ok: true, event: known.data as KnownHookEvent, known: true };
   }
-  if (otherUnchanged?.(value)) return { ok: true, event: value as z.infer<typeof otherHookEventSchema>, known: false };
-  const base = otherHookEventSchema.safeParse(value);
+  const base = parseOther(value);
   if (!base.success) return { ok: false, reason: describe(base.error) };
   return { ok: true, event: base.data, known: false };
 }

@@ -83,6 +83,10 @@ export function applyPurge(plan: PurgePlan, options: PurgeOptions = {}): PurgeRe
   let current = plan;
   if (plan.agentPid !== undefined) {
     const pid = plan.agentPid;
+    const paths = homePaths(plan.home);
+    // Read before the signal: a quick agent removes its agent.lock as it stops.
+    const claim = readClaim(paths);
+    const startTicks = claim?.pid === pid ? claim.startTicks : undefined;
     try {
       process.kill(pid, 'SIGTERM');
     } catch {
@@ -90,11 +94,9 @@ export function applyPurge(plan: PurgePlan, options: PurgeOptions = {}): PurgeRe
     }
     // Until the process is gone: a stopping agent still writes (clean-stop, the watermark). Gone
     // means not alive as that process: a zombie nobody reaped yet, or a pid reused, counts as gone.
-    const claim = readClaim(homePaths(plan.home));
-    const startTicks = claim?.pid === pid ? claim.startTicks : undefined;
     const deadline = Date.now() + (options.stopTimeoutMs ?? 10_000);
     while (sameProcessAlive(pid, startTicks) && Date.now() < deadline) sleep(100);
-    if (runningAgentPid(homePaths(plan.home)) === pid) throw new Error(`the agent (pid ${pid}) did not stop; stop it and run again, nothing was removed`);
+    if (runningAgentPid(paths) === pid) throw new Error(`the agent (pid ${pid}) did not stop; stop it and run again, nothing was removed`);
     stoppedAgent = pid;
     current = planPurge(plan.home); // what the agent wrote while stopping goes too
     if (current.refused) throw new Error(current.refused);

@@ -7,7 +7,7 @@
  * Every other type is returned as `other` so that it can be counted.
  */
 import { z } from 'zod';
-import { unchangedBy } from '../shared/fast-check.js';
+import { fastSafeParse } from '../shared/fast-check.js';
 
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 const str = lenient(z.string());
@@ -47,12 +47,11 @@ const costStateSchema = z.looseObject({
   modelUsage: lenient(z.record(z.string(), z.looseObject({ costUSD: num }))),
 });
 
-/** zod's result for `schema`, or the value itself where zod would return it unchanged (fast-check.ts). */
+/** zod's data for `schema`, or undefined when it refuses the value (fastSafeParse: unchanged values as they are). */
 function parserFor<T extends z.ZodType>(schema: T): (value: unknown) => z.infer<T> | undefined {
-  const unchanged = unchangedBy(schema);
+  const parse = fastSafeParse(schema);
   return (value) => {
-    if (unchanged?.(value)) return value as z.infer<T>;
-    const r = schema.safeParse(value);
+    const r = parse(value);
     return r.success ? r.data : undefined;
   };
 }

@@ -2,16 +2,19 @@
  * Derived trace and span ids. A span's id is a function of its session and its key, so replaying
  * the journal after a crash, or a late event, always names the same span.
  */
-import { hash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const INVALID_TRACE = '0'.repeat(32);
 const INVALID_SPAN = '0'.repeat(16);
 
-/** One-shot hashing: no Hash object per id (half the cost of createHash for these short inputs). */
-function sha256Hex(text: string): string {
-  return hash('sha256', text, 'hex');
-}
+/**
+ * One-shot hashing: no Hash object per id (half the cost of createHash for these short inputs).
+ * crypto.hash is Node 20.12+; on the older 20.x that package.json still allows, createHash.
+ */
+const sha256Hex: (text: string) => string = typeof crypto.hash === 'function'
+  ? (text) => crypto.hash('sha256', text, 'hex')
+  : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The session's trace id: its UUID digits when it is a UUID (so a session id finds its trace). */
 export function traceIdFor(sessionId: string): string {

@@ -140,7 +140,7 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
     let opened: { fd: number; ino: number; dev: number } | undefined;
     try {
       const stat = kept ? st! : fstatSync(fd); // the lstat names the same file as the descriptor
-      let pos = positions.get(path);
+      let pos = known;
       if (!pos || pos.ino !== stat.ino) pos = { offset: 0, ino: stat.ino, skipping: false };
       if (stat.size < pos.offset) {
         counters.shrunk++;

@@ -4,7 +4,7 @@
  * /v1/status: src/ui/agent-live.ts), polled every `pollMs`.
  */
 import type { LiveSource, LiveState } from './agent-live.js';
-import { compareRows, liveOnlyRow, type FeedHandle, type FeedStart, type FeedWrite, type SessionRow, type UiSource } from './source.js';
+import { mergeLive, type FeedHandle, type FeedStart, type FeedWrite, type SessionRow, type UiSource } from './source.js';
 import { cursorNow, decodeCursor, encodeCursor, readChanges, readSnapshot, type StoreSnapshot } from './store-feed.js';
 
 export interface LocalSourceOptions {
@@ -16,10 +16,7 @@ export interface LocalSourceOptions {
 
 /** Pure: store rows and live sessions as one list, running sessions first, then newest start. */
 export function sessionRows(snapshot: Pick<StoreSnapshot, 'sessions'>, live: LiveState): SessionRow[] {
-  const running = new Map(live.sessions.map((s) => [s.sessionId, s]));
-  const rows: SessionRow[] = snapshot.sessions.map((s) => ({ ...s, running: running.has(s.sessionId), openSpans: running.get(s.sessionId)?.spans.length ?? 0 }));
-  for (const s of live.sessions) if (!rows.some((r) => r.sessionId === s.sessionId)) rows.push(liveOnlyRow(s));
-  return rows.sort(compareRows);
+  return mergeLive(snapshot.sessions.map((s) => ({ ...s, running: false, openSpans: 0 })), live.sessions);
 }
 
 /** Pure: does the session match a search (session id, prompt id or tool_use_id, substring)? */

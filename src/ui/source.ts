@@ -20,9 +20,25 @@ export const compareRows = (a: SessionRow, b: SessionRow): number =>
   Number(b.running) - Number(a.running) || Date.parse(b.start ?? '') - Date.parse(a.start ?? '') || a.sessionId.localeCompare(b.sessionId);
 
 /** The row of a session the agent has open and the store does not hold yet. */
-export function liveOnlyRow(s: LiveSession): SessionRow {
+function liveOnlyRow(s: LiveSession): SessionRow {
   const start = Math.min(s.lastEventMs, ...s.spans.map((x) => x.startMs));
   return { sessionId: s.sessionId, traceId: s.traceId, start: new Date(start).toISOString(), running: true, openSpans: s.spans.length, turns: 0, tools: 0, errors: 0, spans: 0, open: true };
+}
+
+/**
+ * Marks the rows the agent has open (running, open spans), adds a row for each open session the
+ * store does not hold yet, and sorts: the one merge of live state into a sessions list. In place.
+ */
+export function mergeLive(rows: SessionRow[], live: readonly LiveSession[]): SessionRow[] {
+  const running = new Map(live.map((s) => [s.sessionId, s]));
+  const listed = new Set<string>();
+  for (const r of rows) {
+    r.running = running.has(r.sessionId);
+    r.openSpans = running.get(r.sessionId)?.spans.length ?? 0;
+    listed.add(r.sessionId);
+  }
+  for (const s of live) if (!listed.has(s.sessionId)) rows.push(liveOnlyRow(s));
+  return rows.sort(compareRows);
 }
 
 export interface SessionList {

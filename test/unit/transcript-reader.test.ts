@@ -16,6 +16,8 @@ function file(content = ''): string {
   writeFileSync(path, content);
   return path;
 }
+/** Descriptors this process holds (the reader keeps recent files open). */
+const openFds = () => readdirSync('/proc/self/fd').length;
 const collect = (reader: ReturnType<typeof createTranscriptReader>, path: string) => {
   const got: Record<string, unknown>[] = [];
   const outcome = reader.read(path, (r) => got.push(r));
@@ -147,7 +149,6 @@ describe('createTranscriptReader', () => {
   });
 
   it('keeps the files of recent paths open (bounded), and reopens a path that now names another file', () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
     const base = openFds();
     const paths = [file('{"n":1}\n'), file('{"n":2}\n'), file('{"n":3}\n')];
     const reader = createTranscriptReader({ maxOpenFiles: 2 });
@@ -175,7 +176,6 @@ describe('createTranscriptReader', () => {
   });
 
   it('keeps nothing open after a read fails: a path that cannot be checked, a consumer that throws', () => {
-    const openFds = () => readdirSync('/proc/self/fd').length;
     const base = openFds();
     const path = file('{"n":1}\n');
     const reader = createTranscriptReader();

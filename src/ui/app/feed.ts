@@ -7,7 +7,7 @@
  */
 import type { StoredSpan } from '../../store/stored-span.js';
 import type { LiveSession, LiveSpan, LiveState } from '../agent-live.js';
-import { compareRows, liveOnlyRow, type SessionRow } from '../source.js';
+import { compareRows, mergeLive, type SessionRow } from '../source.js';
 
 export interface TailEvent {
   seq: number;
@@ -69,15 +69,9 @@ export function createFeed() {
     return m;
   };
   const markRunning = () => {
-    if (state.source !== 'team') { // team: running comes with each row (no agent to ask)
-      const running = new Map(state.live.sessions.map((s) => [s.sessionId, s]));
-      for (const r of state.rows) {
-        r.running = running.has(r.sessionId);
-        r.openSpans = running.get(r.sessionId)?.spans.length ?? 0;
-      }
-      for (const s of state.live.sessions) if (!state.rows.some((r) => r.sessionId === s.sessionId)) state.rows.push(liveOnlyRow(s));
-    }
-    state.rows.sort(compareRows);
+    // team: running comes with each row (no agent to ask)
+    if (state.source !== 'team') mergeLive(state.rows, state.live.sessions);
+    else state.rows.sort(compareRows);
   };
 
   async function reloadList() {

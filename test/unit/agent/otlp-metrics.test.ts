@@ -21,6 +21,11 @@ const options = (extra: Partial<TelemetryOptions>): TelemetryOptions => ({
   initialWatermark: 0, bufferMaxBytes: 1 << 20, retryMaxBackoffMs: 1000, hooks: { onExported() {}, onFailed() {}, onDropped() {} }, ...extra,
 });
 
+/** Traces and logs to a port nobody listens on: only the metrics requests are under test. */
+const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
+/** The gauge sources of the model-call metrics, idle but for the open-session cost. */
+const sources = (maxOpenSessionCost: number) => ({ reader: { lines: 0, bytes: 0, malformed: 0, oversized: 0 } as never, processor: { otherTypes: {}, apiErrors: 0 }, maxOpenSessionCost: () => maxOpenSessionCost });
+
 const call = (usage: ModelCall['usage'], model: string): ModelCall => ({
   sessionId: 'sess-1', responseId: 'msg_1', promptId: 'p-1', requestModel: model, startMs: 1_000, endMs: 3_500, usage, toolUseIds: [],
 });
@@ -28,7 +33,7 @@ const call = (usage: ModelCall['usage'], model: string): ModelCall => ({
 function record(meter: ReturnType<typeof startTelemetry>) {
   const gauges = { openSpans: () => 1, openSessions: () => 1, spoolBacklog: () => 0, exportPending: () => 0, journalBytes: () => 0, quarantineEntries: () => 0, exportBufferBytes: () => 0 };
   createAgentMetrics(meter.meter, gauges).countEvent('Stop', 'http');
-  const m = createModelCallMetrics(meter.modelCallMeter, { reader: { lines: 0, bytes: 0, malformed: 0, oversized: 0 } as never, processor: { otherTypes: {}, apiErrors: 0 }, maxOpenSessionCost: () => 0.5 }, meter.meter);
+  const m = createModelCallMetrics(meter.modelCallMeter, sources(0.5), meter.meter);
   m.call(call({ input: 7, output: 13, cacheRead: 100, cacheCreation: 20 } as ModelCall['usage'], 'claude-opus-5-5'), 0.25, { agentType: 'main', project: 'demo' });
   m.call(call({ input: 3, output: 4, cacheRead: 0, cacheCreation: 0 } as ModelCall['usage'], 'claude-haiku-5-5'), 0.125, { agentType: 'Explore', project: 'demo' });
 }
@@ -37,8 +42,6 @@ describe('OTLP metrics push', () => {
   it('pushes the model-call scope only, at shutdown at the latest, with bounded labels', async () => {
     const rx = await startOtlpReceiver();
     receivers.push(rx);
-    // Traces and logs to a port nobody listens on: only the metrics request is under test.
-    const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
     const t = startTelemetry(options({ otlp: { traces: nowhere, logs: nowhere, metrics: { url: `${rx.url}/v1/metrics`, timeoutMillis: 2000 } }, metricsExportIntervalMs: 60_000, metricsInstanceId: 'agent-a' }));
     record(t);
     // The agent's own /metrics serves both providers' metrics, each series once.
@@ -63,7 +66,6 @@ describe('OTLP metrics push', () => {
   it('a scrape between two records takes nothing from the push (both read one cumulative aggregation, whatever the env asks)', async () => {
     const rx = await startOtlpReceiver();
     receivers.push(rx);
-    const nowhere = { url: 'http://127.0.0.1:9/v1/traces', timeoutMillis: 500 };
     // delta would hand each consumer only what is new since the other one's collect
     process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE = 'delta';
     let t: ReturnType<typeof startTelemetry>;
@@ -72,7 +74,7 @@ describe('OTLP metrics push', () => {
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE;
     }
-    const m = createModelCallMetrics(t.modelCallMeter, { reader: { lines: 0, bytes: 0, malformed: 0, oversized: 0 } as never, processor: { otherTypes: {}, apiErrors: 0 }, maxOpenSessionCost: () => 0 }, t.meter);
+    const m = createModelCallMetrics(t.modelCallMeter, sources(0), t.meter);
     const usage = { input: 1, output: 2, cacheRead: 0, cacheCreation: 0 } as ModelCall['usage'];
     const costOf = async () => (await t.prometheus.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((x) => x.descriptor.name === 'claude_code.cost.usd')?.dataPoints[0]?.value;
     m.call(call(usage, 'claude-opus-5-5'), 0.5, { agentType: 'main', project: 'demo' });
