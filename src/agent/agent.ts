@@ -113,7 +113,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   const reaper = createReaper({
     intervalMs: a.reaperIntervalSeconds * 1000, sessionIdleCloseMs: a.sessionIdleCloseSeconds * 1000, idleExitMs: a.idleExitSeconds * 1000, log,
     openSessions: () => builder.openSessions(), closeSession: ingestor.closeSession, evictEnded: (t) => builder.evictEnded(t),
-    spoolBacklog: () => drainer.backlog(), exportBacklog: () => tracker().retryBacklog(), onIdle: () => void shutdown('idle'),
+    spoolBacklog: () => drainer.backlog(), takeSpooledFor: (pids) => drainer.takeNowFor(pids), exportBacklog: () => tracker().retryBacklog(), onIdle: () => void shutdown('idle'),
   });
   const drainer = createSpoolDrainer({
     spool: createSpool(paths, { rejected: createRejectedBound({ dir: paths.spoolRejected, onEvicted: (n) => m?.spoolRejectedEvicted.add(n) }) }), spoolDir: paths.spoolNew, journal, quarantine, log, maxEventBytes: MAX_EVENT_BYTES, ingest: ingestor.ingest,

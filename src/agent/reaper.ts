@@ -22,6 +22,9 @@ export interface ReaperOptions {
   closeSession(sessionId: string, reason: string, timeMs: number): void;
   evictEnded(beforeMs: number): void;
   spoolBacklog(): number;
+  /** Takes the spooled events of these processes now; returns the pids of which some still wait
+   *  (spool-drainer.ts takeNowFor). A session is closed as `process_exited` only when none does. */
+  takeSpooledFor?(pids: readonly number[]): Set<number>;
   /** Spans held by the export buffer: while the endpoint is away the agent stays up and keeps them. */
   exportBacklog?(): number;
   onIdle(): void;
@@ -43,10 +46,29 @@ export function createReaper(options: ReaperOptions): Reaper {
   let stop: (() => void) | undefined;
   const reap = () => {
     const t = now();
-    for (const s of options.openSessions()) {
+    const open = options.openSessions();
+    const gone = open.filter((s) => s.pid && !alive(s.pid));
+    // A process writes its Stop and SessionEnd to the spool just before it ends, and the reaper may
+    // look in between: its spooled events are taken first, and a session whose process still has
+    // one waiting is left for the next round (closing it now would mark a session that ended well).
+    let waiting = new Set<number>();
+    let stillOpen = new Set(open.map((s) => s.sessionId));
+    if (gone.length && options.takeSpooledFor) {
       try {
-        if (s.pid && !alive(s.pid)) options.closeSession(s.sessionId, 'process_exited', t);
-        else if (t - s.lastEventMs > options.sessionIdleCloseMs) options.closeSession(s.sessionId, 'idle', t);
+        waiting = options.takeSpooledFor(gone.map((s) => s.pid!));
+        stillOpen = new Set(options.openSessions().map((s) => s.sessionId)); // the spool may have ended some
+      } catch (err) {
+        options.log(`reaper: taking the spool failed: ${(err as Error).message}`);
+        waiting = new Set(gone.map((s) => s.pid!));
+      }
+    }
+    const goneIds = new Set(gone.map((s) => s.sessionId));
+    for (const s of open) {
+      if (!stillOpen.has(s.sessionId)) continue;
+      try {
+        if (goneIds.has(s.sessionId)) {
+          if (!waiting.has(s.pid!)) options.closeSession(s.sessionId, 'process_exited', t);
+        } else if (t - s.lastEventMs > options.sessionIdleCloseMs) options.closeSession(s.sessionId, 'idle', t);
       } catch (err) {
         options.log(`reaper: closing session ${s.sessionId} failed: ${(err as Error).message}`); // the others are still reaped
       }

@@ -15,7 +15,7 @@
 import type { IngestResult, Ingestor } from './ingest.js';
 import type { Journal } from './journal.js';
 import type { Quarantine } from './quarantine.js';
-import { receiptMsOf, type Spool } from './spool.js';
+import { claudePidOf, receiptMsOf, type Spool } from './spool.js';
 import { every, guarded, type Component, type Log } from './component.js';
 import { watch, type FSWatcher } from 'node:fs';
 
@@ -57,6 +57,13 @@ export interface SpoolDrainer extends Component {
   drainIfDirty(): void;
   /** Entries waiting in spool/new (for idle exit and the backlog gauge). */
   backlog(): number;
+  /**
+   * Before the reaper closes the sessions of Claude Code processes that are gone: takes every entry
+   * now, young ones too (a process wrote its last ones, its Stop and SessionEnd, before it ended),
+   * and returns the pids of which an entry still waits (being written, the disk refusing the
+   * journal, past one batch): their sessions are not over yet.
+   */
+  takeNowFor(pids: readonly number[]): Set<number>;
 }
 
 export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
@@ -184,6 +191,16 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
       if (dirty && state === 'started') drain();
     },
     backlog: () => spool.list().filter((n) => !stuck.has(n)).length,
+    takeNowFor(pids) {
+      if (state === 'started') drain();
+      const wanted = new Set(pids);
+      const waiting = new Set<number>();
+      for (const name of spool.list()) {
+        const pid = claudePidOf(name);
+        if (pid !== undefined && wanted.has(pid) && !stuck.has(name) && !unflushed.has(name)) waiting.add(pid);
+      }
+      return waiting;
+    },
     shutdown() {
       if (state === 'stopped') return;
       const was = state;

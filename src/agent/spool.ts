@@ -33,6 +33,8 @@ function parseName(name: string): { timeMs: number; pid: number; traceparent: st
 
 /** The receipt time a spool entry's name carries (ms since epoch), or undefined for a foreign name. */
 export const receiptMsOf = (name: string): number | undefined => parseName(name)?.timeMs;
+/** The Claude Code pid a spool entry's name carries, or undefined for a foreign name. */
+export const claudePidOf = (name: string): number | undefined => parseName(name)?.pid;
 
 export interface Spool {
   /** Spooled entries in receipt (= name) order. */

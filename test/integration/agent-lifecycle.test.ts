@@ -64,6 +64,26 @@ describe('agent lifecycle', () => {
     expect(spans.find((s) => s.attributes['gen_ai.tool.call.id'] === 'orphaned')!.attributes['claude_code.tool.outcome']).toBe('not_completed');
   });
 
+  it('does not close a session whose process is gone while that process\'s last spooled event is still being written', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(() => receiver.close());
+    const agent = await startTestAgent({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, CLAUDE_OTEL_REAPER_INTERVAL_SECONDS: '1' } });
+    cleanups.push(() => removeHome(agent.home), () => agent.stop());
+    const gone = spawnSync('true').pid!;
+    const spooled = (n: number) => join(agent.home, 'spool', 'new', `${Date.now() * 1000 + n}-${gone}-${n}.json`);
+    writeFileSync(spooled(1), body('SessionStart'));
+    const end = spooled(2);
+    const full = body('SessionEnd');
+    writeFileSync(end, full.slice(0, 30)); // a hook that writes straight into new/ (older versions), not done yet
+    await new Promise((r) => setTimeout(r, 2_500)); // two reaper rounds see the process gone
+    expect(receiver.spans).toEqual([]);
+    writeFileSync(end, full);
+    const spans = await waitFor(() => receiver.spans.length >= 1 && receiver.spans, 10_000, 'the root span');
+    const root = spans.find((s) => !s.parentSpanId)!;
+    expect(root.attributes['claude_code.gap']).toBeUndefined();
+    expect(root.attributes['claude_code.session.end_reason']).toBe(JSON.parse(full).reason);
+  });
+
   it('exits when idle with no open session, and stays while a session is open', async () => {
     const env = { CLAUDE_OTEL_IDLE_EXIT_SECONDS: '1', CLAUDE_OTEL_REAPER_INTERVAL_SECONDS: '1' };
     const busy = await startTestAgent({ env });

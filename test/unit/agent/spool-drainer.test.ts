@@ -175,6 +175,26 @@ describe('createSpoolDrainer', () => {
       expect(first.ingested).toEqual([event(1), event(2)]);
     });
 
+    it('takes every entry at once for the reaper (takeNowFor) and names the processes that still have one waiting', () => {
+      const clock = Date.now();
+      const { dirs, drainer, ingested, stop } = setup({ settleMs: 50, now: () => clock });
+      const of = (pid: number, n: number, ms = clock - 1) => `${Math.round(ms * 1000)}-${pid}-${n}.json`;
+      writeFileSync(join(dirs.spoolNew, of(41, 1)), event(1)); // its Stop, just published
+      writeFileSync(join(dirs.spoolNew, of(42, 2)), event(2));
+      drainer.start();
+      expect(ingested).toEqual([]); // young: the watch and the poll would wait
+      expect([...drainer.takeNowFor([41, 43])]).toEqual([]);
+      expect(ingested).toEqual([event(1), event(2)]);
+      writeFileSync(join(dirs.spoolNew, of(41, 3)), event(3).slice(0, 20)); // still being written (an old hook)
+      writeFileSync(join(dirs.spoolNew, of(44, 4)), event(4).slice(0, 20));
+      expect([...drainer.takeNowFor([41, 43])]).toEqual([41]); // 44 waits too, but was not asked about
+      expect(drainer.backlog()).toBe(2);
+      writeFileSync(join(dirs.spoolNew, of(41, 3)), event(3));
+      expect([...drainer.takeNowFor([41])]).toEqual([]);
+      expect(ingested).toEqual([event(1), event(2), event(3)]);
+      stop();
+    });
+
     it('does not wait for an entry dated more than a second ahead (a clock stepped back), nor for a foreign name', () => {
       const clock = Date.now();
       const { dirs, drainer, ingested, stop } = setup({ settleMs: 50, now: () => clock });
