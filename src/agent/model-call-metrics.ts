@@ -30,9 +30,38 @@ const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048
 const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const short = (v: string) => (v.length > 100 ? v.slice(0, 100) : v);
 
+type Attrs = Record<string, string>;
+const TOKEN_KINDS = ['input', 'cache_read', 'cache_creation', 'output'] as const;
+type TokenKind = (typeof TOKEN_KINDS)[number];
+/** Label sets kept (model × agent type × project); past it, new projects are counted as `(other)`. */
+const MAX_LABEL_SETS = 2_000;
+
+/** One label set: its attribute objects, built once, and the sums its counters report. */
+interface LabelSet {
+  base: Attrs;
+  input: Attrs;
+  output: Attrs;
+  byKind: Record<TokenKind, Attrs>;
+  tokens: Record<TokenKind, number>;
+  costUsd: number;
+  priced: number;
+  unpriced: number;
+}
+
+function newLabelSet(base: Attrs): LabelSet {
+  const withType = (type: string) => ({ ...base, 'gen_ai.token.type': type });
+  return {
+    base, input: withType('input'), output: withType('output'),
+    byKind: { input: withType('input'), cache_read: withType('cache_read'), cache_creation: withType('cache_creation'), output: withType('output') },
+    tokens: { input: 0, cache_read: 0, cache_creation: 0, output: 0 }, costUsd: 0, priced: 0, unpriced: 0,
+  };
+}
+
 /**
  * `meter` carries what the agent pushes over OTLP (tokens, duration, cost, errors, open-session
  * cost); `health` the transcript reader's own counters (claude_otel.*), served on /metrics only.
+ * The histograms take every call; the counters are sums kept per label set and observed at each
+ * collection (a call adds to plain numbers rather than hashing its attributes five more times).
  */
 export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSources, health: Meter = meter): ModelCallMetrics {
   const tokens = meter.createHistogram('gen_ai.client.token.usage', {
@@ -40,16 +69,24 @@ export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSour
     unit: '{token}',
     advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
   });
-  const cacheTokens = meter.createCounter('claude_code.token.usage', {
-    description: 'Tokens by kind (disjoint): input (uncached), cache_read, cache_creation, output',
-  });
   const duration = meter.createHistogram('gen_ai.client.operation.duration', {
     description: 'Model call duration, from the request to the last block of the response (transcript times)',
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  const cost = meter.createCounter('claude_code.cost.usd', { description: 'Cost of the priced model calls, USD (shipped price table or modelCalls.prices)' });
-  const unpriced = meter.createCounter('claude_code.model_calls.unpriced', { description: 'Model calls whose model has no price (their cost is not counted)' });
+  const labelSets = new Map<string, LabelSet>();
+  meter.createObservableCounter('claude_code.token.usage', { description: 'Tokens by kind (disjoint): input (uncached), cache_read, cache_creation, output' })
+    .addCallback((r) => {
+      for (const set of labelSets.values()) for (const kind of TOKEN_KINDS) if (set.tokens[kind] > 0) r.observe(set.tokens[kind], set.byKind[kind]);
+    });
+  meter.createObservableCounter('claude_code.cost.usd', { description: 'Cost of the priced model calls, USD (shipped price table or modelCalls.prices)' })
+    .addCallback((r) => {
+      for (const set of labelSets.values()) if (set.priced > 0) r.observe(set.costUsd, set.base);
+    });
+  meter.createObservableCounter('claude_code.model_calls.unpriced', { description: 'Model calls whose model has no price (their cost is not counted)' })
+    .addCallback((r) => {
+      for (const set of labelSets.values()) if (set.unpriced > 0) r.observe(set.unpriced, set.base);
+    });
   const errors = meter.createCounter('claude_code.model_call.errors', { description: 'Model calls that ended in an API error (StopFailure), by error.type' });
   const refused = health.createCounter('claude_otel.transcripts_refused', { description: 'Transcript paths the agent refused to read, by reason' });
   meter.createObservableGauge('claude_code.open_session.max_cost_usd', { description: 'Highest cost of any open session, USD (for the session budget alert)' })
@@ -63,19 +100,32 @@ export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSour
     });
   health.createObservableCounter('claude_otel.transcript_bytes', { description: 'Transcript bytes read' })
     .addCallback((r) => r.observe(sources.reader.bytes));
+
+  const labelSetOf = (model: string, agentType: string, project: string): LabelSet => {
+    const key = `${model}\u0000${agentType}\u0000${project}`;
+    let set = labelSets.get(key);
+    if (set) return set;
+    if (labelSets.size >= MAX_LABEL_SETS && project !== '(other)') return labelSetOf(model, agentType, '(other)');
+    set = newLabelSet({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': model, 'claude_code.agent.type': agentType, 'claude_code.project': project });
+    labelSets.set(key, set);
+    return set;
+  };
+
   return {
     call(call, costUsd, labels) {
-      const model = short(call.requestModel ?? call.responseModel ?? 'unknown');
-      const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': model, 'claude_code.agent.type': short(labels.agentType), 'claude_code.project': short(labels.project) };
+      const set = labelSetOf(short(call.requestModel ?? call.responseModel ?? 'unknown'), short(labels.agentType), short(labels.project));
       const u = call.usage;
-      tokens.record(u.input + u.cacheRead + u.cacheCreation, { ...base, 'gen_ai.token.type': 'input' });
-      tokens.record(u.output, { ...base, 'gen_ai.token.type': 'output' });
-      for (const [kind, n] of [['input', u.input], ['cache_read', u.cacheRead], ['cache_creation', u.cacheCreation], ['output', u.output]] as const) {
-        if (n > 0) cacheTokens.add(n, { ...base, 'gen_ai.token.type': kind });
-      }
-      duration.record(Math.max(0, call.endMs - call.startMs) / 1000, base);
-      if (costUsd !== undefined) cost.add(costUsd, base);
-      else unpriced.add(1, base);
+      tokens.record(u.input + u.cacheRead + u.cacheCreation, set.input);
+      tokens.record(u.output, set.output);
+      duration.record(Math.max(0, call.endMs - call.startMs) / 1000, set.base);
+      set.tokens.input += u.input;
+      set.tokens.cache_read += u.cacheRead;
+      set.tokens.cache_creation += u.cacheCreation;
+      set.tokens.output += u.output;
+      if (costUsd !== undefined) {
+        set.costUsd += costUsd;
+        set.priced++;
+      } else set.unpriced++;
     },
     error(errorText, labels) {
       const type = errorText && /^[a-z0-9_]{1,40}$/.test(errorText) ? errorText : 'other';

@@ -64,7 +64,7 @@ export function createModelCallProcessor(options: ProcessorOptions): ModelCallPr
       const costUsd = pricer(call.requestModel ?? call.responseModel, tokens);
       const placement = placeCall(call);
       ledger.add(call, costUsd, placement.rollUp, placement.rootSpanId, now);
-      done.push({ call, costUsd, span: chatSpan(call, { costUsd, ...(options.capture ? { capture: options.capture } : {}) }) });
+      done.push({ call, costUsd, span: chatSpan(call, { costUsd, placement, ...(options.capture ? { capture: options.capture } : {}) }) });
     }
     return done;
   };

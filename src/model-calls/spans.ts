@@ -45,12 +45,14 @@ export function outputMessages(call: ModelCall): unknown[] {
 
 export interface ChatSpanOptions {
   costUsd: number | undefined;
+  /** placeCall(call), when the caller has it already. */
+  placement?: CallPlacement;
   /** Redacted and capped (src/privacy captureValue); only when capture.modelMessages is on. */
   capture?: (value: unknown) => string;
 }
 
 export function chatSpan(call: ModelCall, options: ChatSpanOptions): SpanRecord {
-  const placement = placeCall(call);
+  const placement = options.placement ?? placeCall(call);
   const model = call.requestModel ?? call.responseModel ?? 'unknown';
   const u = call.usage;
   const attributes: Attributes = {
