@@ -58,10 +58,11 @@ export interface SpoolDrainer extends Component {
   /** Entries waiting in spool/new (for idle exit and the backlog gauge). */
   backlog(): number;
   /**
-   * Before the reaper closes the sessions of Claude Code processes that are gone: takes every entry
-   * now, young ones too (a process wrote its last ones, its Stop and SessionEnd, before it ended),
-   * and returns the pids of which an entry still waits (being written, the disk refusing the
-   * journal, past one batch): their sessions are not over yet.
+   * Before the reaper closes the sessions of Claude Code processes that are gone: takes what the
+   * spool holds now (a process writes its last entries, its Stop and SessionEnd, just before it
+   * ends), and returns the pids of which an entry still waits (settling, being written, the disk
+   * refusing the journal, past one batch): their sessions are not over yet. Young entries keep
+   * settling: an async hook of a process killed hard may still publish one received earlier.
    */
   takeNowFor(pids: readonly number[]): Set<number>;
 }
@@ -192,7 +193,7 @@ export function createSpoolDrainer(options: SpoolDrainerOptions): SpoolDrainer {
     },
     backlog: () => spool.list().filter((n) => !stuck.has(n)).length,
     takeNowFor(pids) {
-      if (state === 'started') drain();
+      if (state === 'started') drain(true);
       const wanted = new Set(pids);
       const waiting = new Set<number>();
       for (const name of spool.list()) {

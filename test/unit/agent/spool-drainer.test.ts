@@ -175,23 +175,24 @@ describe('createSpoolDrainer', () => {
       expect(first.ingested).toEqual([event(1), event(2)]);
     });
 
-    it('takes every entry at once for the reaper (takeNowFor) and names the processes that still have one waiting', () => {
-      const clock = Date.now();
+    it('takes the settled entries for the reaper (takeNowFor) and names the processes that still have one waiting', () => {
+      let clock = Date.now();
       const { dirs, drainer, ingested, stop } = setup({ settleMs: 50, now: () => clock });
-      const of = (pid: number, n: number, ms = clock - 1) => `${Math.round(ms * 1000)}-${pid}-${n}.json`;
-      writeFileSync(join(dirs.spoolNew, of(41, 1)), event(1)); // its Stop, just published
-      writeFileSync(join(dirs.spoolNew, of(42, 2)), event(2));
+      const of = (pid: number, n: number, ms = clock) => `${Math.round(ms * 1000)}-${pid}-${n}.json`;
+      writeFileSync(join(dirs.spoolNew, of(41, 1, clock - 100)), event(1)); // its Stop, settled but not drained yet
+      writeFileSync(join(dirs.spoolNew, of(42, 2, clock - 100)), event(2));
+      expect([...drainer.takeNowFor([41])]).toEqual([41]); // not started: nothing is taken
       drainer.start();
-      expect(ingested).toEqual([]); // young: the watch and the poll would wait
-      expect([...drainer.takeNowFor([41, 43])]).toEqual([]);
       expect(ingested).toEqual([event(1), event(2)]);
-      writeFileSync(join(dirs.spoolNew, of(41, 3)), event(3).slice(0, 20)); // still being written (an old hook)
-      writeFileSync(join(dirs.spoolNew, of(44, 4)), event(4).slice(0, 20));
+      writeFileSync(join(dirs.spoolNew, of(41, 3, clock - 1)), event(3)); // its SessionEnd, just published: settling
+      writeFileSync(join(dirs.spoolNew, of(44, 4, clock - 1)), event(4));
       expect([...drainer.takeNowFor([41, 43])]).toEqual([41]); // 44 waits too, but was not asked about
-      expect(drainer.backlog()).toBe(2);
-      writeFileSync(join(dirs.spoolNew, of(41, 3)), event(3));
-      expect([...drainer.takeNowFor([41])]).toEqual([]);
-      expect(ingested).toEqual([event(1), event(2), event(3)]);
+      expect(ingested).toEqual([event(1), event(2)]);
+      clock += 60;
+      writeFileSync(join(dirs.spoolNew, of(43, 5, clock - 6_000)), event(5).slice(0, 20)); // still being written (an old hook)
+      expect([...drainer.takeNowFor([41, 43])]).toEqual([43]);
+      expect(ingested).toEqual([event(1), event(2), event(3), event(4)]);
+      expect(drainer.backlog()).toBe(1);
       stop();
     });
 
