@@ -1,8 +1,9 @@
 /** The agent's own metrics, served at /metrics on its port (Prometheus text format). */
 import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import { createSummedCounter } from './summed-counter.js';
 
 export interface AgentMetrics {
-  /** Per-event counting without the SDK's per-call attribute hashing: a map read at collection. */
+  /** Per-event counting without the SDK's per-call attribute hashing (./summed-counter.ts). */
   countEvent(event: string, transport: string): void;
   rejected: Counter;
   exported: Counter;
@@ -32,6 +33,12 @@ export interface GaugeSources {
   exportBufferBytes(): number;
 }
 
+/** The attributes of a `claude_otel.events` key (`event NUL transport`). */
+function eventAttributes(key: string) {
+  const cut = key.indexOf('\u0000');
+  return { event: key.slice(0, cut), transport: key.slice(cut + 1) };
+}
+
 export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMetrics {
   const gauge = (name: string, description: string, read: () => number) =>
     meter.createObservableGauge(name, { description }).addCallback((r) => r.observe(read()));
@@ -42,18 +49,9 @@ export function createAgentMetrics(meter: Meter, gauges: GaugeSources): AgentMet
   gauge('claude_otel.journal_bytes', 'Size of the event journal', gauges.journalBytes);
   gauge('claude_otel.export_buffer_bytes', 'Estimated size of the spans held by the export buffer (sent, retried, or dropped oldest past export.bufferMaxBytes)', gauges.exportBufferBytes);
   gauge('claude_otel.quarantine_entries', 'Entries kept in the quarantine directory', gauges.quarantineEntries);
-  const eventCounts = new Map<string, { count: number; attributes: { event: string; transport: string } }>();
-  meter.createObservableCounter('claude_otel.events', { description: 'Hook events accepted, by event name and transport' })
-    .addCallback((r) => {
-      for (const { count, attributes } of eventCounts.values()) r.observe(count, attributes);
-    });
+  const events = createSummedCounter(meter, 'claude_otel.events', { description: 'Hook events accepted, by event name and transport' });
   return {
-    countEvent(event, transport) {
-      const key = `${event}\u0000${transport}`;
-      const entry = eventCounts.get(key);
-      if (entry) entry.count++;
-      else eventCounts.set(key, { count: 1, attributes: { event, transport } });
-    },
+    countEvent: (event, transport) => events.add(`${event}\u0000${transport}`, 1, eventAttributes),
     rejected: meter.createCounter('claude_otel.events_rejected', { description: 'Hook events rejected, by reason' }),
     exported: meter.createCounter('claude_otel.spans_exported', { description: 'Spans confirmed exported' }),
     exportFailures: meter.createCounter('claude_otel.export_failures', { description: 'Span export attempts that failed, counted per span (kept in the export buffer and retried)' }),

@@ -8,6 +8,7 @@ import type { Meter } from '@opentelemetry/api';
 import type { ModelCall } from '../model-calls/assembler.js';
 import type { AssembleCounters } from '../model-calls/assembler.js';
 import type { ReaderCounters } from '../transcript/reader.js';
+import { createSummedCounter, sameAttributes } from './summed-counter.js';
 
 export interface CallLabels {
   agentType: string;
@@ -31,37 +32,27 @@ const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 
 const short = (v: string) => (v.length > 100 ? v.slice(0, 100) : v);
 
 type Attrs = Record<string, string>;
-const TOKEN_KINDS = ['input', 'cache_read', 'cache_creation', 'output'] as const;
-type TokenKind = (typeof TOKEN_KINDS)[number];
+type TokenKind = 'input' | 'cache_read' | 'cache_creation' | 'output';
 /** Label sets kept (model × agent type × project); past it, new projects are counted as `(other)`. */
 const MAX_LABEL_SETS = 2_000;
 
-/** One label set: its attribute objects, built once, and the sums its counters report. */
+/** One label set's attribute objects, built once (they also key its sums in the summed counters). */
 interface LabelSet {
   base: Attrs;
-  input: Attrs;
-  output: Attrs;
+  /** Per token type: the histogram's input and output, the counter's four disjoint kinds. */
   byKind: Record<TokenKind, Attrs>;
-  tokens: Record<TokenKind, number>;
-  costUsd: number;
-  priced: number;
-  unpriced: number;
 }
 
 function newLabelSet(base: Attrs): LabelSet {
-  const withType = (type: string) => ({ ...base, 'gen_ai.token.type': type });
-  return {
-    base, input: withType('input'), output: withType('output'),
-    byKind: { input: withType('input'), cache_read: withType('cache_read'), cache_creation: withType('cache_creation'), output: withType('output') },
-    tokens: { input: 0, cache_read: 0, cache_creation: 0, output: 0 }, costUsd: 0, priced: 0, unpriced: 0,
-  };
+  const withType = (type: TokenKind) => ({ ...base, 'gen_ai.token.type': type });
+  return { base, byKind: { input: withType('input'), cache_read: withType('cache_read'), cache_creation: withType('cache_creation'), output: withType('output') } };
 }
 
 /**
  * `meter` carries what the agent pushes over OTLP (tokens, duration, cost, errors, open-session
  * cost); `health` the transcript reader's own counters (claude_otel.*), served on /metrics only.
- * The histograms take every call; the counters are sums kept per label set and observed at each
- * collection (a call adds to plain numbers rather than hashing its attributes five more times).
+ * The histograms take every call; the counters are summed counters (./summed-counter.ts): a call
+ * adds to plain numbers rather than hashing its attributes five more times.
  */
 export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSources, health: Meter = meter): ModelCallMetrics {
   const tokens = meter.createHistogram('gen_ai.client.token.usage', {
@@ -75,18 +66,9 @@ export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSour
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
   const labelSets = new Map<string, LabelSet>();
-  meter.createObservableCounter('claude_code.token.usage', { description: 'Tokens by kind (disjoint): input (uncached), cache_read, cache_creation, output' })
-    .addCallback((r) => {
-      for (const set of labelSets.values()) for (const kind of TOKEN_KINDS) if (set.tokens[kind] > 0) r.observe(set.tokens[kind], set.byKind[kind]);
-    });
-  meter.createObservableCounter('claude_code.cost.usd', { description: 'Cost of the priced model calls, USD (shipped price table or modelCalls.prices)' })
-    .addCallback((r) => {
-      for (const set of labelSets.values()) if (set.priced > 0) r.observe(set.costUsd, set.base);
-    });
-  meter.createObservableCounter('claude_code.model_calls.unpriced', { description: 'Model calls whose model has no price (their cost is not counted)' })
-    .addCallback((r) => {
-      for (const set of labelSets.values()) if (set.unpriced > 0) r.observe(set.unpriced, set.base);
-    });
+  const usage = createSummedCounter(meter, 'claude_code.token.usage', { description: 'Tokens by kind (disjoint): input (uncached), cache_read, cache_creation, output' });
+  const cost = createSummedCounter(meter, 'claude_code.cost.usd', { description: 'Cost of the priced model calls, USD (shipped price table or modelCalls.prices)' });
+  const unpriced = createSummedCounter(meter, 'claude_code.model_calls.unpriced', { description: 'Model calls whose model has no price (their cost is not counted)' });
   const errors = meter.createCounter('claude_code.model_call.errors', { description: 'Model calls that ended in an API error (StopFailure), by error.type' });
   const refused = health.createCounter('claude_otel.transcripts_refused', { description: 'Transcript paths the agent refused to read, by reason' });
   meter.createObservableGauge('claude_code.open_session.max_cost_usd', { description: 'Highest cost of any open session, USD (for the session budget alert)' })
@@ -115,17 +97,16 @@ export function createModelCallMetrics(meter: Meter, sources: ModelCallGaugeSour
     call(call, costUsd, labels) {
       const set = labelSetOf(short(call.requestModel ?? call.responseModel ?? 'unknown'), short(labels.agentType), short(labels.project));
       const u = call.usage;
-      tokens.record(u.input + u.cacheRead + u.cacheCreation, set.input);
-      tokens.record(u.output, set.output);
-      duration.record(Math.max(0, call.endMs - call.startMs) / 1000, set.base);
-      set.tokens.input += u.input;
-      set.tokens.cache_read += u.cacheRead;
-      set.tokens.cache_creation += u.cacheCreation;
-      set.tokens.output += u.output;
-      if (costUsd !== undefined) {
-        set.costUsd += costUsd;
-        set.priced++;
-      } else set.unpriced++;
+      const { base, byKind } = set;
+      tokens.record(u.input + u.cacheRead + u.cacheCreation, byKind.input);
+      tokens.record(u.output, byKind.output);
+      duration.record(Math.max(0, call.endMs - call.startMs) / 1000, base);
+      if (u.input > 0) usage.add(byKind.input, u.input, sameAttributes);
+      if (u.cacheRead > 0) usage.add(byKind.cache_read, u.cacheRead, sameAttributes);
+      if (u.cacheCreation > 0) usage.add(byKind.cache_creation, u.cacheCreation, sameAttributes);
+      if (u.output > 0) usage.add(byKind.output, u.output, sameAttributes);
+      if (costUsd !== undefined) cost.add(base, costUsd, sameAttributes);
+      else unpriced.add(base, 1, sameAttributes);
     },
     error(errorText, labels) {
       const type = errorText && /^[a-z0-9_]{1,40}$/.test(errorText) ? errorText : 'other';
