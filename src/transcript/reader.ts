@@ -6,8 +6,12 @@
  * next time (unless it already parses, then it is complete). Lines longer than the cap are
  * skipped and counted, never buffered. The offset never goes back: a file that shrank in place is
  * counted and read from its new end; a file replaced by another (new inode) is read from 0.
- * The files of the most recent paths stay open between reads (at most maxOpenFiles), so a read of a
- * grown file costs one lstat and one read; the lstat also tells when the path now names another file.
+ * The files of the most recent paths stay open between reads (at most maxOpenFiles), and a read of
+ * a grown file kept open is one read() through its descriptor, from the offset: no stat. The path is
+ * looked at again (one lstat: does it still name that regular file, did it shrink?) when the
+ * descriptor has nothing new, and at least every recheckMs: a path replaced by another file or a
+ * link is followed within that time, and only the data of the file checked when it was opened is
+ * read through the old descriptor meanwhile.
  * Which paths may be read at all is decided by ./paths.ts, not here.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
@@ -45,6 +49,9 @@ export interface TranscriptReaderOptions {
   decodeTypes?: ReadonlySet<string>;
   /** Files kept open between reads, most recently read first (default 32). */
   maxOpenFiles?: number;
+  /** Longest time a kept descriptor is read without checking what its path names (default 1000 ms). */
+  recheckMs?: number;
+  now?: () => number;
 }
 
 export interface ReadOutcome {
@@ -77,13 +84,22 @@ const TYPE_FIRST = Buffer.from('{"type":"');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** The type named by a line that starts with `{"type":"<plain name>"`, else undefined. */
-function leadingType(line: Buffer): string | undefined {
-  if (line.length < TYPE_FIRST.length + 2 || line.compare(TYPE_FIRST, 0, TYPE_FIRST.length, 0, TYPE_FIRST.length) !== 0) return undefined;
-  const end = line.indexOf(QUOTE, TYPE_FIRST.length);
-  if (end < 0 || end - TYPE_FIRST.length > 64) return undefined;
-  const name = line.subarray(TYPE_FIRST.length, end);
-  return name.includes(BACKSLASH) ? undefined : name.toString('utf8');
+/** The type named by the line buf[from, to) when it starts with `{"type":"<plain name>"`, else undefined. */
+function leadingType(buf: Buffer, from: number, to: number): string | undefined {
+  const at = from + TYPE_FIRST.length;
+  if (to - from < TYPE_FIRST.length + 2 || buf.compare(TYPE_FIRST, 0, TYPE_FIRST.length, from, at) !== 0) return undefined;
+  const end = buf.indexOf(QUOTE, at);
+  if (end < 0 || end >= to || end - at > 64) return undefined;
+  const slash = buf.indexOf(BACKSLASH, at);
+  return slash >= 0 && slash < end ? undefined : buf.toString('utf8', at, end);
+}
+
+/** A file kept open between reads, and when its path was last checked to name it. */
+interface KeptFile {
+  fd: number;
+  ino: number;
+  dev: number;
+  checkedMs: number;
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {
@@ -104,7 +120,9 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
   const chunk = Buffer.allocUnsafe(chunkBytes);
   const decodeTypes = options.decodeTypes;
   const maxOpenFiles = options.maxOpenFiles ?? 32;
-  const open = new Map<string, { fd: number; ino: number; dev: number }>(); // oldest first
+  const recheckMs = options.recheckMs ?? 1000;
+  const now = options.now ?? Date.now;
+  const open = new Map<string, KeptFile>(); // oldest first
 
   const release = (path: string) => {
     const f = open.get(path);
@@ -118,68 +136,88 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
   };
 
   function read(path: string, onRecord: (record: Record<string, unknown>) => void): ReadOutcome {
-    // One lstat first: most calls find nothing new (the agent asks at most events); a grown file
-    // already open is read through its descriptor. Anything else (replaced, a link, gone, never
-    // opened) opens the path again.
     const known = positions.get(path);
-    let st: Stats | undefined;
-    try {
-      st = lstatSync(path, { throwIfNoEntry: false });
-    } catch (err) {
-      release(path); // ENOTDIR, EACCES, ...: nothing stays open for a path that cannot be checked
-      throw err;
-    }
-    if (known && !known.skipping && st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
     let kept = open.get(path);
-    if (kept && !(st && st.isFile() && st.ino === kept.ino && st.dev === kept.dev)) {
-      release(path);
-      kept = undefined;
+    // A kept file checked recently is read through its descriptor, from the offset, without a
+    // stat. `first`: the bytes that read put in `chunk` (0: nothing new, or not read that way).
+    let first = 0;
+    if (kept && known && !known.skipping && known.ino === kept.ino && now() - kept.checkedMs < recheckMs) {
+      try {
+        first = readSync(kept.fd, chunk, 0, chunkBytes, known.offset);
+      } catch (err) {
+        release(path);
+        throw err;
+      }
+    }
+    // Otherwise one lstat: what the path names now. Anything but the kept file (replaced, a link,
+    // gone, never opened) opens the path again.
+    let st: Stats | undefined;
+    if (first === 0) {
+      try {
+        st = lstatSync(path, { throwIfNoEntry: false });
+      } catch (err) {
+        release(path); // ENOTDIR, EACCES, ...: nothing stays open for a path that cannot be checked
+        throw err;
+      }
+      const same = kept !== undefined && st !== undefined && st.isFile() && st.ino === kept.ino && st.dev === kept.dev;
+      if (same) kept!.checkedMs = now();
+      else if (kept) {
+        release(path);
+        kept = undefined;
+      }
+      if (known && !known.skipping && st && st.isFile() && st.ino === known.ino && st.size === known.offset) return { records: 0, heldBack: 0, more: false };
     }
     // O_NOFOLLOW: a path checked as a regular file cannot be swapped for a symlink afterwards.
     const fd = kept?.fd ?? openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    let opened: { fd: number; ino: number; dev: number } | undefined;
+    let opened: KeptFile | undefined;
     try {
-      const stat = kept ? st! : fstatSync(fd); // the lstat names the same file as the descriptor
+      // Identity and size from a stat when one was taken (the lstat names the kept descriptor's
+      // file); the descriptor read alone knows its inode and reads up to the end it finds.
+      const stat = first > 0 ? undefined : kept ? st! : fstatSync(fd);
+      const ino = stat ? stat.ino : kept!.ino;
+      const dev = stat ? stat.dev : kept!.dev;
       let pos = known;
-      if (!pos || pos.ino !== stat.ino) pos = { offset: 0, ino: stat.ino, skipping: false };
-      if (stat.size < pos.offset) {
+      if (!pos || pos.ino !== ino) pos = { offset: 0, ino, skipping: false };
+      if (stat && stat.size < pos.offset) {
         counters.shrunk++;
-        pos = { offset: stat.size, ino: stat.ino, skipping: false };
+        pos = { offset: stat.size, ino, skipping: false };
       }
       positions.set(path, pos);
-      const end = stat.size;
+      const end = stat ? stat.size : Infinity;
       let offset = pos.offset; // start of the first byte not yet consumed
       let skipping = pos.skipping;
       let parts: Buffer[] = []; // the current line's bytes, when it spans chunks
       let partBytes = 0;
       let records = 0;
       let filePos = offset;
-      const finishLine = (lineEnd: number, bytes: Buffer | undefined) => {
+      const finishLine = (lineEnd: number, buf: Buffer, from: number, to: number) => {
         counters.lines++;
-        const line = bytes ?? Buffer.concat(parts, partBytes);
-        parts = [];
-        partBytes = 0;
         offset = lineEnd;
-        const type = decodeTypes && leadingType(line);
+        const type = decodeTypes && leadingType(buf, from, to);
         if (type !== undefined && !decodeTypes!.has(type)) {
           records++;
           onRecord({ type });
           return;
         }
-        const text = line.toString('utf8');
-        if (text.trim() === '') return;
+        const text = buf.toString('utf8', from, to);
         const record = parseObject(text);
         if (!record) {
-          counters.malformed++;
+          if (text.trim() !== '') counters.malformed++;
           return;
         }
         records++;
         onRecord(record);
       };
       let more = false;
-      reading: while (filePos < end) {
-        const n = readSync(fd, chunk, 0, Math.min(chunkBytes, end - filePos), filePos);
-        if (n <= 0) break;
+      let n = first;
+      reading: for (;;) {
+        let asked = chunkBytes;
+        if (n === 0) {
+          if (filePos >= end) break;
+          asked = Math.min(chunkBytes, end - filePos);
+          n = readSync(fd, chunk, 0, asked, filePos);
+          if (n <= 0) break;
+        }
         let start = 0;
         while (start < n) {
           const nl = chunk.indexOf(NEWLINE, start);
@@ -196,11 +234,13 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
             if (stop < n) offset = filePos + stop + 1;
             else skipping = true;
           } else if (stop < n) {
-            if (partBytes === 0) finishLine(filePos + stop + 1, chunk.subarray(start, stop));
+            if (partBytes === 0) finishLine(filePos + stop + 1, chunk, start, stop);
             else {
               parts.push(Buffer.from(chunk.subarray(start, stop)));
-              partBytes += stop - start;
-              finishLine(filePos + stop + 1, undefined);
+              const line = Buffer.concat(parts, partBytes + (stop - start));
+              parts = [];
+              partBytes = 0;
+              finishLine(filePos + stop + 1, line, 0, line.length);
             }
           } else {
             parts.push(Buffer.from(chunk.subarray(start, stop)));
@@ -209,13 +249,15 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
           start = stop + 1;
           // The per-call budget stops the read between lines (a longer line still completes); the
           // rest of this chunk is read again next time.
-          if (!skipping && partBytes === 0 && offset - pos.offset >= maxBytesPerRead && offset < end) {
+          if (!skipping && partBytes === 0 && offset - pos.offset >= maxBytesPerRead && (offset < filePos + n || (end === Infinity ? n === asked : offset < end))) {
             more = true;
             filePos = offset;
             break reading;
           }
         }
         filePos += n;
+        if (n < asked) break; // a short read: the end of the file, for now
+        n = 0;
       }
       if (skipping) offset = filePos; // the oversized line's remainder is skipped on the next read
       let heldBack = 0;
@@ -231,8 +273,8 @@ export function createTranscriptReader(options: TranscriptReaderOptions = {}): T
         } else heldBack = partBytes;
       }
       counters.bytes += offset - pos.offset;
-      positions.set(path, { offset, ino: stat.ino, skipping });
-      opened = { fd, ino: stat.ino, dev: stat.dev };
+      positions.set(path, { offset, ino, skipping });
+      opened = kept ?? { fd, ino, dev, checkedMs: now() };
       return { records, heldBack, more };
     } finally {
       if (!opened) {
