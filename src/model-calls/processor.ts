@@ -47,10 +47,11 @@ export function createModelCallProcessor(options: ProcessorOptions): ModelCallPr
   const toolLinks = new Map<string, string>();
   const counters: AssembleCounters = { otherTypes: {}, apiErrors: 0 };
 
-  const link = (call: ModelCall) => {
-    for (const id of call.toolUseIds) {
+  const link = (toolUseIds: readonly string[], responseId: string) => {
+    for (const id of toolUseIds) {
+      if (toolLinks.get(id) === responseId) continue; // linked when its row was read
       toolLinks.delete(id);
-      toolLinks.set(id, call.responseId);
+      toolLinks.set(id, responseId);
     }
     while (toolLinks.size > maxLinks) toolLinks.delete(toolLinks.keys().next().value as string);
   };
@@ -59,7 +60,7 @@ export function createModelCallProcessor(options: ProcessorOptions): ModelCallPr
     const now = options.now();
     const done: ProcessedCall[] = [];
     for (const call of out.calls) {
-      link(call);
+      link(call.toolUseIds, call.responseId);
       const tokens = call.usage;
       const costUsd = pricer(call.requestModel ?? call.responseModel, tokens);
       const placement = placeCall(call);
@@ -90,7 +91,7 @@ export function createModelCallProcessor(options: ProcessorOptions): ModelCallPr
         }
         assemble(state, entry, out, counters, options.capture !== undefined);
         // Tool calls are linkable as soon as their rows are read, before the response completes.
-        if (entry.kind === 'assistant') for (const p of state.pending) link(p);
+        if (entry.kind === 'assistant' && !entry.synthetic) link(entry.toolUseIds, entry.responseId);
       }
       done.push(...finish(out));
       return done;
