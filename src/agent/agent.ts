@@ -87,7 +87,7 @@ async function startComponents(options: AgentOptions & { log: (message: string) 
   // Build. Counters exist once the exporter's meter does; the components that count are built before it.
   let m: AgentMetrics | undefined;
   const builder = createTraceBuilder({ categorize: categorizer(config) });
-  const quarantine = createQuarantine({ dir: join(paths.home, 'quarantine'), log, onQuarantined: (stage, reason) => m?.quarantined.add(1, { stage, reason }), onDropped: (n) => m?.quarantineDropped.add(n) });
+  const quarantine = createQuarantine({ dir: paths.quarantine, log, onQuarantined: (stage, reason) => m?.quarantined.add(1, { stage, reason }), onDropped: (n) => m?.quarantineDropped.add(n) });
   const journal = createJournal(paths.journal, { quarantine, log, onWriteFailure: () => m?.journalWriteFailures.add(1) });
   const tracker = () => exporter.telemetry.tracker;
   const watermark = createWatermark({ file: paths.watermark, journal, log, current: () => tracker().watermark(), openState: () => builder.openSessions(), flush: () => exporter.telemetry.forceFlush() });

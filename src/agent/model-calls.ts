@@ -13,8 +13,8 @@
  * transcript is read again from the last saved point: spans emitted after it are emitted again
  * with the same derived ids (idempotent in backends), none is lost.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Meter } from '@opentelemetry/api';
 import type { AssemblerState } from '../model-calls/assembler.js';
 import { createUsageLedger, type SessionLedger, type Usage } from '../model-calls/ledger.js';
@@ -26,7 +26,9 @@ import { spanIdFor, spanKeys } from '../model/ids.js';
 import type { BridgeEvent, SpanRecord } from '../model/types.js';
 import { checkTranscriptFile, defaultTranscriptRoots, mainTranscriptName, subagentTranscriptPath } from '../transcript/paths.js';
 import { createTranscriptReader, type ReaderPosition } from '../transcript/reader.js';
+import { writeFileAtomic } from '../shared/home.js';
 import { createModelCallMetrics } from './model-call-metrics.js';
+import { homePaths } from './paths.js';
 
 export interface ModelCallsOptions {
   home: string;
@@ -92,7 +94,7 @@ const KEEP_IDLE_MS = 24 * 3_600_000;
 export function createModelCalls(options: ModelCallsOptions): ModelCalls {
   const now = options.now ?? Date.now;
   const roots = [...defaultTranscriptRoots(options.env), ...options.transcriptRoots];
-  const stateFile = join(options.home, 'model-calls.json');
+  const stateFile = homePaths(options.home).modelCalls;
   // A backlog (an agent started late on a long session) is read 4 MB per event or tick, so no
   // hook waits long on it; the timer below catches up on the rest.
   const reader = createTranscriptReader({ maxBytesPerRead: options.maxBytesPerRead ?? 4 * 1024 * 1024, decodeTypes: ENTRY_TYPES });
@@ -252,8 +254,7 @@ export function createModelCalls(options: ModelCallsOptions): ModelCalls {
       links: processor.links().slice(-SAVED_LINKS),
     };
     try {
-      writeFileSync(`${stateFile}.tmp`, JSON.stringify(saved), { mode: 0o600 });
-      renameSync(`${stateFile}.tmp`, stateFile);
+      writeFileAtomic(stateFile, JSON.stringify(saved));
       dirty = false;
     } catch (err) {
       options.log(`model calls: could not save ${stateFile}: ${(err as Error).message}`);

@@ -31,6 +31,12 @@ export interface HomePaths {
   store: string;
   log: string;
   configFile: string;
+  /** Poison events kept for inspection (src/agent/quarantine.ts). */
+  quarantine: string;
+  /** The model-call component's saved state: transcript offsets, half-read responses, the ledger. */
+  modelCalls: string;
+  /** The web view's login secret. */
+  uiToken: string;
 }
 
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -56,15 +62,21 @@ export function homePaths(home: string): HomePaths {
     store: join(home, 'store'),
     log: join(home, 'agent.log'),
     configFile: join(home, 'config.json'),
+    quarantine: join(home, 'quarantine'),
+    modelCalls: join(home, 'model-calls.json'),
+    uiToken: join(home, 'ui-token'),
   };
 }
 
-/** What secureHome checks: our directories and every file we write (config.json is the user's own). */
+/**
+ * What the bridge keeps in its home, the one list: secureHome checks it (our directories and every
+ * file we write; config.json is the user's own) and `uninstall --purge` removes it.
+ */
 export function homeLayout(paths: HomePaths): HomeLayout {
   return {
     home: paths.home,
-    dirs: [paths.spool, paths.spoolNew, paths.spoolTmp, paths.spoolRejected, paths.store],
-    files: [paths.token, paths.pidFile, paths.lockFile, paths.agentInfo, paths.journal, paths.watermark, paths.cleanStop, paths.startFailed, paths.startAttempt, paths.log],
+    dirs: [paths.spool, paths.spoolNew, paths.spoolTmp, paths.spoolRejected, paths.store, paths.quarantine],
+    files: [paths.token, paths.pidFile, paths.lockFile, paths.agentInfo, paths.journal, paths.watermark, paths.cleanStop, paths.startFailed, paths.startAttempt, paths.log, paths.modelCalls, paths.uiToken],
   };
 }
 

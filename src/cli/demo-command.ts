@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { listSessions } from '../store/session-reader.js';
 import { runTraceCommand } from '../view/commands.js';
 import { ensureUiSecret } from '../ui/auth.js';
+import { homePaths } from '../agent/paths.js';
 import { createLocalSource } from '../ui/local-source.js';
 import { startUiServer } from '../ui/server.js';
 import type { CommandIo } from './io.js';
@@ -47,9 +48,10 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
   const file = values.file ?? join(packageRoot(), 'examples', 'recorded-session.jsonl');
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { offsetMs: number; event: Record<string, unknown> });
   const home = mkdtempSync(join(tmpdir(), 'claude-otel-demo-'));
+  const paths = homePaths(home);
   const port = await freePort();
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'config.json'), JSON.stringify({ profile: 'testing', agent: { port, idleExitSeconds: 60 } }, null, 2));
+  writeFileSync(paths.configFile, JSON.stringify({ profile: 'testing', agent: { port, idleExitSeconds: 60 } }, null, 2));
   const sessionId = randomUUID();
   const env = { ...process.env, CLAUDE_OTEL_HOME: home, CLAUDE_PID: String(process.pid) } as NodeJS.ProcessEnv;
   delete env.CLAUDE_OTEL_PROFILE;
@@ -62,7 +64,7 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
     if (wait > 0) await sleep(wait);
     await runHook(script, JSON.stringify({ ...line.event, session_id: sessionId }), env);
   }
-  const store = join(home, 'store');
+  const store = paths.store;
   const deadline = Date.now() + 20_000;
   let done = false;
   while (!done && Date.now() < deadline) {
@@ -78,26 +80,26 @@ export async function runDemoCommand(argv: string[], io: CommandIo): Promise<num
       ? `\nKept ${home}. The same trace as JSON: claude-otel trace ${sessionId} --dir ${store} --json\n`
       : '\nRun with --keep to keep the agent\'s home (journal, store) for a look around.\n');
   } else {
-    io.stderr(`The agent did not store the session within 20 s; see ${join(home, 'agent.log')}\n`);
+    io.stderr(`The agent did not store the session within 20 s; see ${paths.log}\n`);
   }
   try {
-    const pid = Number(readFileSync(join(home, 'agent.pid'), 'utf8'));
+    const pid = Number(readFileSync(paths.pidFile, 'utf8'));
     if (pid) process.kill(pid, 'SIGTERM');
     await sleep(300);
   } catch {
     /* already gone */
   }
-  if (code === 0 && values.ui) await serveUi(home, store, sessionId, io);
+  if (code === 0 && values.ui) await serveUi(paths.uiToken, store, sessionId, io);
   if (!values.keep && code === 0) rmSync(home, { recursive: true, force: true });
   return code;
 }
 
 /** The web view over the demo's store, the replayed session's page printed; until SIGINT/SIGTERM. */
-async function serveUi(home: string, store: string, sessionId: string, io: CommandIo): Promise<void> {
+async function serveUi(uiToken: string, store: string, sessionId: string, io: CommandIo): Promise<void> {
   const server = await startUiServer({
     source: createLocalSource({ storeDir: store, live: async () => ({ agent: { running: false }, sessions: [] }) }),
     assetsDir: join(packageRoot(), 'dist', 'ui'),
-    secret: ensureUiSecret(join(home, 'ui-token')),
+    secret: ensureUiSecret(uiToken),
   });
   // The fragment survives the login redirect (the browser keeps it), so this opens the session.
   io.stdout(`\nThe replayed session in the web view (Ctrl-C to stop):\n    ${server.loginUrl}#/s/${sessionId}\n`);

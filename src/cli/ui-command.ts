@@ -123,7 +123,7 @@ export async function runUiCommand(argv: string[], io: CommandIo): Promise<numbe
   const server = await startUiServer({
     source,
     assetsDir: packagePath('dist', 'ui'),
-    secret: ensureUiSecret(join(homePaths(home).home, 'ui-token')),
+    secret: ensureUiSecret(homePaths(home).uiToken),
     host: args.host === 'localhost' ? '127.0.0.1' : args.host,
     port: args.port,
     ...(args.jaegerUrl ? { jaegerUrl: args.jaegerUrl } : {}),

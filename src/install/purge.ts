@@ -6,13 +6,10 @@
  * is stopped first (SIGTERM, as `kill` would), or nothing is removed.
  */
 import { lstatSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { homePaths } from '../agent/paths.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import { homeLayout, homePaths } from '../agent/paths.js';
 import { readClaim, runningAgentPid, sameProcessAlive } from '../agent/agent-pid.js';
 import { currentUid } from '../shared/home.js';
-
-/** Names in the home the bridge writes, besides those of homePaths: the agent's and the web view's. */
-const OTHER_STATE = ['quarantine', 'model-calls.json', 'ui-token'];
 
 export interface PurgePlan {
   home: string;
@@ -25,17 +22,17 @@ export interface PurgePlan {
   agentPid?: number;
 }
 
+/** The names of the home's entries that are the bridge's own: the top level of its layout. */
 export function stateNames(home: string): Set<string> {
-  const p = homePaths(home);
-  const names = [p.token, p.pidFile, p.lockFile, p.agentInfo, p.journal, p.watermark, p.cleanStop, p.startFailed, p.startAttempt, p.log, p.spool, p.store]
-    .map((f) => f.slice(home.length + 1));
-  return new Set([...names, ...OTHER_STATE]);
+  const { dirs, files } = homeLayout(homePaths(home));
+  return new Set([...dirs, ...files].filter((f) => dirname(f) === home).map((f) => basename(f)));
 }
 
-/** A temp file of ours left by a crash mid-write: `<name>.<random>.tmp` or `<name>.tmp-<pid>-<random>`. */
+/** A temp file of ours left by a crash mid-write: `.<name>.<random>.tmp` (writeFileAtomic), `<name>.<random>.tmp` or `<name>.tmp-<pid>-<random>`. */
 function isTempOf(name: string, known: Set<string>): boolean {
   if (!/\.tmp$|\.tmp-[\w-]+$/.test(name)) return false;
-  for (const k of known) if (name.startsWith(`${k}.`)) return true;
+  const bare = name.startsWith('.') ? name.slice(1) : name;
+  for (const k of known) if (bare.startsWith(`${k}.`)) return true;
   return false;
 }
 

@@ -5,8 +5,9 @@
  * another site that rebinds its DNS name to 127.0.0.1 sends its own Host, and is refused).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomic } from '../shared/home.js';
 
 export const COOKIE_NAME = 'claude_otel_ui';
 
@@ -20,8 +21,7 @@ export function ensureUiSecret(file: string): string {
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('hex');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomic(file, `${secret}\n`); // a fresh 0600 file: never through a link planted at the name
   return secret;
 }
 
