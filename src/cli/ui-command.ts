@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { packagePath } from '../shared/package-root.js';
 import { homePaths, resolveHome } from '../agent/paths.js';
 import { defaultStoreDir } from '../store/store-dir.js';
-import { REDIS_KEY_PREFIX } from '../sink/redis/keys.js';
+import { KEY_PREFIX_HINT, KEY_PREFIX_RULE, REDIS_KEY_PREFIX } from '../sink/redis/keys.js';
 import { createAgentLiveSource } from '../ui/agent-live.js';
 import { ensureUiSecret } from '../ui/auth.js';
 import { createLocalSource } from '../ui/local-source.js';
@@ -78,7 +78,7 @@ export function parseUiArgs(argv: string[], env: Record<string, string | undefin
   if (source === 'team') {
     if (!args.postgresUrl || !/^postgres(ql)?:\/\//.test(args.postgresUrl)) return '--source team needs --postgres postgres://… (or CLAUDE_OTEL_UI_POSTGRES_URL): read-only credentials';
     if (!args.redisUrl || !/^rediss?:\/\//.test(args.redisUrl)) return '--source team needs --redis redis://… (or CLAUDE_OTEL_UI_REDIS_URL)';
-    if (!/^[A-Za-z0-9:_.-]{1,100}$/.test(args.redisPrefix)) return '--redis-prefix: letters, digits and : _ . - only';
+    if (!KEY_PREFIX_RULE.test(args.redisPrefix)) return `--redis-prefix: ${KEY_PREFIX_HINT}`;
     if (args.dir !== undefined) return '--dir is for the local source';
   } else if (args.postgresUrl || args.redisUrl) return '--postgres and --redis are for --source team';
   return args;

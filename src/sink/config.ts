@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { REDIS_KEY_PREFIX } from './redis/keys.js';
+import { KEY_PREFIX_HINT, KEY_PREFIX_RULE, REDIS_KEY_PREFIX } from './redis/keys.js';
 
 /**
  * The sink's configuration: one zod schema (file + CLAUDE_OTEL_SINK_* env, validated once).
@@ -50,7 +50,7 @@ const redisSchema = z.strictObject({
   enabled: z.boolean().default(true),
   url: z.string().min(1),
   /** Prefix of every key (several deployments or test runs sharing one Redis). */
-  keyPrefix: z.string().min(1).regex(/^[\x21-\x7e]+$/, 'redis.keyPrefix: printable ASCII, no spaces').default(REDIS_KEY_PREFIX),
+  keyPrefix: z.string().regex(KEY_PREFIX_RULE, `redis.keyPrefix: ${KEY_PREFIX_HINT}`).default(REDIS_KEY_PREFIX),
   globalMaxLen: z.number().int().positive().default(100_000),
   sessionMaxLen: z.number().int().positive().default(10_000),
   sessionTtlSeconds: z.number().int().positive().default(86_400),

@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { maskUrl } from '../config/format.js';
-import { REDIS_KEY_PREFIX } from './redis/keys.js';
+import { KEY_PREFIX_HINT, KEY_PREFIX_RULE, REDIS_KEY_PREFIX } from './redis/keys.js';
 
 export const DEFAULT_STACK_DATABASE = 'claude_otel';
 export const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
 const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-export const KEY_PREFIX = /^[A-Za-z0-9:_.-]{1,100}$/;
 
 export interface DiscoverOptions {
   database?: string;
@@ -127,7 +126,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const database = options.database ?? DEFAULT_STACK_DATABASE;
   const redisPrefix = options.redisPrefix ?? REDIS_KEY_PREFIX;
   if (!DB_NAME.test(database)) throw new Error(`database name must match ${DB_NAME.source}, got "${database}"`);
-  if (!KEY_PREFIX.test(redisPrefix)) throw new Error(`redis prefix must match ${KEY_PREFIX.source}, got "${redisPrefix}"`);
+  if (!KEY_PREFIX_RULE.test(redisPrefix)) throw new Error(`redis prefix: ${KEY_PREFIX_HINT}, got ${JSON.stringify(redisPrefix)}`);
   const timeoutMs = options.timeoutMs ?? 2_000;
   const missing: string[] = [];
   const out: Discovery = { redisPrefix, missing };
