@@ -65,9 +65,14 @@ export function createUsageLedger(): UsageLedger {
   return {
     add(call, costUsd, spanIds, rootSpanId, nowMs) {
       const s = sessionOf(call.sessionId, rootSpanId, nowMs);
-      for (const id of new Set(spanIds)) {
-        const u = (s.spans[id] ??= empty());
-        spanSession.set(id, s.sessionId);
+      for (let i = 0; i < spanIds.length; i++) {
+        const id = spanIds[i]!;
+        if (spanIds.indexOf(id) < i) continue; // each span once (a few ids: no Set per call)
+        let u = s.spans[id];
+        if (!u) {
+          u = s.spans[id] = empty();
+          spanSession.set(id, s.sessionId);
+        }
         u.inputTokens += call.usage.input;
         u.outputTokens += call.usage.output;
         u.cacheReadTokens += call.usage.cacheRead;
