@@ -11,7 +11,7 @@
  * Reading is line by line (line-reader.ts); compaction rewrites through a temporary file.
  */
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { temporaryName } from '../shared/home.js';
 import type { BridgeEvent } from '../model/types.js';
 import { every, type Component, type Log } from './component.js';
 import { readLines } from './line-reader.js';
@@ -230,7 +230,7 @@ export function createJournal(file: string, options: JournalOptions = {}): Journ
     },
     rewrite(transform) {
       if (!flush()) return undefined; // what is buffered must be in the file we rewrite
-      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      const tmp = temporaryName(file);
       let out = -1;
       try {
         out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

@@ -9,7 +9,7 @@ import { lstatSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { homeLayout, homePaths } from '../agent/paths.js';
 import { readClaim, runningAgentPid, sameProcessAlive } from '../agent/agent-pid.js';
-import { currentUid } from '../shared/home.js';
+import { currentUid, temporaryOf } from '../shared/home.js';
 
 export interface PurgePlan {
   home: string;
@@ -28,11 +28,12 @@ export function stateNames(home: string): Set<string> {
   return new Set([...dirs, ...files].filter((f) => dirname(f) === home).map((f) => basename(f)));
 }
 
-/** A temp file of ours left by a crash mid-write: `.<name>.<random>.tmp` (writeFileAtomic), `<name>.<random>.tmp` or `<name>.tmp-<pid>-<random>`. */
+/** A temp file of ours left by a crash mid-write: temporaryName()'s, or the names earlier versions used (`<name>.<random>.tmp`, `<name>.tmp-<pid>-<random>`). */
 function isTempOf(name: string, known: Set<string>): boolean {
+  const owner = temporaryOf(name);
+  if (owner !== undefined) return known.has(owner);
   if (!/\.tmp$|\.tmp-[\w-]+$/.test(name)) return false;
-  const bare = name.startsWith('.') ? name.slice(1) : name;
-  for (const k of known) if (bare.startsWith(`${k}.`)) return true;
+  for (const k of known) if (name.startsWith(`${k}.`)) return true;
   return false;
 }
 

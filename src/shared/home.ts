@@ -128,6 +128,9 @@ export function ownsDirectory(dir: string, uid = currentUid()): boolean {
 /** A random sibling name for a temporary file: never predictable, so never pre-planted. */
 export const temporaryName = (file: string): string => join(dirname(file), `.${file.slice(dirname(file).length + 1)}.${randomBytes(6).toString('hex')}.tmp`);
 
+/** The name of the file a temporaryName() leftover belongs to (`.<name>.<random>.tmp` → `<name>`), else undefined. */
+export const temporaryOf = (name: string): string | undefined => /^\.(.+)\.[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
+
 /** Writes `file` as a whole: a fresh temporary (O_EXCL: fails on any existing name or link) renamed over it. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): void {
   const tmp = temporaryName(file);
