@@ -1,8 +1,10 @@
 /** The sink's own Prometheus metrics (served on GET /metrics). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BatchObservableResult } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import type { SpanCount } from './postgres/sink.js';
 
 /** The sink's own counters. Every method is cheap and never throws. */
 export interface SinkMetrics {
@@ -17,10 +19,17 @@ export interface SinkMetrics {
   retried(destination: string, count?: number): void;
   deadLettered(destination: string, count?: number): void;
   writeLatency(destination: string, seconds: number, outcome: 'ok' | 'retryable' | 'permanent'): void;
+  /**
+   * Serves the exact span counts (`claude_otel_stored_spans_total`, and the summed durations) from
+   * `read`, called at each scrape. Returns the function that stops it.
+   */
+  observeSpanCounts(read: () => Promise<SpanCount[]>): () => void;
   /** Serves the Prometheus text format. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   shutdown(): Promise<void>;
 }
+
+const STATUS_CODE = { unset: 'STATUS_CODE_UNSET', ok: 'STATUS_CODE_OK', error: 'STATUS_CODE_ERROR' } as const;
 
 export function createSinkMetrics(): SinkMetrics {
   const exporter = new PrometheusExporter({ preventServerStart: true });
@@ -49,6 +58,14 @@ export function createSinkMetrics(): SinkMetrics {
     unit: 's',
     advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
   });
+  // The same totals on every replica (they are read from the shared database): aggregate them
+  // with max, not sum, across replicas. Labels as the span-metrics connector names them.
+  const stored = meter.createObservableCounter('claude_otel_stored_spans', {
+    description: 'Spans stored, each exactly once whichever replica or retry stored it (from PostgreSQL; the same on every replica)',
+  });
+  const storedDuration = meter.createObservableCounter('claude_otel_stored_span_duration_ms', {
+    description: 'Summed duration of the spans in claude_otel_stored_spans_total, in milliseconds',
+  });
   let stopped = false;
   return {
     received: (signal, n) => received.add(n, { signal }),
@@ -59,6 +76,21 @@ export function createSinkMetrics(): SinkMetrics {
     retried: (destination, n = 1) => retried.add(n, { destination }),
     deadLettered: (destination, n = 1) => dead.add(n, { destination }),
     writeLatency: (destination, s, outcome) => latency.record(s, { destination, outcome }),
+    observeSpanCounts(read) {
+      const callback = async (result: BatchObservableResult) => {
+        for (const c of await read()) {
+          const attributes: Record<string, string> = {
+            service_name: c.serviceName, span_name: c.spanName, status_code: STATUS_CODE[c.status],
+          };
+          if (c.spanKind) attributes['claude_code.span.kind'] = c.spanKind;
+          if (c.toolName) attributes['gen_ai.tool.name'] = c.toolName;
+          result.observe(stored, c.calls, attributes);
+          result.observe(storedDuration, c.durationMsSum, attributes);
+        }
+      };
+      meter.addBatchObservableCallback(callback, [stored, storedDuration]);
+      return () => meter.removeBatchObservableCallback(callback, [stored, storedDuration]);
+    },
     handle: (req, res) => exporter.getMetricsRequestHandler(req, res),
     async shutdown() {
       if (stopped) return;

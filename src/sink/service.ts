@@ -75,6 +75,8 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
     maxInFlight: config.maxInFlight,
     validate: { limits: config.limits, now: options.now ?? (() => new Date()) },
   });
+  // Exact span counts, read from the database at each scrape (migrations/0007_span_counts.sql).
+  const unobserve = postgres ? metrics.observeSpanCounts(() => postgres.spanCounts()) : () => {};
   let state: 'created' | 'starting' | 'started' | 'stopped' = 'created';
   let url = '';
   let stopping: Promise<void> | undefined;
@@ -91,6 +93,7 @@ export function createSinkService(config: SinkConfig, options: SinkServiceOption
     for (const d of [...followers, ...stores]) {
       await d.shutdown().catch((err) => log.warn(`shutdown of ${d.name} failed`, { error: (err as Error).message }));
     }
+    unobserve();
     if (ownMetrics) await metrics.shutdown();
   }
 

@@ -8,16 +8,17 @@
  * Load: 240 sessions at once, made from the recorded Claude Code 2.1.332 sessions (fresh ids),
  * played in two halves so every session is open across the restarts:
  *   half 1 → one sink SIGKILLed under load and restarted
- *   lull (agents idle, every span counted) → one backend collector stopped (SIGTERM, what a rollout
- *   or an eviction sends) and started again on the same queue directory
+ *   lull (agents idle; every span in Postgres, counted, and decided into Jaeger) → one backend
+ *   collector SIGKILLed and started again on the same queue directory
  *   half 2 → the other sink SIGKILLed under load and restarted
  * Then: every span the agents produced (their local copies are the reference) is in Postgres
  * once, in the Redis stream once, in Jaeger once; every session is one trace with its root(s);
  * every webhook event is delivered, repeated (same webhook-id) at most once per sink kill for a
- * POST in flight at that moment; the span-metric calls summed over both backends the way
- * Prometheus' increase() does equal the spans sent.
- * Why the backend restart sits in a lull: docs/operations.md ("Team deployment", what a crash
- * costs) — span-metric counters live in the backend's memory until scraped.
+ * POST in flight at that moment; the exact span counts the sinks serve equal the spans sent, and
+ * the backends' span-metric calls (summed the way Prometheus' increase() does) reach them.
+ * Why the backend is killed in a lull: docs/operations.md ("Team deployment", what a crash costs)
+ * — tail sampling holds undecided sessions in memory (lost from Jaeger when the backend is killed;
+ * the Collector has no durable store for them), and span-metric counters live there until scraped.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ import { type WebhookReceiver, startWebhookReceiver } from '../sink/support/webh
 import { type TestAgent, removeHome, startTestAgent } from '../support/agent-harness.js';
 import { play, recordedSessions, virtualSession, type VirtualSession } from '../support/team-load.js';
 import {
-  type Balancer, type Collector, type Proc, type SinkProc, buildBinary, cachedBinary, collector, testTls, counterTracker, jaegerProcess, sinkProcess, startBalancer,
+  type Balancer, type Collector, type Proc, type SinkProc, buildBinary, cachedBinary, collector, testTls, counterSum, counterTracker, jaegerProcess, sinkProcess, startBalancer,
 } from '../support/team-stack.js';
 
 const SESSIONS = 240;
@@ -200,6 +201,23 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     });
   }
 
+  /** The traces of `expected` that Jaeger does not hold exactly (a span missing, another, or one twice). */
+  async function jaegerIncomplete(): Promise<string[]> {
+    const traceOf = new Map<string, Set<string>>();
+    for (const e of expected.values()) traceOf.set(e.traceId, (traceOf.get(e.traceId) ?? new Set()).add(e.spanId));
+    const incomplete: string[] = [];
+    for (const [traceId, spanIds] of traceOf) {
+      const r = await fetch(`http://127.0.0.1:${jaeger!.queryPort}/api/traces/${traceId}`);
+      const body = r.ok ? ((await r.json()) as { data?: Array<{ spans: Array<{ spanID: string }> }> }) : {};
+      const got = body.data?.[0]?.spans ?? [];
+      const ids = new Set(got.map((x) => x.spanID));
+      if (got.length !== spanIds.size || [...spanIds].some((id) => !ids.has(id))) {
+        incomplete.push(`${traceId}: ${got.length}/${spanIds.size} spans, missing ${[...spanIds].filter((id) => !ids.has(id)).length}`);
+      }
+    }
+    return incomplete;
+  }
+
   it('runs 240 concurrent sessions through the tier with a sink killed, a backend restarted and the other sink killed', async () => {
     const t0 = Date.now();
     // Half 1, with sink-1 killed (SIGKILL) under load and restarted 3 s later.
@@ -215,9 +233,12 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     const afterFirst = await readExpected();
     expect(afterFirst).toBeGreaterThan(SESSIONS);
     await settle(afterFirst, 'after half 1');
-    // Backend-1 stopped and started on the same queue directory; every session is still open.
+    // Nothing of half 1 is left in a backend's memory: tail sampling has decided every session's
+    // spans so far into Jaeger (at the latest decision_wait after their first span).
+    if (jaeger) await until('half 1 decided into Jaeger', 120_000, async () => (await jaegerIncomplete()).length === 0);
+    // Backend-1 killed and started again on the same queue directory; every session is still open.
     await spanMetrics.scrape();
-    await backends[0]!.stop('SIGTERM');
+    await backends[0]!.stop('SIGKILL');
     spanMetrics.restarted(`http://127.0.0.1:${backends[0]!.prometheusPort}/metrics`);
     await backends[0]!.start();
 
@@ -302,9 +323,18 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     expect(repeats).toBeLessThanOrEqual(SINK_KILLS);
   }, 120_000);
 
+  // The counts that are exact: kept by the sinks' inserts, which store each span once whichever
+  // replica, retry or replay brings it (migrations/0007_span_counts.sql), and served by every replica.
+  it('counts every span exactly once in the stored-span counts, the same on both sinks', async () => {
+    for (const s of sinks) {
+      const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`, { headers: { authorization: `Bearer ${sinkToken}` } })).text();
+      expect(counterSum(text, 'claude_otel_stored_spans_total'), s.name).toBe(expected.size);
+    }
+  });
+
   // Span metrics are computed where spans arrive, so they are as at-least-once as the delivery: a batch
-  // the gateway re-sends to a backend (a timeout under load, the restart) is counted again there, and
-  // nothing de-duplicates counts (docs/operations.md). So: nothing lost, and the excess is reported.
+  // the gateway re-sends to a backend (a timeout under load) is counted again there, and nothing
+  // de-duplicates counts (docs/operations.md). So: nothing lost, and the excess is reported.
   it('counts every span in the span metrics, summed over both backends across the restart (at least once)', async () => {
     await spanMetrics.scrape();
     const total = spanMetrics.total();
@@ -314,26 +344,10 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
 
   it('holds every session in Jaeger as one trace with every span once', async () => {
     if (!jaeger) return void console.warn('team test: Jaeger not built, skipped');
-    const traceOf = new Map<string, Set<string>>();
-    for (const e of expected.values()) traceOf.set(e.traceId, (traceOf.get(e.traceId) ?? new Set()).add(e.spanId));
-    const base = `http://127.0.0.1:${jaeger.queryPort}`;
-    const spansIn = async (traceId: string) => {
-      const r = await fetch(`${base}/api/traces/${traceId}`);
-      if (!r.ok) return [];
-      const body = (await r.json()) as { data?: Array<{ spans: Array<{ spanID: string }> }> };
-      return body.data?.[0]?.spans ?? [];
-    };
     let incomplete: string[] = [];
     const deadline = Date.now() + 60_000;
     do {
-      incomplete = [];
-      for (const [traceId, spanIds] of traceOf) {
-        const got = await spansIn(traceId);
-        const ids = new Set(got.map((s) => s.spanID));
-        if (got.length !== spanIds.size || [...spanIds].some((id) => !ids.has(id))) {
-          incomplete.push(`${traceId}: ${got.length}/${spanIds.size} spans, missing ${[...spanIds].filter((id) => !ids.has(id)).length}`);
-        }
-      }
+      incomplete = await jaegerIncomplete();
       if (incomplete.length) await sleep(2_000);
     } while (incomplete.length && Date.now() < deadline);
     expect(incomplete).toEqual([]);

@@ -90,6 +90,39 @@ describe('replicated sinks', () => {
     expect(ok.every((w) => w.signatureValid)).toBe(true);
   });
 
+  it('counts every stored span exactly once, across replicas and replays, the same on both replicas', async () => {
+    const [a, b] = replicas as [TestSink, TestSink];
+    const byKey = async (table: 'spans' | 'span_counts') =>
+      (
+        await db.pool.query<{ k: string; n: string }>(
+          table === 'spans'
+            ? `SELECT concat_ws('|', name, coalesce(kind, ''), status, coalesce(tool_name, '')) AS k, count(*) AS n FROM spans GROUP BY 1 ORDER BY 1`
+            : `SELECT concat_ws('|', span_name, span_kind, status, tool_name) AS k, calls AS n FROM span_counts ORDER BY 1`,
+        )
+      ).rows.map((r) => `${r.k}=${r.n}`);
+    // The requests of the test above, all of them again, to both replicas at once (a replay).
+    const sessions = Array.from({ length: 10 }, () => buildSyntheticSession());
+    for (let round = 0; round < 2; round++) {
+      const answers = await Promise.all(sessions.flatMap((s) => [a, b].map((r) => postJson(`${r.url}/v1/traces`, s.traces, r.auth))));
+      expect(answers.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    }
+    const stored = await count('SELECT count(*) AS n FROM spans');
+    expect(await count('SELECT sum(calls) AS n FROM span_counts')).toBe(stored);
+    expect(await byKey('span_counts')).toEqual(await byKey('spans'));
+    expect((await byKey('span_counts')).some((k) => k.includes('|error|'))).toBe(true);
+
+    // Each replica serves the database's totals (aggregate with max across replicas, not sum).
+    const served = async (r: TestSink) => {
+      const text = await (await fetch(`${r.url}/metrics`, { headers: r.auth })).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('claude_otel_stored_spans_total{'));
+      return lines.reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    expect(await served(a)).toBe(stored);
+    expect(await served(b)).toBe(stored);
+    const text = await (await fetch(`${a.url}/metrics`, { headers: a.auth })).text();
+    expect(text).toMatch(/claude_otel_stored_spans_total\{[^}]*span_name="execute_tool [^"]+"[^}]*status_code="STATUS_CODE_ERROR"/);
+  });
+
   it('replays a multi-chunk Redis batch cut short on the other replica without duplicates', async () => {
     const own = `${prefix}:chunks`;
     const log = createRecordingLogger();

@@ -11,6 +11,8 @@ export interface PostgresSink extends Destination {
   readonly pool: pg.Pool;
   /** Creates partitions ahead and drops those past retention. */
   maintain(now?: Date): Promise<{ dropped: number }>;
+  /** The exact span counts of the whole database (every replica's writes); [] until ready. */
+  spanCounts(): Promise<SpanCount[]>;
 }
 
 export interface PostgresSinkOptions {
@@ -28,9 +30,36 @@ const SPAN_COLUMNS = `trace_id text, span_id text, parent_span_id text, session_
   response_model text, input_tokens bigint, output_tokens bigint, cache_read_tokens bigint,
   cache_creation_tokens bigint, cost_usd numeric, model_calls integer`;
 const SPAN_NAMES = SPAN_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]).join(', ');
-const INSERT_SPANS = `INSERT INTO spans (${SPAN_NAMES})
+/**
+ * The spans a statement actually inserted (not those another request or replica stored first) are
+ * added to the exact counts in the same statement (migrations/0007_span_counts.sql). The counts go
+ * in key order, so two replicas updating the same rows take their locks in one order.
+ */
+const COUNT_KEY = 'service_name, span_name, span_kind, status, tool_name';
+const INSERT_SPANS = `WITH inserted AS (
+  INSERT INTO spans (${SPAN_NAMES})
   SELECT ${SPAN_NAMES} FROM json_to_recordset($1::json) AS r(${SPAN_COLUMNS})
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT DO NOTHING
+  RETURNING coalesce(resource->>'service.name', '') AS service_name, name AS span_name,
+    coalesce(kind, '') AS span_kind, status, coalesce(tool_name, '') AS tool_name, duration_ms)
+INSERT INTO span_counts AS c (${COUNT_KEY}, calls, duration_ms_sum)
+  SELECT ${COUNT_KEY}, count(*), coalesce(sum(duration_ms), 0) FROM inserted
+  GROUP BY ${COUNT_KEY} ORDER BY ${COUNT_KEY}
+  ON CONFLICT (${COUNT_KEY}) DO UPDATE
+  SET calls = c.calls + EXCLUDED.calls, duration_ms_sum = c.duration_ms_sum + EXCLUDED.duration_ms_sum`;
+
+/** One row of the exact counts: spans stored once, whichever replica stored them. */
+export interface SpanCount {
+  serviceName: string;
+  spanName: string;
+  /** claude_code.span.kind ('' when absent). */
+  spanKind: string;
+  status: 'unset' | 'ok' | 'error';
+  /** gen_ai.tool.name ('' when absent). */
+  toolName: string;
+  calls: number;
+  durationMsSum: number;
+}
 
 const LOG_COLUMNS = `record_id text, time timestamptz, observed_time timestamptz, trace_id text, span_id text,
   session_id text, event_name text, severity_text text, severity_number smallint, body jsonb, attributes jsonb,
@@ -146,6 +175,16 @@ export function createPostgresSink(config: PostgresConfig, options: PostgresSink
       return pool;
     },
     maintain,
+    async spanCounts() {
+      if (!pool || !ready) return [];
+      const r = await pool.query<{ service_name: string; span_name: string; span_kind: string; status: SpanCount['status']; tool_name: string; calls: string; duration_ms_sum: number }>(
+        `SELECT ${COUNT_KEY}, calls, duration_ms_sum FROM span_counts`,
+      );
+      return r.rows.map((x) => ({
+        serviceName: x.service_name, spanName: x.span_name, spanKind: x.span_kind, status: x.status, toolName: x.tool_name,
+        calls: Number(x.calls), durationMsSum: x.duration_ms_sum,
+      }));
+    },
     async start() {
       if (pool) return;
       pool = createPgPool({ url: config.url, max: config.poolSize, statementTimeoutMs: config.statementTimeoutMs, log });
