@@ -76,31 +76,31 @@ export async function renewClaim(db: Queryable, row: Claimed, leaseMs: number): 
   ));
 }
 
-export async function markDelivered(db: Queryable, row: Claimed, status: number): Promise<boolean> {
+/**
+ * Records an attempt's outcome on a row we hold: `set` (its parameters from $3 on) and the claim
+ * released, only while the row is pending under our claim token. The one place that fences the
+ * outcome by the claim (see claimDue); false when another dispatcher claimed the row meanwhile.
+ */
+async function settle(db: Queryable, row: Claimed, set: string, params: unknown[]): Promise<boolean> {
   return held(await db.query(
-    `UPDATE webhook_outbox SET state = 'delivered', attempts = attempts + 1, last_status = $2, last_error = NULL,
-       delivered_at = now(), updated_at = now(), claim_token = NULL
-     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $3`,
-    [row.id, status, row.claim_token],
+    `UPDATE webhook_outbox SET ${set}, updated_at = now(), claim_token = NULL
+     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $2`,
+    [row.id, row.claim_token, ...params],
   ));
 }
 
-export async function markRetry(db: Queryable, row: Claimed, delayMs: number, status: number | null, error: string): Promise<boolean> {
-  return held(await db.query(
-    `UPDATE webhook_outbox SET attempts = attempts + 1, last_status = $3, last_error = $4,
-       next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now(), claim_token = NULL
-     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $5`,
-    [row.id, delayMs, status, error, row.claim_token],
-  ));
+export function markDelivered(db: Queryable, row: Claimed, status: number): Promise<boolean> {
+  return settle(db, row, `state = 'delivered', attempts = attempts + 1, last_status = $3, last_error = NULL, delivered_at = now()`, [status]);
 }
 
-export async function markDead(db: Queryable, row: Claimed, status: number | null, error: string, countAttempt = true): Promise<boolean> {
-  return held(await db.query(
-    `UPDATE webhook_outbox SET state = 'dead', attempts = attempts + $4::int, last_status = $2, last_error = $3,
-       updated_at = now(), claim_token = NULL
-     WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $5`,
-    [row.id, status, error, countAttempt ? 1 : 0, row.claim_token],
-  ));
+export function markRetry(db: Queryable, row: Claimed, delayMs: number, status: number | null, error: string): Promise<boolean> {
+  return settle(db, row, `attempts = attempts + 1, last_status = $4, last_error = $5, next_attempt_at = now() + $3 * interval '1 millisecond'`, [
+    delayMs, status, error,
+  ]);
+}
+
+export function markDead(db: Queryable, row: Claimed, status: number | null, error: string, countAttempt = true): Promise<boolean> {
+  return settle(db, row, `state = 'dead', attempts = attempts + $5::int, last_status = $3, last_error = $4`, [status, error, countAttempt ? 1 : 0]);
 }
 
 /** 410 Gone: disable the destination and dead-letter what is still pending for it. */
