@@ -18,6 +18,8 @@ export interface SinkMetrics {
   skipped(destination: string, reason: string, records: number): void;
   retried(destination: string, count?: number): void;
   deadLettered(destination: string, count?: number): void;
+  /** A webhook re-sent because its previous attempt's outcome is unknown (a possible duplicate). */
+  webhookInDoubt(destination: string): void;
   writeLatency(destination: string, seconds: number, outcome: 'ok' | 'retryable' | 'permanent'): void;
   /**
    * Serves the exact span counts (`claude_otel_stored_spans_total`, and the summed durations) from
@@ -53,6 +55,9 @@ export function createSinkMetrics(): SinkMetrics {
     description: 'Writes answered retryable (503/429) or webhook attempts rescheduled, per destination',
   });
   const dead = meter.createCounter('claude_otel_sink_dead_lettered', { description: 'Webhook deliveries dead-lettered' });
+  const inDoubt = meter.createCounter('claude_otel_sink_webhooks_in_doubt', {
+    description: 'Webhooks re-sent after an attempt whose outcome was never recorded (its replica was killed or stalled): possible duplicates, same webhook-id',
+  });
   const latency = meter.createHistogram('claude_otel_sink_write_duration_seconds', {
     description: 'Write latency per destination',
     unit: 's',
@@ -75,6 +80,7 @@ export function createSinkMetrics(): SinkMetrics {
     skipped: (destination, reason, n) => skipped.add(n, { destination, reason }),
     retried: (destination, n = 1) => retried.add(n, { destination }),
     deadLettered: (destination, n = 1) => dead.add(n, { destination }),
+    webhookInDoubt: (destination) => inDoubt.add(1, { destination }),
     writeLatency: (destination, s, outcome) => latency.record(s, { destination, outcome }),
     observeSpanCounts(read) {
       const callback = async (result: BatchObservableResult) => {

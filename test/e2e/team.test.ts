@@ -14,7 +14,7 @@
  * Then: every span the agents produced (their local copies are the reference) is in Postgres
  * once, in the Redis stream once, in Jaeger once; every session is one trace with its root(s);
  * every webhook event is delivered, repeated (same webhook-id) at most once per sink kill for a
- * POST in flight at that moment; the exact span counts the sinks serve equal the spans sent, and
+ * POST in flight at that moment, and every repeat is on record (the row's in_doubt_attempts); the exact span counts the sinks serve equal the spans sent, and
  * the backends' span-metric calls (summed the way Prometheus' increase() does) reach them.
  * Why the backend is killed in a lull: docs/operations.md ("Team deployment", what a crash costs)
  * — tail sampling holds undecided sessions in memory (lost from Jaeger when the backend is killed;
@@ -306,7 +306,8 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
   });
 
   it('delivers every webhook event, each once but for what was in flight when a sink was killed', async () => {
-    const rows = async () => (await db.pool.query<{ webhook_id: string; state: string }>('SELECT webhook_id, state FROM webhook_outbox')).rows;
+    const rows = async () =>
+      (await db.pool.query<{ webhook_id: string; state: string; in_doubt_attempts: number }>('SELECT webhook_id, state, in_doubt_attempts FROM webhook_outbox')).rows;
     // Rows a killed replica had claimed wait for their lease (60 s) before another replica takes them.
     await until('every webhook delivered', 90_000, async () => (await rows()).every((r) => r.state === 'delivered'));
     await sleep(500);
@@ -319,8 +320,16 @@ describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, wit
     // A POST the receiver answered just before the sink died is sent again (same webhook-id, which
     // receivers de-duplicate on): at most one per killed replica and destination (one poll at a time).
     const repeats = ok.length - new Set(ok.map((w) => w.id)).size;
-    console.info(`team test: ${outbox.length} webhook events, ${repeats} repeated after a sink was killed`);
+    const inDoubt = outbox.filter((r) => r.in_doubt_attempts > 0);
+    console.info(`team test: ${outbox.length} webhook events, ${repeats} repeated after a sink was killed, ${inDoubt.length} on record as in doubt`);
     expect(repeats).toBeLessThanOrEqual(SINK_KILLS);
+    // Every repeat is on record: its row says that an attempt's outcome was unknown when it was re-sent.
+    const seen = new Map<string, number>();
+    for (const w of ok) seen.set(w.id, (seen.get(w.id) ?? 0) + 1);
+    const repeated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    expect(repeated.filter((id) => !inDoubt.some((r) => r.webhook_id === id))).toEqual([]);
+    // At most one attempt in flight per replica and destination when it was killed.
+    expect(inDoubt.length).toBeLessThanOrEqual(SINK_KILLS);
   }, 120_000);
 
   // The counts that are exact: kept by the sinks' inserts, which store each span once whichever

@@ -22,10 +22,10 @@ describe('runSinkCommand', () => {
 
   it('migrate applies every migration once, then reports up to date', async () => {
     const env = { CLAUDE_OTEL_SINK_POSTGRES_URL: db.url };
-    expect(await run(['migrate'], env)).toMatchObject({ code: 0, out: 'applied: 0001_spans, 0002_logs, 0003_views, 0004_webhooks, 0005_model_calls, 0006_replicas, 0007_span_counts\n' });
-    expect(await run(['migrate'], env)).toMatchObject({ code: 0, out: 'up to date (version 7)\n' });
+    expect(await run(['migrate'], env)).toMatchObject({ code: 0, out: 'applied: 0001_spans, 0002_logs, 0003_views, 0004_webhooks, 0005_model_calls, 0006_replicas, 0007_span_counts, 0008_webhook_in_doubt\n' });
+    expect(await run(['migrate'], env)).toMatchObject({ code: 0, out: 'up to date (version 8)\n' });
     const r = await db.pool.query('SELECT version FROM schema_migrations ORDER BY version');
-    expect(r.rows.map((x) => x.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(r.rows.map((x) => x.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('exits 2 with a readable message on bad config or usage', async () => {

@@ -195,7 +195,7 @@ describe('migration 0005 fills the new columns of rows written before it', () =>
       await pool.query(insert, ['a'.repeat(32), '1'.repeat(16), `chat ${r.model}`, 'model_call', chat]);
       await pool.query(insert, ['a'.repeat(32), '2'.repeat(16), 'claude_code.turn', 'turn', turn]);
       await pool.query(insert, ['a'.repeat(32), '3'.repeat(16), 'execute_tool Bash', 'tool', { 'claude_code.span.kind': 'tool' }]);
-      expect((await migrate(pool)).applied).toEqual(['0005_model_calls', '0006_replicas', '0007_span_counts']);
+      expect((await migrate(pool)).applied).toEqual(['0005_model_calls', '0006_replicas', '0007_span_counts', '0008_webhook_in_doubt']);
       const rows = (await pool.query('SELECT kind, request_model, response_model, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, model_calls FROM spans ORDER BY span_id')).rows;
       expect(rows).toEqual([
         { kind: 'model_call', request_model: r.model, response_model: r.model, input_tokens: String(sums([r.usage]).input), output_tokens: String(r.usage.output_tokens), cache_read_tokens: String(r.usage.cache_read_input_tokens), cache_creation_tokens: String(r.usage.cache_creation_input_tokens), cost_usd: '0.0011146', model_calls: 1 },

@@ -88,6 +88,8 @@ describe('replicated sinks', () => {
     expect(ok).toHaveLength(events);
     expect(new Set(ok.map((w) => w.id)).size).toBe(events);
     expect(ok.every((w) => w.signatureValid)).toBe(true);
+    // No replica died: no attempt is in doubt, none left stamped.
+    expect(await count('SELECT count(*) AS n FROM webhook_outbox WHERE in_doubt_attempts > 0 OR attempt_started_at IS NOT NULL')).toBe(0);
   });
 
   it('counts every stored span exactly once, across replicas and replays, the same on both replicas', async () => {
@@ -186,6 +188,40 @@ describe('replicated sinks', () => {
       expect(await outbox.markDelivered(own.pool, stale!, 200)).toBe(false);
       const row = (await own.pool.query(`SELECT state, attempts FROM webhook_outbox WHERE id = $1`, [current!.id])).rows[0];
       expect(row).toEqual({ state: 'delivered', attempts: 1 });
+    } finally {
+      await own.drop();
+    }
+  });
+
+  it('puts on record a row whose attempt started and never recorded an outcome: claimed again, it is in doubt', async () => {
+    const own = await createTestDatabase('doubt');
+    try {
+      await migrate(own.pool);
+      const row = async (id: string) =>
+        (await own.pool.query(`SELECT state, attempts, in_doubt_attempts, attempt_started_at IS NOT NULL AS started FROM webhook_outbox WHERE webhook_id = $1`, [id])).rows[0];
+      const expire = () => new Promise((r) => setTimeout(r, 20));
+      await outbox.enqueue(own.pool, ['msg_sent', 'msg_unsent', 'msg_retried'].map((webhookId) => ({ webhookId, destination: 'ops', eventType: 'tool_failure', body: '{}' })));
+      // A replica claims all three with a 1 ms lease; it starts sending msg_sent and dies; it had
+      // not got to msg_unsent; it recorded msg_retried's outcome (a 503).
+      const first = await outbox.claimDue(own.pool, 10, 1);
+      expect(first.map((r) => r.in_doubt)).toEqual([false, false, false]);
+      const by = (rows: outbox.ClaimedRow[], id: string) => rows.find((r) => r.webhook_id === id)!;
+      expect(await outbox.renewClaim(own.pool, by(first, 'msg_sent'), 1)).toBe(true);
+      expect(await row('msg_sent')).toMatchObject({ started: true, in_doubt_attempts: 0 });
+      expect(await outbox.renewClaim(own.pool, by(first, 'msg_retried'), 1)).toBe(true);
+      expect(await outbox.markRetry(own.pool, by(first, 'msg_retried'), 0, 503, 'unavailable')).toBe(true);
+      expect(await row('msg_retried')).toMatchObject({ started: false, attempts: 1 });
+      await expire();
+      // Another replica claims them when the lease ends: only the one whose attempt may have
+      // reached the receiver is in doubt.
+      const second = await outbox.claimDue(own.pool, 10, 60_000);
+      expect(Object.fromEntries(second.map((r) => [r.webhook_id, r.in_doubt]))).toEqual({ msg_sent: true, msg_unsent: false, msg_retried: false });
+      expect(by(second, 'msg_sent').in_doubt_attempts).toBe(1);
+      expect(await row('msg_sent')).toMatchObject({ started: false, in_doubt_attempts: 1 });
+      // Its re-send is recorded like any attempt; the count stays on the row.
+      expect(await outbox.renewClaim(own.pool, by(second, 'msg_sent'), 60_000)).toBe(true);
+      expect(await outbox.markDelivered(own.pool, by(second, 'msg_sent'), 200)).toBe(true);
+      expect(await row('msg_sent')).toEqual({ state: 'delivered', attempts: 1, in_doubt_attempts: 1, started: false });
     } finally {
       await own.drop();
     }

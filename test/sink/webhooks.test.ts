@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSinkCommand } from '../../src/sink/index.js';
+import * as outboxSql from '../../src/sink/webhooks/outbox.js';
 import { generateSecret } from '../../src/sink/webhooks/sign.js';
 import { postJson, waitUntil } from './support/http.js';
 import { type TestDatabase, createTestDatabase } from './support/pg.js';
@@ -64,6 +65,22 @@ describe('webhook delivery', () => {
     expect(got.every((w) => w.signatureValid)).toBe(true);
     await waitUntil(async () => (await outbox())[0]?.state === 'delivered');
     expect((await outbox())[0]).toMatchObject({ attempts: 4, last_status: 200 });
+  });
+
+  it('re-sends a row left in doubt by a dead replica, same webhook-id, and says so (log, metric, row)', async () => {
+    // A replica that died mid-attempt: the row claimed and the attempt stamped, no outcome recorded.
+    await db.pool.query(`INSERT INTO webhook_outbox (webhook_id, destination, event_type, body) VALUES ('msg_doubt', 'ops', 'tool_failure', '{"type":"tool_failure"}')`);
+    const [claimed] = await outboxSql.claimDue(db.pool, 1, 1);
+    await outboxSql.renewClaim(db.pool, claimed!, 1);
+    await new Promise((r) => setTimeout(r, 20)); // its lease ends
+    sink = await start();
+    const got = await receiver.waitFor((r) => r.some((w) => w.id === 'msg_doubt' && w.status === 200));
+    expect(got.filter((w) => w.id === 'msg_doubt')).toHaveLength(1);
+    await waitUntil(async () => (await outbox())[0]?.state === 'delivered');
+    expect((await outbox())[0]).toMatchObject({ webhook_id: 'msg_doubt', in_doubt_attempts: 1, attempt_started_at: null });
+    expect(sink.log.lines.filter((l) => l.level === 'warn' && /previous attempt has no recorded outcome/.test(l.msg))).toHaveLength(1);
+    const metrics = await (await fetch(`${sink.url}/metrics`, { headers: sink.auth })).text();
+    expect(metrics).toMatch(/claude_otel_sink_webhooks_in_doubt_total\{destination="webhook:ops"[^}]*\} 1/);
   });
 
   it('honours Retry-After', async () => {

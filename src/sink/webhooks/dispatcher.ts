@@ -76,7 +76,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     }
   }
 
-  async function deliver(pool: pg.Pool, row: outbox.OutboxRow, disabled: Map<string, string>): Promise<void> {
+  async function deliver(pool: pg.Pool, row: outbox.ClaimedRow, disabled: Map<string, string>): Promise<void> {
     const dest = byName.get(row.destination);
     const label = `webhook:${row.destination}`;
     if (!dest || disabled.has(row.destination)) {
@@ -91,6 +91,14 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     if (!(await outbox.renewClaim(pool, row, LEASE_MS))) {
       log.info('webhook row claimed by another replica meanwhile; not sent here', { webhook_id: row.webhook_id });
       return;
+    }
+    if (row.in_doubt) {
+      // The previous attempt started and recorded no outcome (its replica was killed or stalled past
+      // the lease): it may have reached the receiver. Sent again, same webhook-id; on record.
+      log.warn('re-sending a webhook whose previous attempt has no recorded outcome; the receiver may get it twice (same webhook-id)', {
+        destination: dest.name, webhook_id: row.webhook_id, in_doubt_attempts: row.in_doubt_attempts,
+      });
+      metrics?.webhookInDoubt(label);
     }
     const { outcome, status } = await attempt(dest, row);
     const attempts = row.attempts + 1;
@@ -137,7 +145,7 @@ export function createWebhookDispatcher(config: WebhooksConfig, options: Webhook
     if (!rows.length) return 0;
     const disabled = await outbox.disabledDestinations(pool);
     // In order within a destination (a 410 stops the rest), destinations in parallel.
-    const groups = new Map<string, outbox.OutboxRow[]>();
+    const groups = new Map<string, outbox.ClaimedRow[]>();
     for (const row of rows) groups.set(row.destination, [...(groups.get(row.destination) ?? []), row]);
     await Promise.all([...groups.values()].map(async (group) => {
       for (const row of group) {

@@ -14,8 +14,17 @@ export interface OutboxRow {
   last_error: string | null;
   created_at: Date;
   updated_at: Date;
-  /** Set by claimDue: only the holder of the current claim records the outcome (0005_replicas.sql). */
+  /** Set by claimDue: only the holder of the current claim records the outcome (0006_replicas.sql). */
   claim_token: string | null;
+  /** Set right before an attempt (renewClaim), cleared with its outcome (0008_webhook_in_doubt.sql). */
+  attempt_started_at: Date | null;
+  /** Attempts re-sent because an earlier one's outcome was never recorded. */
+  in_doubt_attempts: number;
+}
+
+/** A claimed row; `in_doubt`: its previous attempt may have reached the receiver unrecorded. */
+export interface ClaimedRow extends OutboxRow {
+  in_doubt: boolean;
 }
 
 export interface NewOutboxRow {
@@ -44,16 +53,20 @@ export async function enqueue(db: Queryable, rows: NewOutboxRow[]): Promise<numb
  * concurrent dispatchers in other processes (sink replicas) skip them (FOR UPDATE SKIP LOCKED); a
  * crashed dispatcher's rows become due again when the lease ends. The outcome is recorded only
  * with the token of the current claim (markDelivered/markRetry/markDead return false otherwise).
+ * A row whose previous attempt started and never recorded an outcome comes back `in_doubt`, and
+ * its in_doubt_attempts grows by one.
  */
-export async function claimDue(db: Queryable, limit: number, leaseMs: number, ids?: string[]): Promise<OutboxRow[]> {
-  const r = await db.query<OutboxRow>(
-    `UPDATE webhook_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now(),
-       claim_token = gen_random_uuid()::text
-     WHERE o.id IN (
-       SELECT id FROM webhook_outbox
+export async function claimDue(db: Queryable, limit: number, leaseMs: number, ids?: string[]): Promise<ClaimedRow[]> {
+  const r = await db.query<ClaimedRow>(
+    `WITH due AS (
+       SELECT id, attempt_started_at IS NOT NULL AS in_doubt FROM webhook_outbox
        WHERE state = 'pending' AND next_attempt_at <= now() AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING o.*`,
+     UPDATE webhook_outbox o SET next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now(),
+       claim_token = gen_random_uuid()::text, attempt_started_at = NULL,
+       in_doubt_attempts = o.in_doubt_attempts + due.in_doubt::int
+     FROM due WHERE o.id = due.id
+     RETURNING o.*, due.in_doubt`,
     [limit, leaseMs, ids ?? null],
   );
   return r.rows;
@@ -67,10 +80,13 @@ export interface Claimed {
 
 const held = (r: { rowCount: number | null }) => (r.rowCount ?? 0) > 0;
 
-/** Extends the lease of a row we still hold; false when another dispatcher claimed it meanwhile. */
+/**
+ * Right before an attempt: extends the lease of a row we still hold and stamps the attempt as
+ * started (until its outcome is recorded); false when another dispatcher claimed it meanwhile.
+ */
 export async function renewClaim(db: Queryable, row: Claimed, leaseMs: number): Promise<boolean> {
   return held(await db.query(
-    `UPDATE webhook_outbox SET next_attempt_at = now() + $3 * interval '1 millisecond'
+    `UPDATE webhook_outbox SET next_attempt_at = now() + $3 * interval '1 millisecond', attempt_started_at = now()
      WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $2`,
     [row.id, row.claim_token, leaseMs],
   ));
@@ -83,7 +99,7 @@ export async function renewClaim(db: Queryable, row: Claimed, leaseMs: number): 
  */
 async function settle(db: Queryable, row: Claimed, set: string, params: unknown[]): Promise<boolean> {
   return held(await db.query(
-    `UPDATE webhook_outbox SET ${set}, updated_at = now(), claim_token = NULL
+    `UPDATE webhook_outbox SET ${set}, updated_at = now(), claim_token = NULL, attempt_started_at = NULL
      WHERE id = $1 AND state = 'pending' AND claim_token IS NOT DISTINCT FROM $2`,
     [row.id, row.claim_token, ...params],
   ));
@@ -140,7 +156,7 @@ export async function requeueDead(db: Queryable, idOrWebhookId: string): Promise
   const byId = /^\d+$/.test(idOrWebhookId);
   const r = await db.query<OutboxRow>(
     `UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL,
-       updated_at = now(), claim_token = NULL
+       updated_at = now(), claim_token = NULL, attempt_started_at = NULL
      WHERE state = 'dead' AND ${byId ? 'id = $1::bigint' : 'webhook_id = $1'} RETURNING *`,
     [idOrWebhookId],
   );
