@@ -2,9 +2,8 @@
  * A session's model calls from its stored spans: token sums over the chat spans and its cost, by
  * the rule of session_summaries in docs/queries.md. Pure.
  */
+import { spanUsage } from '../sink/usage.js';
 import type { StoredSpan } from './stored-span.js';
-
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
 export interface SessionUsage {
   modelCalls: number;
@@ -23,20 +22,20 @@ export function sessionUsage(spans: readonly StoredSpan[]): SessionUsage {
   let priced: number | undefined;
   let closed: { endNs: bigint; cost: number } | undefined;
   for (const s of spans) {
-    const a = s.attributes;
-    const kind = a['claude_code.span.kind'];
+    const kind = s.attributes['claude_code.span.kind'];
+    if (kind !== 'model_call' && kind !== 'session' && kind !== 'segment') continue;
+    // The one reading of a span's usage attributes (the sink's columns and the team source use it too).
+    const usage = spanUsage(s.attributes);
     if (kind === 'model_call') {
       u.modelCalls += 1;
-      u.inputTokens += num(a['gen_ai.usage.input_tokens']) ?? 0;
-      u.outputTokens += num(a['gen_ai.usage.output_tokens']) ?? 0;
-      u.cacheReadTokens += num(a['gen_ai.usage.cache_read.input_tokens']) ?? 0;
-      const c = num(a['claude_code.cost.usd']);
-      if (c === undefined) u.unpricedCalls += 1;
-      else priced = (priced ?? 0) + c;
-    } else if (kind === 'session' || kind === 'segment') {
-      const c = num(a['claude_code.cost.usd']);
+      u.inputTokens += usage.inputTokens ?? 0;
+      u.outputTokens += usage.outputTokens ?? 0;
+      u.cacheReadTokens += usage.cacheReadTokens ?? 0;
+      if (usage.costUsd === null) u.unpricedCalls += 1;
+      else priced = (priced ?? 0) + usage.costUsd;
+    } else if (usage.costUsd !== null) {
       const endNs = BigInt(s.endTimeUnixNano);
-      if (c !== undefined && (!closed || endNs > closed.endNs)) closed = { endNs, cost: c };
+      if (!closed || endNs > closed.endNs) closed = { endNs, cost: usage.costUsd };
     }
   }
   const cost = closed?.cost ?? priced;

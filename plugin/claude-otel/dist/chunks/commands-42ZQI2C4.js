@@ -1,2 +1,0 @@
-import { createRequire as __claudeOtelRequire } from 'node:module'; const require = __claudeOtelRequire(import.meta.url);
-import{a,b}from"./chunk-6BERI7PM.js";import"./chunk-6WO27UGR.js";import"./chunk-7VIAMRHX.js";import"./chunk-WVP3WMTH.js";import"./chunk-UY2C3U2T.js";export{a as runSessionsCommand,b as runTraceCommand};
