@@ -24,6 +24,8 @@ export interface DoctorContext {
   projectDir: string;
   userHome: string;
   claudeBinary?: string;
+  /** The agent's configured port: an http hook to it is ours even without our token variable (isOurHook, as install and uninstall judge). */
+  agentPort?: number;
 }
 
 export function checkConfig(ctx: DoctorContext): { result: CheckResult; loaded?: LoadedConfig } {

@@ -19,9 +19,11 @@ export async function runDoctorCommand(argv: string[], io: CommandIo): Promise<n
   const dirFlag = argv.indexOf('--project-dir');
   const projectDir = dirFlag >= 0 && argv[dirFlag + 1] ? argv[dirFlag + 1]! : process.cwd();
   const userHome = io.homedir?.() ?? io.env.HOME ?? homedir();
-  const ctx = { env: io.env, projectDir, userHome, ...(io.env.CLAUDE_BIN ? { claudeBinary: io.env.CLAUDE_BIN } : {}) };
+  const base = { env: io.env, projectDir, userHome, ...(io.env.CLAUDE_BIN ? { claudeBinary: io.env.CLAUDE_BIN } : {}) };
   const home = resolveHome(io.env as NodeJS.ProcessEnv);
-  const config = checkConfig(ctx);
+  const config = checkConfig(base);
+  // Hooks are judged ours as install and uninstall judge them: by the configured port too.
+  const ctx = { ...base, ...(config.loaded ? { agentPort: config.loaded.config.agent.port } : {}) };
   const agent = await checkAgent(ctx, { port: config.loaded?.config.agent.port, host: config.loaded?.config.agent.host });
   const results: CheckResult[] = [
     await checkClaudeVersion(ctx),

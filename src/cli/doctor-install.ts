@@ -25,7 +25,7 @@ interface ScopeSettings {
   plugin?: string;
 }
 
-function read(scope: Scope, file: string): ScopeSettings | undefined {
+function read(scope: Scope, file: string, port: number | undefined): ScopeSettings | undefined {
   let s: { hooks?: Record<string, unknown>; env?: Record<string, unknown>; enabledPlugins?: Record<string, unknown> };
   try {
     s = JSON.parse(readFileSync(file, 'utf8'));
@@ -39,7 +39,7 @@ function read(scope: Scope, file: string): ScopeSettings | undefined {
     if (!Array.isArray(groups)) continue;
     for (const g of groups as { hooks?: unknown[] }[]) {
       for (const h of Array.isArray(g?.hooks) ? g.hooks : []) {
-        if (!isOurHook(h)) continue;
+        if (!isOurHook(h, port)) continue;
         hasOurHooks = true;
         if ((h as { type: string }).type === 'command') commands.add((h as { command: string }).command);
       }
@@ -74,8 +74,8 @@ function onPath(name: string, pathVar: string | undefined): string | undefined {
 const reinstall = (scope: Scope) => `claude-otel install --scope ${scope}${scope === 'user' ? '' : ' (in this project)'}`;
 
 /** The settings of the user, project and local scopes that exist and parse (the one reading doctor's checks share). */
-export function readScopeSettings(ctx: Pick<DoctorContext, 'userHome' | 'projectDir'>): ScopeSettings[] {
-  return Object.entries(settingsPaths(ctx.userHome, ctx.projectDir)).map(([scope, file]) => read(scope as Scope, file)).filter((s): s is ScopeSettings => s !== undefined);
+export function readScopeSettings(ctx: Pick<DoctorContext, 'userHome' | 'projectDir' | 'agentPort'>): ScopeSettings[] {
+  return Object.entries(settingsPaths(ctx.userHome, ctx.projectDir)).map(([scope, file]) => read(scope as Scope, file, ctx.agentPort)).filter((s): s is ScopeSettings => s !== undefined);
 }
 
 export function checkInstall(ctx: DoctorContext, home: string): CheckResult {

@@ -135,6 +135,20 @@ describe('doctor: stale installation', () => {
     expect(out).toMatch(/^ +fix: claude-otel install --scope user \(replaces them in place\)$/m);
   });
 
+  it('counts an http hook on the configured port as ours, as install and uninstall do', async () => {
+    // An http hook to our path that does not name our token variable: ours only by its port.
+    mkdirSync(join(userHome, '.claude'), { recursive: true });
+    const hook = { type: 'http', url: 'http://127.0.0.1:47311/v1/hooks' };
+    writeFileSync(userSettings(), JSON.stringify({ hooks: { PreToolUse: [{ matcher: '*', hooks: [hook] }] } }));
+    const hooksLine = async (port: string) => {
+      let out = '';
+      await runDoctorCommand(['--project-dir', project], { stdout: (s) => (out += s), stderr: () => {}, env: env({ CLAUDE_BIN: '/nonexistent', CLAUDE_OTEL_PORT: port }), homedir: () => userHome });
+      return out.split('\n').find((l) => / hooks /.test(l));
+    };
+    expect(await hooksLine('47311')).toMatch(/^\[ok {2}\] hooks +installed in scope user$/);
+    expect(await hooksLine('47312')).toMatch(/^\[FAIL\] hooks +no claude-otel hooks/);
+  });
+
   it('reads the script out of a command as the installer quotes it', () => {
     expect(scriptOf('/a/bin/claude-otel-hook')).toBe('/a/bin/claude-otel-hook');
     expect(scriptOf(shellQuote("/it's here/bin/claude-otel-hook"))).toBe("/it's here/bin/claude-otel-hook");
