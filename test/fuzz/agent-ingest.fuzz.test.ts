@@ -12,13 +12,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, fixtureNames } from '../support/fixtures.js';
+import { fixture, recordedPayloads } from '../support/fixtures.js';
 import { removeHome, startAgentProcess, tempHome, type AgentProcess } from '../faults/agent-process.js';
 
 const RSS_BOUND = 200 * 1024 * 1024;
 const PROTO = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__', 'prototype'];
-const NAMES = fixtureNames();
-const KNOWN = [...new Set(NAMES.map((n) => n.split('.')[0]!))];
+const NAMES = recordedPayloads().map((p) => p.name);
+const KNOWN = [...new Set(NAMES.map((n) => n.split('/')[1]!.split('.')[0]!))];
 
 /** Deep nesting is spliced in as text: JSON.stringify in this process would overflow its own stack. */
 const DEEP = /"@deep:(\d+):(array|object)"/g;

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/agent-harness.js';
-import { FIXTURE_DIR, fixtureNames } from '../support/fixtures.js';
+import { recordedPayloads } from '../support/fixtures.js';
 import { freePort } from '../support/ports.js';
 import { cleanEnv, runHook, startAgentProcess, tempRoot, writeConfig } from '../faults/identity-support.js';
 
-const fixtures = fixtureNames().map((n) => readFileSync(join(FIXTURE_DIR, n)));
+const fixtures = recordedPayloads().map((p) => readFileSync(p.path));
 
 const mutatedFixture = fc.record({
   base: fc.constantFrom(...fixtures),

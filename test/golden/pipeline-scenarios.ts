@@ -47,6 +47,8 @@ const agentCall = (id: string, background = false, type = 'general-purpose') => 
   tool_use_id: id, tool_input: { description: 'mock subagent', prompt: 'SUBAGENT-TASK', subagent_type: type, run_in_background: background },
 });
 const inAgent = (agentId: string, extra: Record<string, unknown> = {}) => ({ agent_id: agentId, agent_type: 'general-purpose', ...extra });
+/** 2.1.332's recorded PreToolUse.in-subagent is a Write: a subagent's Bash call, as its session recorded it (tools-and-subagent). */
+const bashInAgent = { tool_name: 'Bash', tool_input: { command: 'echo in-sub', description: 'echo in-sub' } };
 const noPrompt = { prompt_id: undefined };
 
 const S = {
@@ -90,14 +92,14 @@ export const scenarios: Scenario[] = [
       ['SessionStart', noPrompt], ['UserPromptSubmit'],
       ['PreToolUse.Agent', agentCall('toolu_A1')], ['PreToolUse.Agent', agentCall('toolu_A2')],
       ['SubagentStart', inAgent('agent-second')], ['SubagentStart', inAgent('agent-first')],
-      ['PreToolUse.in-subagent', inAgent('agent-second', { tool_use_id: 'toolu_s2' })],
-      ['PreToolUse.in-subagent', inAgent('agent-first', { tool_use_id: 'toolu_s1' })],
+      ['PreToolUse.in-subagent', inAgent('agent-second', { tool_use_id: 'toolu_s2', ...bashInAgent })],
+      ['PreToolUse.in-subagent', inAgent('agent-first', { tool_use_id: 'toolu_s1', ...bashInAgent })],
       ['PostToolUse.in-subagent', inAgent('agent-first', { tool_use_id: 'toolu_s1' })],
       ['PostToolBatch', inAgent('agent-first', { tool_calls: [{ tool_use_id: 'toolu_s1', tool_name: 'Bash', tool_response: 'ok' }] })],
       ['PostToolUse.in-subagent', inAgent('agent-second', { tool_use_id: 'toolu_s2' })],
       ['SubagentStop', inAgent('agent-first')], ['SubagentStop', inAgent('agent-second')],
-      ['PostToolUse.Agent-foreground', { ...agentCall('toolu_A1'), tool_response: { status: 'completed', agentId: 'agent-first' } }],
-      ['PostToolUse.Agent-foreground', { ...agentCall('toolu_A2'), tool_response: { status: 'completed', agentId: 'agent-second' } }],
+      ['PostToolUse.Agent', { ...agentCall('toolu_A1'), tool_response: { status: 'completed', agentId: 'agent-first' } }],
+      ['PostToolUse.Agent', { ...agentCall('toolu_A2'), tool_response: { status: 'completed', agentId: 'agent-second' } }],
       ['Stop'], ['SessionEnd', noPrompt],
     ]) }],
   },
@@ -110,7 +112,7 @@ export const scenarios: Scenario[] = [
       ['PostToolUse.Agent-background', { ...agentCall('toolu_BG', true), tool_response: { isAsync: true, status: 'async_launched', agentId: 'agent-bg' } }],
       ['SubagentStart', inAgent('agent-bg')],
       ['Stop.with-background-task'],
-      ['PreToolUse.in-subagent', inAgent('agent-bg', { tool_use_id: 'toolu_in_bg' })],
+      ['PreToolUse.in-subagent', inAgent('agent-bg', { tool_use_id: 'toolu_in_bg', ...bashInAgent })],
       ['PostToolUse.in-subagent', inAgent('agent-bg', { tool_use_id: 'toolu_in_bg' })],
       ['SubagentStop', inAgent('agent-bg')],
       ['UserPromptSubmit.task-notification', { prompt_id: 'p2' }], ['Stop', { prompt_id: 'p2' }],
@@ -122,8 +124,8 @@ export const scenarios: Scenario[] = [
     about: 'a Write refused at the prompt (PermissionRequest, no Post), a Bash refused in auto mode (PermissionDenied), a tool whose refusal only PostToolBatch reports',
     runs: [{ steps: steps(S.denied, 'p1', [
       ['SessionStart', noPrompt], ['UserPromptSubmit'],
-      ['PreToolUse', tool('toolu_W', 'Write')], ['PermissionRequest'], ['Notification'],
-      ['PreToolUse', tool('toolu_D')], ['PermissionDenied', { tool_use_id: 'toolu_D' }],
+      ['PreToolUse', tool('toolu_W', 'Write')], ['PermissionRequest.Write.in-subagent', { agent_id: undefined, agent_type: undefined }], ['2.1.328/Notification'],
+      ['PreToolUse', tool('toolu_D')], ['PermissionDenied.Bash', { tool_use_id: 'toolu_D' }],
       ['PreToolUse', tool('toolu_R', 'Read')],
       ['PostToolBatch', { tool_calls: [{ tool_use_id: 'toolu_R', tool_name: 'Read', tool_response: "Permission to use Read has been denied. The user doesn't want to proceed." }] }],
       ['Stop'], ['SessionEnd', noPrompt],
@@ -182,10 +184,10 @@ export const scenarios: Scenario[] = [
     runs: [{ steps: steps(S.subagentFailure, 'p1', [
       ['SessionStart', noPrompt], ['UserPromptSubmit'],
       ['PreToolUse.Agent', agentCall('toolu_A')], ['SubagentStart', inAgent('agent-x')],
-      ['PreToolUse.in-subagent', inAgent('agent-x', { tool_use_id: 'toolu_x1' })],
+      ['PreToolUse.in-subagent', inAgent('agent-x', { tool_use_id: 'toolu_x1', ...bashInAgent })],
       ['PostToolUse.in-subagent', inAgent('agent-x', { tool_use_id: 'toolu_x1' })],
       ['StopFailure', inAgent('agent-x')],
-      ['PostToolUseFailure', { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 529 Overloaded', duration_ms: 900 }],
+      ['PostToolUseFailure.Agent', { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 529 Overloaded', duration_ms: 900 }],
       ['PreToolUse', tool('toolu_after')], ['PostToolUse', tool('toolu_after', 'Bash', { duration_ms: 5 })],
       ['Stop'], ['SessionEnd', noPrompt],
     ]) }],
@@ -197,9 +199,9 @@ export const scenarios: Scenario[] = [
       ['SessionStart', noPrompt], ['UserPromptSubmit'],
       ['PreToolUse.Agent', agentCall('toolu_A')], ['SubagentStart', inAgent('agent-d')],
       ['PreToolUse.in-subagent', inAgent('agent-d', { tool_use_id: 'toolu_d1', tool_name: 'Write' })],
-      ['PermissionRequest', inAgent('agent-d')],
+      ['PermissionRequest.Write.in-subagent', inAgent('agent-d')],
       ['SubagentStop', inAgent('agent-d')],
-      ['PostToolUse.Agent-foreground', { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'agent-d' } }],
+      ['PostToolUse.Agent', { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'agent-d' } }],
       ['Stop'], ['SessionEnd', noPrompt],
     ]) }],
   },
@@ -223,7 +225,7 @@ export const scenarios: Scenario[] = [
       ['SessionStart', noPrompt], ['UserPromptSubmit'], ['ConfigChange'], ['CwdChanged'],
       ['SessionStart', { hook_event_name: 'SomeFutureEvent', source: undefined, detail: 'x' }],
       ['Stop'], ['SessionEnd', noPrompt],
-      ['Notification'], ['PreToolUse', tool('toolu_late')], ['PostToolUse', tool('toolu_late', 'Bash', { duration_ms: 3 })],
+      ['2.1.328/Notification'], ['PreToolUse', tool('toolu_late')], ['PostToolUse', tool('toolu_late', 'Bash', { duration_ms: 3 })],
     ]) }],
   },
 ];

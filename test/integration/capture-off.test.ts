@@ -2,22 +2,26 @@
 // any path: span attributes, span status messages, span events, log records, metric labels, the
 // files in CLAUDE_OTEL_HOME (local store, journal) and /v1/status.
 //
-// Every real payload in test/fixtures/claude-code-2.1.328/hooks/ is sent, plus the cases the
+// Every real payload of every recorded version (test/fixtures/claude-code-*/hooks/; a session each) is sent, plus the cases the
 // reliability review found (finding 4) and their neighbours, with a unique canary in EVERY string
 // field and a real-looking secret next to it. The only fields left as they are, are the ones the
 // trace model records by design as identity (session, prompt, tool and agent ids, the tool name,
 // the event name, cwd, permission mode) and model names: they are not content. Fields with a
 // documented value set (SessionStart.source, SessionEnd.reason, StopFailure.error, …) are planted
 // too: an agent may record such a field only as one of its documented values, never pass it through.
+// Transcript paths are planted too and must not leave; the agent keeps them in its own journal (it
+// reads the transcript from there after a restart), so that one file of the home may hold them.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, fixtureNames } from '../support/fixtures.js';
+import { CURRENT_VERSION, RECORDED_VERSIONS, fixture, recordedPayloads, type RecordedVersion } from '../support/fixtures.js';
 import { removeHome, startTestAgent, waitFor, type TestAgent } from '../support/agent-harness.js';
 import { startOtlpReceiver } from '../support/otlp-receiver.js';
 
 const SID = 'cccccccc-0ff0-4000-8000-00000000c0ff';
+/** One session per recorded version; the current version's carries the review cases too. */
+const sessionOf = (version: RecordedVersion) => (version === CURRENT_VERSION ? SID : `cccccccc-0ff0-4000-8000-${version.replace(/\D/g, '').padStart(12, '0')}`);
 const PROMPT = 'p-capture-off';
 
 /** Top-level fields the trace model exports by design (ids and names), and ids inside tool payloads it links by. */
@@ -26,15 +30,17 @@ const IDENTITY = new Set([
   'model', 'from_model', 'to_model', 'requested_model',
 ]);
 const IDENTITY_PATHS = new Set(['tool_response.agentId', 'tool_input.subagent_type', 'tool_calls.tool_use_id', 'tool_calls.tool_name']);
+/** Top-level fields the agent keeps in its journal (never exports): where the transcript is. */
+const JOURNALED = new Set(['transcript_path', 'agent_transcript_path']);
 
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
 const alnum = (n: number) => Array.from(randomBytes(n), (b) => 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789'[b % 56]).join('');
 
-interface Plant { canary: string; secret: string; needle: string; where: string }
+interface Plant { canary: string; secret: string; needle: string; where: string; journaled: boolean }
 const plants: Plant[] = [];
 
 /** A canary and a real-looking secret (the needle is its random part, searched for verbatim). */
-function plant(where: string): string {
+function plant(where: string, journaled = false): string {
   const n = plants.length;
   const canary = `CANARY${String(n).padStart(4, '0')}x${hex(8)}`;
   const kinds = [
@@ -44,7 +50,7 @@ function plant(where: string): string {
     () => { const s = hex(48); return { secret: `Authorization: Bearer ${s}`, needle: s }; },
   ];
   const { secret, needle } = kinds[n % kinds.length]!();
-  plants.push({ canary, secret, needle, where });
+  plants.push({ canary, secret, needle, where, journaled });
   return `${canary} ${secret}`;
 }
 
@@ -53,7 +59,7 @@ function plantEverywhere(value: unknown, where: string, path: string[] = []): un
   if (typeof value === 'string') {
     const dotted = path.filter((p) => !/^\d+$/.test(p)).join('.');
     if ((path.length === 1 && IDENTITY.has(path[0]!)) || IDENTITY_PATHS.has(dotted)) return value;
-    return plant(`${where}:${path.join('.')}`);
+    return plant(`${where}:${path.join('.')}`, path.length === 1 && JOURNALED.has(path[0]!));
   }
   if (Array.isArray(value)) return value.map((v, i) => plantEverywhere(v, where, [...path, String(i)]));
   if (value && typeof value === 'object') {
@@ -62,23 +68,25 @@ function plantEverywhere(value: unknown, where: string, path: string[] = []): un
   return value;
 }
 
-/** Every real fixture, in an order that opens the session first and ends it last, each with its own tool id. */
-function fixturePayloads(): { name: string; body: Record<string, unknown> }[] {
-  const names = fixtureNames();
+/** Every real fixture of a version, in an order that opens its session first and ends it last, each with its own tool id. */
+function fixturePayloads(version: RecordedVersion): { name: string; body: Record<string, unknown> }[] {
+  const files = recordedPayloads().filter((p) => p.version === version).map((p) => p.name.slice(version.length + 1));
   const order = (n: string) => (n.startsWith('SessionStart.json') ? 0 : n.startsWith('UserPromptSubmit.json') ? 1 : n.startsWith('SessionEnd') ? 3 : 2);
-  return names
+  return files
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b))
-    .map((name, i) => {
-      const raw = fixture(name, { session_id: SID, prompt_id: PROMPT });
-      if (typeof raw.tool_use_id === 'string') raw.tool_use_id = `toolu_fx_${i}`;
-      if (Array.isArray(raw.tool_calls)) raw.tool_calls = raw.tool_calls.map((c: Record<string, unknown>, j: number) => ({ ...c, tool_use_id: `toolu_fx_${i}_${j}` }));
+    .map((file, i) => {
+      const name = `${version}/${file}`;
+      const raw = fixture(name, { session_id: sessionOf(version), prompt_id: PROMPT });
+      const v = version.replace(/\D/g, '');
+      if (typeof raw.tool_use_id === 'string') raw.tool_use_id = `toolu_fx${v}_${i}`;
+      if (Array.isArray(raw.tool_calls)) raw.tool_calls = raw.tool_calls.map((c: Record<string, unknown>, j: number) => ({ ...c, tool_use_id: `toolu_fx${v}_${i}_${j}` }));
       return { name, body: plantEverywhere(raw, name) as Record<string, unknown> };
     });
 }
 
 /** The cases of finding 4 and their neighbours: text quoting tool output on the status/denial paths. */
 function reviewPayloads(): { name: string; body: Record<string, unknown> }[] {
-  const base = { session_id: SID, prompt_id: PROMPT, cwd: '/home/dev/project', transcript_path: plant('transcript_path') };
+  const base = { session_id: SID, prompt_id: PROMPT, cwd: '/home/dev/project', transcript_path: plant('transcript_path', true) };
   const pre = (id: string) => ({ ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_use_id: id, tool_input: { command: plant(`pre ${id}`), description: plant(`pre ${id} description`) } });
   return [
     { name: 'PreToolUse tb1', body: pre('toolu_tb1') },
@@ -144,15 +152,22 @@ describe('content capture off: nothing of content leaves, on any path', () => {
         CLAUDE_OTEL_CAPTURE_PROMPTS: 'false', CLAUDE_OTEL_CAPTURE_TOOL_INPUTS: 'false', CLAUDE_OTEL_CAPTURE_TOOL_OUTPUTS: 'false',
       },
     });
-    const payloads = fixturePayloads();
-    const last = payloads.findIndex((p) => p.name.startsWith('SessionEnd'));
-    const all = [...payloads.slice(0, last), ...reviewPayloads(), ...payloads.slice(last)];
+    const all: { name: string; body: Record<string, unknown> }[] = [];
+    for (const version of RECORDED_VERSIONS) {
+      const payloads = fixturePayloads(version);
+      if (version !== CURRENT_VERSION) {
+        all.push(...payloads);
+        continue;
+      }
+      const last = payloads.findIndex((p) => p.name.startsWith(`${version}/SessionEnd`));
+      all.push(...payloads.slice(0, last), ...reviewPayloads(), ...payloads.slice(last));
+    }
     for (const { name, body } of all) {
       const res = await agent.post(JSON.stringify(body));
       expect(res.status, name).toBe(200);
       sent++;
     }
-    await waitFor(() => receiver.spans.some((s) => s.name === 'invoke_agent claude-code'), 20_000, 'the session root span');
+    await waitFor(() => receiver.spans.filter((s) => s.name === 'invoke_agent claude-code').length === RECORDED_VERSIONS.length, 20_000, 'the session root spans');
     await waitFor(() => receiver.logs.length > 0, 10_000, 'log records');
     surfaces.set('/metrics', await agent.metrics());
     surfaces.set('/v1/status', await fetch(`${agent.url}/v1/status`, { headers: { authorization: `Bearer ${agent.token}` } }).then((r) => r.text()));
@@ -173,6 +188,7 @@ describe('content capture off: nothing of content leaves, on any path', () => {
     for (const [name, text] of surfaces) {
       if (!surface(name)) continue;
       for (const p of plants) {
+        if (p.journaled && name === 'file journal.jsonl') continue;
         if (text.includes(p.canary)) found.push(`${p.where} → canary in ${name}`);
         if (text.includes(p.needle)) found.push(`${p.where} → secret in ${name}`);
       }
@@ -181,8 +197,9 @@ describe('content capture off: nothing of content leaves, on any path', () => {
   }
 
   it('sent every fixture and the review cases, with canaries in every content field, and exported the session', () => {
-    expect(fixtureNames().length).toBeGreaterThanOrEqual(30);
-    expect(sent).toBeGreaterThanOrEqual(fixtureNames().length + 10);
+    for (const version of RECORDED_VERSIONS) expect(recordedPayloads().filter((p) => p.version === version).length, version).toBeGreaterThanOrEqual(30);
+    expect(sent).toBeGreaterThanOrEqual(recordedPayloads().length + 10);
+    expect(plants.filter((p) => p.journaled).length).toBeGreaterThan(20);
     expect(plants.length).toBeGreaterThan(100);
     // The pipeline really ran: tool spans with their ids, point events as log records, the local store.
     expect(receiver.spans.some((s) => s.attributes['gen_ai.tool.call.id'] === 'toolu_tb1')).toBe(true);

@@ -46,8 +46,8 @@ describe('redaction with content capture on', () => {
       await post('PreToolUse', { prompt_id: prompt, tool_use_id: `ok${i}`, tool_input: { command: sample.text, description: 'x' } });
       await post('PostToolUse', { prompt_id: prompt, tool_use_id: `ok${i}`, tool_input: { command: sample.text }, tool_response: { stdout: sample.text, stderr: '' } });
       await post('PreToolUse', { prompt_id: prompt, tool_use_id: `bad${i}`, tool_input: { command: sample.text } });
-      await post('PostToolUseFailure', { prompt_id: prompt, tool_use_id: `bad${i}`, tool_input: { command: sample.text }, error: `Exit code 1\n${sample.text}` });
-      await post('Notification', { prompt_id: prompt, message: sample.text });
+      await post('PostToolUseFailure.exit3', { prompt_id: prompt, tool_use_id: `bad${i}`, tool_input: { command: sample.text }, error: `Exit code 1\n${sample.text}` });
+      await post('2.1.328/Notification', { prompt_id: prompt, message: sample.text });
       await post('ConfigChange', { prompt_id: prompt, file_path: sample.text.slice(0, 150) });
       await post('Stop', { prompt_id: prompt });
     }

@@ -1,32 +1,28 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_EVENT_NAMES, parseHookEvent } from '../../src/events/schema.js';
-import { fixture, fixtureNames } from '../support/fixtures.js';
+import { CURRENT_VERSION, RECORDED_VERSIONS, fixture, recordedPayloads } from '../support/fixtures.js';
 
 describe('parseHookEvent', () => {
-  it.each(fixtureNames())('parses the real payload %s', (name) => {
+  it.each(recordedPayloads().map((p) => [p.name, p] as const))('parses the real payload %s', (_name, { name, version }) => {
     const payload = fixture(name);
     const result = parseHookEvent(payload);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.event.hook_event_name).toBe(payload.hook_event_name);
     expect(result.known).toBe(KNOWN_EVENT_NAMES.has(String(payload.hook_event_name)));
+    if (version === CURRENT_VERSION) {
+      // every event kind the current version fired in the recorded sessions has a schema, PreSkillShellCommand included
+      const unknownOnes = ['CwdChanged', 'InstructionsLoaded', 'MessageDisplay', 'UserPromptExpansion', 'ConfigChange', 'PreModelSwitch', 'PostModelSwitch'];
+      expect(result.known).toBe(!unknownOnes.includes(String(payload.hook_event_name)));
+    }
   });
 
-  const DIR_332 = join(import.meta.dirname, '../fixtures/claude-code-2.1.332/hooks');
-  it.each(readdirSync(DIR_332).filter((f) => f.endsWith('.json')))('parses the real 2.1.332 payload %s as a known event', (name) => {
-    const payload = JSON.parse(readFileSync(join(DIR_332, name), 'utf8')) as Record<string, unknown>;
-    const result = parseHookEvent(payload);
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    // every event kind 2.1.332 fired in the recorded sessions has a schema, PreSkillShellCommand included
-    const unknownOnes = ['CwdChanged', 'InstructionsLoaded', 'MessageDisplay', 'UserPromptExpansion', 'ConfigChange', 'PreModelSwitch', 'PostModelSwitch'];
-    expect(result.known).toBe(!unknownOnes.includes(String(payload.hook_event_name)));
+  it('has recorded payloads of every version', () => {
+    for (const version of RECORDED_VERSIONS) expect(recordedPayloads().filter((p) => p.version === version).length, version).toBeGreaterThanOrEqual(30);
   });
 
   it('reads PreSkillShellCommand fields and tolerates a missing tool_name', () => {
-    const payload = JSON.parse(readFileSync(join(DIR_332, 'PreSkillShellCommand.invoked-by-user.json'), 'utf8')) as Record<string, unknown>;
+    const payload = fixture('PreSkillShellCommand.invoked-by-user');
     const result = parseHookEvent({ ...payload, tool_name: 7 });
     expect(result).toMatchObject({ ok: true, known: true, event: { tool_name: undefined, invoked_by: 'user' } });
     expect(parseHookEvent({ ...payload, tool_use_id: undefined })).toMatchObject({ ok: false });

@@ -56,7 +56,7 @@ describe('createTraceBuilder', () => {
       ev('PreToolUse.in-subagent', 4, { agent_id: 'agent1', tool_use_id: 'toolu_S' }),
       ev('PostToolUse.in-subagent', 5, { agent_id: 'agent1', tool_use_id: 'toolu_S' }),
       ev('SubagentStop', 6, { agent_id: 'agent1' }),
-      ev('PostToolUse.Agent-foreground', 7, { tool_use_id: 'toolu_A', tool_response: { status: 'completed', agentId: 'agent1' } }),
+      ev('PostToolUse.Agent', 7, { tool_use_id: 'toolu_A', tool_response: { status: 'completed', agentId: 'agent1' } }),
       ev('Stop', 8),
       ev('SessionEnd', 9),
     ]);
@@ -83,8 +83,8 @@ describe('createTraceBuilder', () => {
       ev('PostToolUse.in-subagent', 8, { agent_id: 'second', tool_use_id: 'toolu_s2' }),
       ev('SubagentStop', 9, { agent_id: 'first' }),
       ev('SubagentStop', 10, { agent_id: 'second' }),
-      ev('PostToolUse.Agent-foreground', 11, { ...agentCall('toolu_A1'), tool_response: { agentId: 'first', status: 'completed' } }),
-      ev('PostToolUse.Agent-foreground', 12, { ...agentCall('toolu_A2'), tool_response: { agentId: 'second', status: 'completed' } }),
+      ev('PostToolUse.Agent', 11, { ...agentCall('toolu_A1'), tool_response: { agentId: 'first', status: 'completed' } }),
+      ev('PostToolUse.Agent', 12, { ...agentCall('toolu_A2'), tool_response: { agentId: 'second', status: 'completed' } }),
       ev('Stop', 13),
       ev('SessionEnd', 14),
     ]);
@@ -127,7 +127,7 @@ describe('createTraceBuilder', () => {
       ev('SessionStart', 0),
       ev('UserPromptSubmit', 1),
       ev('PreToolUse', 2, tool(1, 'Write')),
-      ev('PermissionRequest', 3, { tool_name: 'Write' }),
+      ev('PermissionRequest.Write.in-subagent', 3, { agent_id: undefined, agent_type: undefined }),
       ev('PreToolUse', 4, tool(2, 'Read')),
       ev('Stop', 5),
       ev('SessionEnd', 6),
@@ -182,7 +182,7 @@ describe('createTraceBuilder', () => {
       ev('SubagentStop.compaction-fork', 2),
       ev('SessionStart.compact', 3),
       ev('PostCompact', 4),
-      ev('Notification', 5),
+      ev('2.1.328/Notification', 5),
       ev('ConfigChange', 6),
       ev('SessionEnd', 7),
     ]);

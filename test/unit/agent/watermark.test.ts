@@ -6,11 +6,11 @@ import { createJournal } from '../../../src/agent/journal.js';
 import { closedAndExported, compactionTransform, createWatermark, JOURNAL_HEAD } from '../../../src/agent/watermark.js';
 import { normalizeEvent } from '../../../src/events/normalize.js';
 import { parseHookEvent } from '../../../src/events/schema.js';
-import { readdirSync, readFileSync as readText } from 'node:fs';
 
-const HOOKS_2_1_332 = join(import.meta.dirname, '../../fixtures/claude-code-2.1.332/hooks');
-const loadFixtureEvents = () => readdirSync(HOOKS_2_1_332).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readText(join(HOOKS_2_1_332, f), 'utf8')) as unknown);
 import type { BridgeEvent } from '../../../src/model/types.js';
+import { fixture, recordedPayloads } from '../../support/fixtures.js';
+
+const loadFixtureEvents = () => recordedPayloads().map((p) => fixture(p.name) as unknown);
 
 /** Journal lines as compaction reads them: any event shape (the union is too narrow for mixed fixtures). */
 type Loose = BridgeEvent & Record<string, any>;

@@ -88,8 +88,8 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
       ev('PreToolUse', 2, { tool_use_id: 'toolu_W', tool_name: 'Write' }), // a main-agent Write of the same name, still open
       ev('PreToolUse.Agent', 3, agentCall('toolu_A')), ev('SubagentStart', 4, inAgent('ag')),
       ev('PreToolUse.in-subagent', 5, inAgent('ag', { tool_use_id: 'toolu_d', tool_name: 'Write' })),
-      ev('PermissionRequest', 6, inAgent('ag')), ev('SubagentStop', 7, inAgent('ag')),
-      ev('PostToolUse.Agent-foreground', 8, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
+      ev('PermissionRequest.Write.in-subagent', 6, inAgent('ag')), ev('SubagentStop', 7, inAgent('ag')),
+      ev('PostToolUse.Agent', 8, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
       ev('PostToolUse', 9, { tool_use_id: 'toolu_W', tool_name: 'Write', duration_ms: 1 }),
       ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
     ]);
@@ -108,7 +108,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
       ev('PreToolUse.in-subagent', 4, inAgent('ag', { tool_use_id: 'toolu_s1' })),
       ev('PostToolUse.in-subagent', 5, inAgent('ag', { tool_use_id: 'toolu_s1' })),
       ev('StopFailure', 6, inAgent('ag')),
-      ev('PostToolUseFailure', 7, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 529 Overloaded', duration_ms: 5 }),
+      ev('PostToolUseFailure.Agent', 7, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 529 Overloaded', duration_ms: 5 }),
       ev('PreToolUse', 8, { tool_use_id: 'toolu_after', tool_name: 'Bash' }),
       ev('PostToolUse', 9, { tool_use_id: 'toolu_after', tool_name: 'Bash', duration_ms: 1 }),
       ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
@@ -132,7 +132,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
     const { spans, gaps } = replay([
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
       ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
-      ev('PostToolUseFailure', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
+      ev('PostToolUseFailure.Agent', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
       ev('StopFailure', 7, inAgent('ag')),
       ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
     ]);
@@ -151,7 +151,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
   for (const stopFailureFirst of [false, true]) {
     it(`ends the failed call's own subagent, not the other one it was first guessed to be (StopFailure ${stopFailureFirst ? 'before' : 'after'} the failure)`, () => {
       const failure = [
-        ev('PostToolUseFailure', 8, { ...agentCall('toolu_A1'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
+        ev('PostToolUseFailure.Agent', 8, { ...agentCall('toolu_A1'), tool_name: 'Agent', error: 'API Error: 500', duration_ms: 5 }),
       ];
       const cause = [ev('StopFailure', 7, inAgent('ag_of_A1'))];
       const { spans, gaps } = replay([
@@ -185,7 +185,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
     const { spans } = replay([
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
       ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
-      ev('PostToolUseFailure', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'boom', duration_ms: 5 }),
+      ev('PostToolUseFailure.Agent', 6, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'boom', duration_ms: 5 }),
       ev('Stop', 10), ev('SessionEnd', 11, noPrompt),
     ]);
     expect(traceInvariants(spans)).toEqual([]);
@@ -198,7 +198,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1),
       ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
       ev('PreToolUse.in-subagent', 4, inAgent('ag', { tool_use_id: 'toolu_s1' })),
-      ev('PostToolUseFailure', 5, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'Interrupted by user', is_interrupt: true }),
+      ev('PostToolUseFailure.Agent', 5, { ...agentCall('toolu_A'), tool_name: 'Agent', error: 'Interrupted by user', is_interrupt: true }),
       ev('Stop', 6), ev('SessionEnd', 7, noPrompt),
     ]);
     expect(traceInvariants(spans)).toEqual([]);
@@ -215,10 +215,10 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
       ev('PreToolUse', 2, { tool_use_id: 'toolu_main', tool_name: 'Bash' }),
       ev('PreToolUse.Agent', 3, agentCall('toolu_A')), ev('SubagentStart', 4, inAgent('ag')),
       ev('PreToolUse.in-subagent', 5, inAgent('ag', { tool_use_id: 'toolu_sub', tool_name: 'Bash' })),
-      ev('Notification', 6, inAgent('ag')),
-      ev('PermissionDenied', 7, inAgent('ag', { tool_use_id: undefined, tool_name: 'Bash' })),
+      ev('2.1.328/Notification', 6, inAgent('ag')),
+      ev('PermissionDenied.Bash', 7, inAgent('ag', { tool_use_id: undefined, tool_name: 'Bash' })),
       ev('SubagentStop', 8, inAgent('ag')),
-      ev('PostToolUse.Agent-foreground', 9, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
+      ev('PostToolUse.Agent', 9, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
       ev('PostToolUse', 10, { tool_use_id: 'toolu_main', tool_name: 'Bash', duration_ms: 1 }),
       ev('Stop', 11), ev('SessionEnd', 12, noPrompt),
     ]);
@@ -236,7 +236,7 @@ describe('ownership: subagent-scoped events act on the subagent', () => {
       ev('PreToolUse.in-subagent', 4, inAgent('ag', { tool_use_id: 'toolu_lost' })),
       ev('PostToolBatch', 5, inAgent('ag', { tool_calls: [{ tool_use_id: 'toolu_lost', tool_name: 'Bash', tool_response: 'Permission to use Bash has been denied.' }] })),
       ev('SubagentStop', 6, inAgent('ag')),
-      ev('PostToolUse.Agent-foreground', 7, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
+      ev('PostToolUse.Agent', 7, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
       ev('Stop', 8), ev('SessionEnd', 9, noPrompt),
     ]);
     expect(traceInvariants(spans)).toEqual([]);
@@ -270,7 +270,7 @@ describe('ownership: late, unknown and hostile events', () => {
   it('gives tool events that arrive after SessionEnd one late span under their own (closed) turn, no duplicate, no gap', () => {
     const { spans, gaps, logs } = replay([
       ev('SessionStart', 0, noPrompt), ev('UserPromptSubmit', 1), ev('Stop', 2), ev('SessionEnd', 3, noPrompt),
-      ev('Notification', 4),
+      ev('2.1.328/Notification', 4),
       ev('PreToolUse', 5, { tool_use_id: 'toolu_late', tool_name: 'Bash' }),
       ev('PostToolUse', 6, { tool_use_id: 'toolu_late', tool_name: 'Bash', duration_ms: 1 }),
     ]);
@@ -314,7 +314,7 @@ describe('ownership: restarts and replays', () => {
     ev('PreToolUse.Agent', 2, agentCall('toolu_A')), ev('SubagentStart', 3, inAgent('ag')),
     ev('PreToolUse.in-subagent', 4, inAgent('ag', { tool_use_id: 'toolu_s' })),
     ev('PostToolUse.in-subagent', 5, inAgent('ag', { tool_use_id: 'toolu_s' })), ev('SubagentStop', 6, inAgent('ag')),
-    ev('PostToolUse.Agent-foreground', 7, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
+    ev('PostToolUse.Agent', 7, { ...agentCall('toolu_A'), tool_response: { status: 'completed', agentId: 'ag' } }),
     ev('Stop', 8), ev('PreCompact', 9, { prompt_id: 'c1' }), ev('PostCompact', 10, { prompt_id: 'c1' }), ev('SessionEnd', 11, noPrompt),
     ...run('p2', 100), ...run('p3', 200),
   ];

@@ -1,13 +1,11 @@
 /** PreSkillShellCommand (2.1.332): schema, and its span under the Skill call, subagent or turn that ran it. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHookEvent } from '../../../src/events/schema.js';
+import { fixture } from '../../support/fixtures.js';
 import { replay, type Step } from '../../support/replay.js';
 import { traceInvariants } from '../../support/trace-invariants.js';
 
-const DIR = join(import.meta.dirname, '../../fixtures/claude-code-2.1.332/hooks');
-const real = (name: string, o: Record<string, unknown> = {}) => ({ ...(JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Record<string, unknown>), ...o });
+const real = (name: string, o: Record<string, unknown> = {}) => fixture(name, o);
 const SID = '44444444-0000-4000-8000-000000000001';
 const at = (payload: Record<string, unknown>, t: number): Step => ({ payload: { ...payload, session_id: SID, prompt_id: 'p1' }, at: t });
 

@@ -1,6 +1,6 @@
 // The schema-derived "unchanged" check (src/shared/fast-check.ts) against zod itself: whenever the
 // check says a value passes unchanged, zod accepts it and returns an equal value; and the real
-// Claude Code payloads (2.1.328 and 2.1.332) take the fast path. Values are the real fixtures with
+// Claude Code payloads (every recorded version) take the fast path. Values are the real fixtures with
 // fields retyped, removed, emptied, lengthened or added, and `__proto__` keys.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +12,9 @@ import { recordSchemas } from '../../../src/model-calls/records.js';
 import {
   knownHookEventSchema, otherHookEventSchema, parseHookEvent, postToolBatchSchema, preToolUseSchema, sessionStartSchema,
 } from '../../../src/events/schema.js';
+import { fixture, recordedPayloads } from '../../support/fixtures.js';
 
-const FIXTURES = ['claude-code-2.1.328', 'claude-code-2.1.332'].flatMap((v) => {
-  const dir = join(import.meta.dirname, '../../fixtures', v, 'hooks');
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
-});
+const FIXTURES = recordedPayloads().map((p) => fixture(p.name));
 
 const schemaFor = (value: Record<string, unknown>) =>
   knownHookEventSchema.options.find((s) => s.shape.hook_event_name.value === value.hook_event_name) ?? otherHookEventSchema;
