@@ -73,7 +73,8 @@ function spool(paths: HomePaths, body: Buffer, pid: string | undefined, tracepar
   renameSync(tmp, join(paths.spoolNew, name));
 }
 
-function startAgent(paths: HomePaths) {
+/** The agent, detached, in the hook's environment (`env`: the one runHookCommand was given). */
+function startAgent(paths: HomePaths, env: NodeJS.ProcessEnv) {
   const cli = packagePath('dist', 'cli.js');
   // Its stderr goes to agent.log (never through a link), as with bin/claude-otel-hook: doctor shows it.
   let log: number | 'ignore' = 'ignore';
@@ -82,7 +83,7 @@ function startAgent(paths: HomePaths) {
   } catch {
     /* no log then */
   }
-  const child = spawn(process.env.CLAUDE_OTEL_NODE || process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, CLAUDE_OTEL_HOME: paths.home } });
+  const child = spawn(env.CLAUDE_OTEL_NODE || process.execPath, [...AGENT_NODE_FLAGS, cli, 'agent', '--detached'], { detached: true, stdio: ['ignore', log, log], env: { ...env, CLAUDE_OTEL_HOME: paths.home } });
   child.unref();
   if (typeof log === 'number') closeSync(log);
 }
@@ -102,7 +103,7 @@ export async function runHookCommand(env: NodeJS.ProcessEnv = process.env): Prom
       if (url && token && (await verifyAgentIdentity(url, token)) && (await post(url, token, body, pid, traceparent))) return 0;
     }
     spool(paths, body, pid, traceparent);
-    if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths);
+    if (agentPid === undefined && startDecision(paths) !== 'skip') startAgent(paths, env);
   } catch {
     /* never harm the session */
   }

@@ -2,7 +2,7 @@
 // only in its W3C shape (a spool file name, a header), the agent validates it (src/events/
 // traceparent.ts) and the trace builder links the turn to it (src/model/interaction-link.ts).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,5 +122,27 @@ describe('the hooks forward TRACEPARENT only in its W3C shape, never failing on 
     const [entry, ...more] = spooled(otelHome);
     expect(more).toEqual([]);
     expect(entry).toMatchObject({ pid: 77, body: payload, traceparent: expected });
+  });
+
+  it('claude-otel hook (node) starts the agent in the environment it was given, not its own', async () => {
+    const root = home();
+    const otelHome = join(root, 'otel');
+    mkdirSync(otelHome, { mode: 0o700 });
+    // CLAUDE_OTEL_NODE stands in for node: it records how the agent would have been started.
+    const seen = join(root, 'started');
+    const fakeNode = join(root, 'fake-node');
+    writeFileSync(fakeNode, `#!/bin/sh\nprintf '%s\\n' "$*" "$CLAUDE_OTEL_HOME" "$MARK" > '${seen}'\n`, { mode: 0o755 });
+    const stdin = Object.getOwnPropertyDescriptor(process, 'stdin')!;
+    const { Readable } = await import('node:stream');
+    Object.defineProperty(process, 'stdin', { value: Readable.from([Buffer.from(payload)]), configurable: true });
+    try {
+      expect(await runHookCommand({ HOME: root, CLAUDE_OTEL_HOME: otelHome, CLAUDE_OTEL_NODE: fakeNode, MARK: 'given-env' })).toBe(0);
+    } finally {
+      Object.defineProperty(process, 'stdin', stdin);
+    }
+    for (const deadline = Date.now() + 5000; !existsSync(seen) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    const [args, startedHome, mark] = readFileSync(seen, 'utf8').split('\n');
+    expect(args).toMatch(/dist\/cli\.js agent --detached$/);
+    expect([startedHome, mark]).toEqual([otelHome, 'given-env']);
   });
 });
