@@ -28,17 +28,19 @@
 //
 // --collector-batch-timeout X runs the collector with `--set=processors::batch::timeout=X` (through an
 // OTELCOL_BIN wrapper; otel-collector/config.yaml is not modified) to show what a change would give.
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createClient } from 'redis';
+import {
+  ROOT, commandLine, commitOf, createScope, flushDelays, hookTemplates, rand, scratchStores, sleep, startAgent, startSink,
+  startStack, stats, writeSection,
+} from '../lib/pipeline.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
+const { spanIdFor, spanKeys, traceIdFor } = await import(join(ROOT, 'dist/model/ids.js'));
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '25' },
@@ -59,143 +61,41 @@ const TURNS = Number(args.turns);
 const PROFILES = args.profiles.split(',').map((s) => s.trim()).filter(Boolean);
 const FLOOR_N = Number(args.floor);
 const BATCH_TIMEOUT = args['collector-batch-timeout'];
-const PG_ADMIN = process.env.CLAUDE_OTEL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.CLAUDE_OTEL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const FLUSH_DELAY = { production: 5000, development: 500, testing: 50 }; // src/config/profiles.ts
+const FLUSH_DELAY = await flushDelays();
 
 const say = (m) => process.stderr.write(`[freshness] ${m}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
-const rand = (lo, hi) => lo + Math.random() * (hi - lo);
-function quantile(xs, q) {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const stats = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), max: xs.length ? Math.max(...xs) : NaN });
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-const sha = (t) => createHash('sha256').update(t).digest('hex');
-// src/model/ids.ts: the agent's derived ids.
-const traceIdFor = (sid) => sid.replace(/-/g, '').toLowerCase();
-const toolSpanId = (sid, toolUseId) => sha(`${sid}/tool/${toolUseId}`).slice(0, 16);
+const fill = hookTemplates(join(ROOT, 'bench', 'agent-load', 'events'), ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd']);
 
-// ---------------------------------------------------------------- hook event templates
-const EVENTS_DIR = join(ROOT, 'bench', 'agent-load', 'events');
-function template(name) {
-  const ev = JSON.parse(readFileSync(join(EVENTS_DIR, `${name}.json`), 'utf8'));
-  let s = JSON.stringify(ev);
-  s = s.split(ev.session_id).join('@SID@');
-  if (typeof ev.prompt_id === 'string') s = s.split(ev.prompt_id).join('@PID@');
-  if (typeof ev.tool_use_id === 'string') s = s.split(ev.tool_use_id).join('@TID@');
-  return s;
-}
-const TPL = Object.fromEntries(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'Stop', 'SessionEnd'].map((n) => [n, template(n)]));
-const fill = (name, sid, pid, tid = '', extra) => {
-  const s = TPL[name].replaceAll('@SID@', sid).replaceAll('@PID@', pid).replaceAll('@TID@', tid);
-  return extra ? JSON.stringify({ ...JSON.parse(s), ...extra }) : s;
-};
-
-// ---------------------------------------------------------------- processes we start (stopped by pid)
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()();
-    } catch (err) {
-      say(`cleanup: ${err.message}`);
-    }
-  }
-}
-process.once('SIGINT', () => cleanup().finally(() => process.exit(130)));
-
-function stopChild(child, timeoutMs = 15_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  return Promise.race([exited, sleep(timeoutMs).then(() => child.kill('SIGKILL'))]);
-}
-
+// ---------------------------------------------------------------- what we start, undone at the end
+const scope = createScope(say);
 const work = mkdtempSync(join(tmpdir(), 'sink-freshness-'));
-cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
-
-// ---------------------------------------------------------------- Postgres database (ours, dropped at the end)
-const dbName = `bench_freshness_${process.pid}`;
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-cleanups.push(async () => {
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-});
-const dbUrl = new URL(PG_ADMIN);
-dbUrl.pathname = `/${dbName}`;
-const prefix = `claude-otel-bench-fresh:${process.pid}`;
-const redis = createClient({ url: REDIS_URL });
-await redis.connect();
-cleanups.push(async () => {
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
-  await redis.close();
-});
+scope.defer(async () => rmSync(work, { recursive: true, force: true }));
+const { dbUrl, prefix, redis } = await scratchStores(scope, 'freshness');
 
 let result;
 try {
   result = await main();
 } finally {
-  await cleanup();
+  await scope.close();
 }
 report(result);
 
 async function main() {
-  // ---- sink (own process)
-  const sinkPort = await freePort();
-  const sinkConfig = { listen: { host: '127.0.0.1', port: sinkPort }, postgres: { url: dbUrl.toString(), poolSize: 4 }, redis: { url: REDIS_URL } };
-  const sinkLog = openSync(join(work, 'sink.log'), 'a');
-  const sink = spawn(process.execPath, [join(ROOT, 'bench/sinks/sink-process.mjs'), JSON.stringify(sinkConfig), prefix], { stdio: ['ignore', 'pipe', sinkLog] });
-  cleanups.push(() => stopChild(sink));
-  const sinkUrl = await new Promise((resolve, reject) => {
-    let buf = '';
-    sink.stdout.on('data', (d) => {
-      buf += d;
-      const line = buf.split('\n')[0];
-      if (buf.includes('\n')) resolve(JSON.parse(line).url);
-    });
-    sink.once('exit', (c) => reject(new Error(`sink exited ${c}: ${readFileSync(join(work, 'sink.log'), 'utf8').slice(-800)}`)));
-  });
+  const sink = await startSink(scope, { work, dbUrl, prefix });
+  const sinkUrl = sink.url;
   say(`sink ${sinkUrl}`);
 
-  // ---- collector + Jaeger via scripts/stack.sh on free ports
-  const env = { ...process.env };
-  for (const line of readFileSync(join(ROOT, 'otel-collector/ports.env'), 'utf8').split('\n')) {
-    const key = /^([A-Z_]+_PORT)=/.exec(line)?.[1];
-    if (key) env[key] = String(await freePort());
-  }
-  const stackDir = join(work, 'stack');
-  Object.assign(env, {
-    CLAUDE_OTEL_STACK_DIR: stackDir,
-    CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol',
-    OTELCOL_SINK_ENDPOINT: sinkUrl,
-    SINK_PORT: String(sinkPort),
-  });
+  // ---- collector + Jaeger on free ports; --collector-batch-timeout through an OTELCOL_BIN wrapper
+  const stackEnv = {};
   if (BATCH_TIMEOUT) {
     const real = execFileSync('bash', [join(ROOT, 'scripts/build-collector.sh')], { encoding: 'utf8' }).trim();
     const wrapper = join(work, 'otelcol-wrapper.sh');
     writeFileSync(wrapper, `#!/bin/sh\nexec '${real}' "$@" '--set=processors::batch::timeout=${BATCH_TIMEOUT}'\n`);
     chmodSync(wrapper, 0o755);
-    env.OTELCOL_BIN = wrapper;
+    stackEnv.OTELCOL_BIN = wrapper;
   }
-  const stack = (cmd) => execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), cmd], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-  cleanups.push(async () => stack('down'));
-  stack('up');
-  const otlpEndpoint = `http://127.0.0.1:${env.OTELCOL_OTLP_HTTP_PORT}`;
+  const { dir: stackDir, otlpEndpoint } = await startStack(scope, { work, sink, env: stackEnv });
   say(`collector ${otlpEndpoint}${BATCH_TIMEOUT ? ` (batch timeout ${BATCH_TIMEOUT})` : ''}`);
 
   // ---- watchers
@@ -261,34 +161,8 @@ async function main() {
   };
 
   // ---- the agent (own process) and the load generator
-  async function startAgent(profile, extra = {}) {
-    const home = join(work, `agent-${profile}-${randomUUID().slice(0, 8)}`);
-    mkdirSync(home, { recursive: true });
-    const port = await freePort();
-    writeFileSync(join(home, 'config.json'), JSON.stringify({ profile, agent: { port }, export: { otlpEndpoint, ...extra } }));
-    const agentEnv = { ...process.env, CLAUDE_OTEL_HOME: home };
-    for (const k of Object.keys(agentEnv)) if (k.startsWith('OTEL_') || k.startsWith('CLAUDE_OTEL_') && k !== 'CLAUDE_OTEL_HOME') delete agentEnv[k];
-    const logFd = openSync(join(home, 'agent.log'), 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'agent'], { env: agentEnv, stdio: ['ignore', logFd, logFd] });
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${readFileSync(join(home, 'agent.log'), 'utf8').slice(-800)}`);
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline) throw new Error('agent did not answer /healthz within 15 s');
-      await sleep(50);
-    }
-    const token = readFileSync(join(home, 'token'), 'utf8').trim();
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    let errors = 0;
-    const post = async (body) => {
-      const r = await fetch(`${url}/v1/hooks`, { method: 'POST', body, headers }).catch(() => undefined);
-      if (!r?.ok) errors++;
-      await r?.arrayBuffer();
-    };
-    cleanups.push(() => stopChild(child));
-    return { child, post, errors: () => errors, stop: () => stopChild(child) };
-  }
+  const startProfileAgent = (profile, extra = {}) =>
+    startAgent(scope, { home: join(work, `agent-${profile}-${randomUUID().slice(0, 8)}`), config: { profile, export: { otlpEndpoint, ...extra } } });
 
   async function load(agent, seconds, track) {
     const deadline = now() + seconds * 1000;
@@ -313,7 +187,7 @@ async function main() {
             const ran = rand(20, 300);
             await sleep(ran);
             const body = fill('PostToolUse', sid, pid, tid, { duration_ms: Math.round(ran) });
-            track(traceIdFor(sid), toolSpanId(sid, tid), now());
+            track(traceIdFor(sid), spanIdFor(sid, spanKeys.tool(tid)), now());
             await send(body);
             await sleep(rand(100, 500));
           }
@@ -331,7 +205,7 @@ async function main() {
   // ---- warm-up with the collector's file tap on: captures the OTLP JSON the collector sends.
   say('warm-up (tapped agent, testing profile)');
   {
-    const agent = await startAgent('testing', { resourceAttributes: { 'claude_otel.tap': 'file' } });
+    const agent = await startProfileAgent('testing', { resourceAttributes: { 'claude_otel.tap': 'file' } });
     const es = [];
     await load(agent, 5, (tr, sp, t0) => es.push(track(tr, sp, t0)));
     await drain(es, 20_000);
@@ -348,7 +222,7 @@ async function main() {
   const runs = [];
   for (const profile of PROFILES) {
     say(`profile ${profile}: ${SECONDS}s`);
-    const agent = await startAgent(profile);
+    const agent = await startProfileAgent(profile);
     const es = [];
     const l = await load(agent, SECONDS, (tr, sp, t0) => es.push(track(tr, sp, t0)));
     const complete = await drain(es, FLUSH_DELAY[profile] + 30_000);
@@ -383,13 +257,7 @@ async function main() {
   await reader.close();
   await pgc.end();
   say(`pg polls: ${pgQueries}`);
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    /* not a checkout */
-  }
-  return { runs, floor, batchTimeout: BATCH_TIMEOUT ?? 'the default of otel-collector/config.yaml (OTELCOL_BATCH_TIMEOUT, 200ms)', date: new Date().toISOString().slice(0, 10), commit };
+  return { runs, floor, batchTimeout: BATCH_TIMEOUT ?? 'the default of otel-collector/config.yaml (OTELCOL_BATCH_TIMEOUT, 200ms)', date: new Date().toISOString().slice(0, 10), commit: commitOf() };
 }
 
 /** A captured collector request with every session, trace and span id replaced by fresh ones. */
@@ -436,7 +304,7 @@ function report(r) {
 | floor: collector's OTLP JSON straight to the sink (${fl.batches} batches, ~${f(fl.toolSpansPerBatch.p50)} tool spans each) | ${fl.toolSpans} | ${f(fl.redis.p50)} | ${f(fl.redis.p95)} | ${f(fl.redis.max)} | ${f(fl.pg.p50)} | ${f(fl.pg.p95)} | ${f(fl.pg.max)} | 1× / 1× | ${fl.missing.redis + fl.missing.pg ? 'yes' : 'none'} |
 ${rows.join('\n')}`;
   const name = BATCH_TIMEOUT ? `freshness-batch-${BATCH_TIMEOUT}` : 'freshness';
-  const cmd = `node bench/sinks/freshness.mjs ${process.argv.slice(2).filter((a, i, all) => !['--out', '--json'].includes(a) && !['--out', '--json'].includes(all[i - 1])).join(' ')}`.trim();
+  const cmd = commandLine('bench/sinks/freshness.mjs', ['--out', '--json']);
   const text = `<!-- ${name}:begin (bench/sinks/freshness.mjs) -->
 Collector batch timeout: **${r.batchTimeout}**. Generated by \`${cmd}\` on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'},
 Node ${process.version}, ${r.date}, commit ${r.commit}; ${WORKERS} concurrent sessions, ${r.runs[0]?.seconds.toFixed(0) ?? '?'} s per profile,
@@ -445,14 +313,7 @@ Milliseconds from the PostToolUse POST to the tool span readable.
 
 ${md}
 <!-- ${name}:end -->`;
-  if (args.out) writeSection(args.out, name, text);
+  if (args.out) writeSection(args.out, name, text, '# Sink benchmarks');
   console.log(text);
   console.log(JSON.stringify(r));
-}
-
-/** Replaces the `name` section (between its begin/end markers) of the file, or appends it. */
-function writeSection(file, name, text) {
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Sink benchmarks\n';
-  const re = new RegExp(`<!-- ${name}:begin[^]*?<!-- ${name}:end -->`);
-  writeFileSync(file, re.test(old) ? old.replace(re, () => text) : `${old.trimEnd()}\n\n${text}\n`);
 }

@@ -34,18 +34,18 @@
 // think time), Stop), SessionEnd, from the real payloads in test/fixtures/claude-code-2.1.332/hooks
 // with fresh ids; new sessions start until --spans tool spans are tracked per profile. A worker
 // waits until both pages show every tool span of its session closed before moving on.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, readSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { chromium } from 'playwright-core';
-import { createClient } from 'redis';
+import {
+  REDIS_URL, ROOT, commandLine, commitOf, createScope, flushDelays, freePort, hookTemplates, rand, scratchStores, sleep,
+  startAgent, startSink, startStack, stats, stopChild, writeSection,
+} from '../lib/pipeline.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const { spanIdFor, spanKeys, traceIdFor } = await import(join(ROOT, 'dist/model/ids.js'));
 const { values: args } = parseArgs({
   options: {
@@ -65,96 +65,26 @@ const WORKERS = Number(args.workers);
 const TOOLS = Number(args.tools);
 const TURNS = Number(args.turns);
 const PROFILES = args.profiles.split(',').map((s) => s.trim()).filter(Boolean);
-const PG_ADMIN = process.env.CLAUDE_OTEL_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.CLAUDE_OTEL_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const { PROFILE_OVERRIDES } = await import(new URL('../../dist/config/profiles.js', import.meta.url).href);
-/** Each profile's agent flush delay, as the built agent has it (src/config/profiles.ts). */
-const FLUSH_DELAY = Object.fromEntries(Object.entries(PROFILE_OVERRIDES).map(([name, o]) => [name, o.export?.flushDelayMs]));
+const FLUSH_DELAY = await flushDelays();
 const CLI = join(ROOT, 'dist/cli.js');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const say = (m) => process.stderr.write(`[ui-freshness] ${m}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const clock = () => performance.timeOrigin + performance.now();
-const rand = (lo, hi) => lo + Math.random() * (hi - lo);
-function quantile(xs, q) {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
-const stats = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), max: xs.length ? Math.max(...xs) : NaN });
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------- hook payloads (real shapes, fresh ids)
-const FIXTURES = join(ROOT, 'test/fixtures/claude-code-2.1.332/hooks');
-function template(file) {
-  const ev = JSON.parse(readFileSync(join(FIXTURES, `${file}.json`), 'utf8'));
-  let s = JSON.stringify(ev);
-  s = s.split(ev.session_id).join('@SID@');
-  if (typeof ev.prompt_id === 'string') s = s.split(ev.prompt_id).join('@PID@');
-  if (typeof ev.tool_use_id === 'string') s = s.split(ev.tool_use_id).join('@TID@');
-  return s;
-}
-const TPL = Object.fromEntries(['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure.exit3', 'Stop', 'SessionEnd'].map((n) => [n, template(n)]));
-const fill = (name, sid, pid, tid = '', extra) => {
-  const s = TPL[name].replaceAll('@SID@', sid).replaceAll('@PID@', pid).replaceAll('@TID@', tid);
-  return extra ? JSON.stringify({ ...JSON.parse(s), ...extra }) : s;
-};
+const fill = hookTemplates(join(ROOT, 'test/fixtures/claude-code-2.1.332/hooks'), ['SessionStart', 'UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure.exit3', 'Stop', 'SessionEnd']);
 
-// ---------------------------------------------------------------- what we start, stopped by pid/handle
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()();
-    } catch (err) {
-      say(`cleanup: ${err.message}`);
-    }
-  }
-}
-process.once('SIGINT', () => cleanup().finally(() => process.exit(130)));
-function stopChild(child, timeoutMs = 15_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  return Promise.race([exited, sleep(timeoutMs).then(() => child.kill('SIGKILL'))]);
-}
-
+// ---------------------------------------------------------------- what we start, undone at the end
+const scope = createScope(say);
 const work = mkdtempSync(join(tmpdir(), 'ui-freshness-'));
-cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
-
-const dbName = `bench_uifresh_${process.pid}`;
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${dbName}`);
-cleanups.push(async () => {
-  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin.end();
-});
-const dbUrl = new URL(PG_ADMIN);
-dbUrl.pathname = `/${dbName}`;
-const prefix = `claude-otel-bench-uifresh:${process.pid}`;
-const redis = createClient({ url: REDIS_URL });
-await redis.connect();
-cleanups.push(async () => {
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
-  await redis.close();
-});
+scope.defer(async () => rmSync(work, { recursive: true, force: true }));
+const { dbUrl, prefix, redis } = await scratchStores(scope, 'uifresh');
 
 let result;
 try {
   result = await main();
 } finally {
-  await cleanup();
+  await scope.close();
 }
 report(result);
 
@@ -163,7 +93,7 @@ async function startUi(home, extra) {
   const port = await freePort();
   const env = { ...process.env, CLAUDE_OTEL_HOME: home };
   const child = spawn(process.execPath, [CLI, 'ui', '--port', String(port), ...extra], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(() => stopChild(child));
+  scope.defer(() => stopChild(child));
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -231,44 +161,19 @@ async function clockOffset(page) {
 }
 
 async function main() {
-  // ---- sink (own process, our prefix and database)
-  const sinkPort = await freePort();
-  const sinkConfig = { listen: { host: '127.0.0.1', port: sinkPort }, postgres: { url: dbUrl.toString(), poolSize: 4 }, redis: { url: REDIS_URL } };
-  const sinkLog = openSync(join(work, 'sink.log'), 'a');
-  const sink = spawn(process.execPath, [join(ROOT, 'bench/sinks/sink-process.mjs'), JSON.stringify(sinkConfig), prefix], { stdio: ['ignore', 'pipe', sinkLog] });
-  cleanups.push(() => stopChild(sink));
-  const sinkUrl = await new Promise((resolve, reject) => {
-    let buf = '';
-    sink.stdout.on('data', (d) => {
-      buf += d;
-      if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).url);
-    });
-    sink.once('exit', (c) => reject(new Error(`sink exited ${c}: ${readFileSync(join(work, 'sink.log'), 'utf8').slice(-800)}`)));
-  });
-  say(`sink ${sinkUrl}`);
-
-  // ---- collector + Jaeger (scripts/stack.sh) on free ports
-  const env = { ...process.env };
-  for (const line of readFileSync(join(ROOT, 'otel-collector/ports.env'), 'utf8').split('\n')) {
-    const key = /^([A-Z_]+_PORT)=/.exec(line)?.[1];
-    if (key) env[key] = String(await freePort());
-  }
-  Object.assign(env, { CLAUDE_OTEL_STACK_DIR: join(work, 'stack'), CLAUDE_OTEL_STACK_SERVICES: 'jaeger otelcol', OTELCOL_SINK_ENDPOINT: sinkUrl, SINK_PORT: String(sinkPort) });
-  const stack = (cmd) => execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), cmd], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
-  cleanups.push(async () => stack('down'));
-  stack('up');
-  const otlpEndpoint = `http://127.0.0.1:${env.OTELCOL_OTLP_HTTP_PORT}`;
-  const batchTimeout = env.OTELCOL_BATCH_TIMEOUT ?? '200ms';
+  const sink = await startSink(scope, { work, dbUrl, prefix });
+  say(`sink ${sink.url}`);
+  const { otlpEndpoint, batchTimeout } = await startStack(scope, { work, sink });
   say(`collector ${otlpEndpoint} (batch timeout ${batchTimeout})`);
 
   // ---- the team ui (one for every profile), over our database and prefix
   const teamHome = join(work, 'team-ui');
   mkdirSync(teamHome);
-  const teamUi = await startUi(teamHome, ['--source', 'team', '--postgres', dbUrl.toString(), '--redis', REDIS_URL, '--redis-prefix', prefix]);
+  const teamUi = await startUi(teamHome, ['--source', 'team', '--postgres', dbUrl, '--redis', REDIS_URL, '--redis-prefix', prefix]);
   say(`team ui ${teamUi.base}`);
 
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
-  cleanups.push(() => browser.close());
+  scope.defer(() => browser.close());
 
   // ---- floor watchers (shared by every profile)
   const tracked = new Map(); // spanId → span record
@@ -301,39 +206,13 @@ async function main() {
   watching = false;
   await redisLoop;
   await reader.close();
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {
-    /* not a checkout */
-  }
-  return { runs: runs.map(summarize), batchTimeout, date: new Date().toISOString().slice(0, 10), commit, load: loadavg()[0] };
+  return { runs: runs.map(summarize), batchTimeout, date: new Date().toISOString().slice(0, 10), commit: commitOf(), load: loadavg()[0] };
 
   async function runProfile(profile) {
     say(`profile ${profile}: ${SPANS} tool spans, ${WORKERS} concurrent sessions`);
     const home = join(work, `agent-${profile}`);
-    mkdirSync(home, { recursive: true });
-    const agentPort = await freePort();
-    writeFileSync(join(home, 'config.json'), JSON.stringify({ profile, agent: { port: agentPort }, export: { otlpEndpoint }, store: { localCopy: true } }));
-    const agentEnv = { ...process.env, CLAUDE_OTEL_HOME: home };
-    for (const k of Object.keys(agentEnv)) if (k.startsWith('OTEL_') || (k.startsWith('CLAUDE_OTEL_') && k !== 'CLAUDE_OTEL_HOME')) delete agentEnv[k];
-    const logFd = openSync(join(home, 'agent.log'), 'a');
-    const agent = spawn(process.execPath, [CLI, 'agent'], { env: agentEnv, stdio: ['ignore', logFd, logFd] });
-    cleanups.push(() => stopChild(agent));
-    const agentUrl = `http://127.0.0.1:${agentPort}`;
-    for (const deadline = Date.now() + 20_000; ; await sleep(50)) {
-      if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}: ${readFileSync(join(home, 'agent.log'), 'utf8').slice(-800)}`);
-      if (await fetch(`${agentUrl}/healthz`).then((r) => r.ok, () => false)) break;
-      if (Date.now() > deadline) throw new Error('agent did not answer /healthz within 20 s');
-    }
-    const token = readFileSync(join(home, 'token'), 'utf8').trim();
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    let hookErrors = 0;
-    const post = async (body) => {
-      const r = await fetch(`${agentUrl}/v1/hooks`, { method: 'POST', body, headers }).catch(() => undefined);
-      if (!r?.ok) hookErrors++;
-      await r?.arrayBuffer();
-    };
+    const agent = await startAgent(scope, { home, config: { profile, export: { otlpEndpoint }, store: { localCopy: true } } });
+    const { url: agentUrl, headers, post } = agent;
     const localUi = await startUi(home, []);
 
     // pages: one browser context (its own login and window) per page
@@ -476,7 +355,8 @@ async function main() {
     await Promise.all([statusLoop, storeLoop]);
     await Promise.all([local.close(), team.close()]);
     await localUi.stop();
-    await stopChild(agent);
+    const hookErrors = agent.errors();
+    await agent.stop();
     for (const e of spans) tracked.delete(e.spanId);
     const rtts = [...offsets.values()].map((o) => o.rtt);
     return { profile, flushDelayMs: FLUSH_DELAY[profile], spans, sessions, seconds, hookErrors, maxClockRttMs: Math.max(...rtts) };
@@ -527,7 +407,7 @@ function report(r) {
       rows.push(`| ${run.profile} (flush ${run.flushDelayMs} ms) | ${source} | ${what}${note} | ${p.page.n} | ${f(p.page.p50)} | **${f(p.page.p95)}** | ${f(p.page.max)} | ${floorWhat}: ${f(p.floor.p50)} / ${f(p.floor.p95)} | ${ratio(p.page.p95, p.floor.p95)} | ${f(p.added.p50)} / ${f(p.added.p95)} | ${verdict} | ${p.page.missing || p.floor.missing ? `${p.page.missing} / ${p.floor.missing}` : 'none'} |`);
     }
   }
-  const cmd = `node bench/ui/freshness.mjs ${process.argv.slice(2).filter((a, i, all) => !['--out', '--json', '--section', '--raw'].includes(a) && !['--out', '--json', '--section', '--raw'].includes(all[i - 1])).join(' ')}`.trim();
+  const cmd = commandLine('bench/ui/freshness.mjs', ['--out', '--json', '--section', '--raw']);
   const first = r.runs[0];
   const name = args.section;
   const text = `<!-- ${name}:begin (bench/ui/freshness.mjs) -->
@@ -543,11 +423,4 @@ ${rows.join('\n')}
   if (args.out) writeSection(args.out, name, text);
   console.log(text);
   console.log(JSON.stringify(r));
-}
-
-/** Replaces the `name` section (between its begin/end markers) of the file, or appends it. */
-function writeSection(file, name, text) {
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const re = new RegExp(`<!-- ${name}:begin[^]*?<!-- ${name}:end -->`);
-  writeFileSync(file, re.test(old) ? old.replace(re, () => text) : `${old.trimEnd()}\n\n${text}\n`);
 }
