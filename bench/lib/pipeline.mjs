@@ -4,7 +4,6 @@
 // payloads with fresh ids, and the figures (quantiles, a report section in a docs file).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createClient } from 'redis';
@@ -23,16 +22,8 @@ export function quantile(xs, q) {
 }
 export const stats = (xs) => ({ n: xs.length, p50: quantile(xs, 0.5), p95: quantile(xs, 0.95), max: xs.length ? Math.max(...xs) : NaN });
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port for another process to listen on, outside the ephemeral range (src/shared/free-port.ts). */
+export const { freePort } = await import(new URL('../../dist/shared/free-port.js', import.meta.url).href);
 
 /** The checkout's short commit, or 'unknown'. */
 export function commitOf(root = ROOT) {

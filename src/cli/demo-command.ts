@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createServer } from 'node:net';
 import { listSessions } from '../store/session-reader.js';
 import { runTraceCommand } from '../view/commands.js';
 import { ensureUiSecret } from '../ui/auth.js';
@@ -21,16 +20,7 @@ import { createLocalSource } from '../ui/local-source.js';
 import { startUiServer } from '../ui/server.js';
 import type { CommandIo } from './io.js';
 import { packageRoot } from '../shared/package-root.js';
-
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../shared/free-port.js';
 
 function runHook(script: string, event: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve) => {
