@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../sink/support/pg.js';
 import { startTestSink, type TestSink } from '../sink/support/sink.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../sink/support/webhook-receiver.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET = `whsec_${Buffer.from('full-stack-test-secret-0123456789').toString('base64')}`;
@@ -24,15 +25,7 @@ const SECRET = `whsec_${Buffer.from('full-stack-test-secret-0123456789').toStrin
 /** Response n of the session reports these usage numbers: every sum is distinct. */
 const usageOf = (n: number): Usage => ({ input_tokens: 100 * n + 1, output_tokens: 10 * n + 2, cache_read_input_tokens: 1000 * n + 3, cache_creation_input_tokens: 50 * n + 4 });
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string) => eventually(what, timeoutMs, check, 200);
 
 describe('full stack: Claude Code → agent → collector → Jaeger and sinks', () => {
   const env: Record<string, string> = {};

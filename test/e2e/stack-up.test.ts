@@ -13,21 +13,14 @@ import { setupBridge, type Bridge } from '../support/bridge-e2e.js';
 import { bash, scenario, text, tools } from '../support/model-server.js';
 import { freePort } from '../support/ports.js';
 import { PG_ADMIN_URL } from '../sink/support/pg.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const tag = `${process.pid}_${Date.now().toString(36)}`;
 const DB = `cob_stackup_${tag}`;
 const PREFIX = `cob-stackup-${tag}:v1`;
 
-async function until<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string) => eventually(what, timeoutMs, check);
 
 describe('npm run stack:up with a clean environment', () => {
   let state: string;

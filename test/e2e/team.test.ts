@@ -36,6 +36,7 @@ import { play, recordedSessions, virtualSession, type VirtualSession } from '../
 import {
   type Balancer, type Collector, type Proc, type SinkProc, buildBinary, cachedBinary, collector, testTls, counterSum, counterTracker, jaegerProcess, sinkProcess, startBalancer,
 } from '../support/team-stack.js';
+import { eventually } from '../support/eventually.js';
 
 const SESSIONS = 240;
 const AGENTS = 4;
@@ -45,15 +46,7 @@ const SINK_KILLS = 2;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
-}
+const until = <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>) => eventually(what, timeoutMs, probe, 500);
 
 describe('team deployment: agents → 2 gateways → 2 backends → 2 sinks, with restarts', () => {
   const state = mkdtempSync(join(tmpdir(), 'cob-team-'));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CONFIGS = ['otel-collector/config.yaml', 'otel-collector/examples/native-telemetry-dedupe.yaml'].flatMap((c) => ['--config', join(ROOT, c)]);
@@ -28,15 +29,7 @@ function collectorBinary(): string {
   return path;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000) => eventually(what, timeoutMs, check);
 
 describe('native telemetry de-duplication recipe (built otelcol)', () => {
   const state = mkdtempSync(join(tmpdir(), 'claude-otel-dedupe-'));
