@@ -12,8 +12,8 @@ import { createServer } from 'node:net';
 const LOWEST = 10_000;
 const handedOut = new Set<number>();
 
-/** The first port of the kernel's ephemeral range (Linux; elsewhere the IANA range's start). */
-function ephemeralStart(): number {
+/** The first port of the kernel's ephemeral range (Linux; elsewhere the IANA range's start). Read once. */
+const ephemeralStart = ((): number => {
   try {
     const first = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     if (Number.isInteger(first) && first > 0) return first;
@@ -21,7 +21,7 @@ function ephemeralStart(): number {
     /* not Linux */
   }
   return 49_152;
-}
+})();
 
 function listenable(port: number, host: string): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -37,7 +37,7 @@ function listenable(port: number, host: string): Promise<number | undefined> {
 
 /** A port on `host` that no one listens on now, outside the ephemeral range where there is room. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const highest = ephemeralStart() - 1;
+  const highest = ephemeralStart - 1;
   if (highest - LOWEST >= 1_000) {
     for (let tries = 0; tries < 200; tries++) {
       const port = LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1));

@@ -18,7 +18,7 @@ import { removeHome, startAgentProcess, tempHome, type AgentProcess } from '../f
 const RSS_BOUND = 200 * 1024 * 1024;
 const PROTO = ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__', '__lookupSetter__', 'prototype'];
 const NAMES = recordedPayloads().map((p) => p.name);
-const KNOWN = [...new Set(NAMES.map((n) => n.split('/')[1]!.split('.')[0]!))];
+const KNOWN = [...new Set(recordedPayloads().map((p) => p.file.split('.')[0]!))];
 
 /** Deep nesting is spliced in as text: JSON.stringify in this process would overflow its own stack. */
 const DEEP = /"@deep:(\d+):(array|object)"/g;

@@ -1,7 +1,8 @@
 /**
  * Polls `probe` until it gives a value: anything but undefined, null or false. A probe that throws
- * has not given one yet; its last error is in the timeout's message. The one poll loop of the
- * tests that wait on real processes (collectors, Jaeger, sinks, Prometheus).
+ * has not given one yet; its last error is in the timeout's message. For the tests that wait on
+ * real processes over the network (collectors, Jaeger, sinks, Prometheus); agent-harness's
+ * waitFor is the synchronous check of in-process state (a throw there fails at once).
  */
 export async function eventually<T>(
   what: string,

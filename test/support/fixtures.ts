@@ -24,18 +24,20 @@ export const fixtureDir = (version: RecordedVersion = CURRENT_VERSION): string =
 
 export interface RecordedPayload {
   version: RecordedVersion;
-  /** `<version>/<file name>`: what `fixture()` takes. */
+  /** `<version>/<file>`: what `fixture()` takes. */
   name: string;
+  /** The file name: `PostToolUse.Agent.json`. */
+  file: string;
   path: string;
 }
 
-/** Every recorded payload of every version. */
-export function recordedPayloads(): RecordedPayload[] {
-  return RECORDED_VERSIONS.flatMap((version) =>
-    readdirSync(fixtureDir(version))
-      .filter((f) => f.endsWith('.json'))
+/** Every recorded payload of `version`, or of every version. */
+export function recordedPayloads(version?: RecordedVersion): RecordedPayload[] {
+  return (version ? [version] : RECORDED_VERSIONS).flatMap((v) =>
+    readdirSync(fixtureDir(v))
+      .filter((file) => file.endsWith('.json'))
       .sort()
-      .map((f) => ({ version, name: `${version}/${f}`, path: join(fixtureDir(version), f) })),
+      .map((file) => ({ version: v, name: `${v}/${file}`, file, path: join(fixtureDir(v), file) })),
   );
 }
 
